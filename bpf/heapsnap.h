@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Types shared by the BPF programs and the loader: keys, values, limits. */
+#ifndef HEAPSNAP_BPF_H
+#define HEAPSNAP_BPF_H
+
+#define HS_MAX_FRAMES 127 /* perf's sysctl_perf_event_max_stack default */
+
+/* What an entry probe is: how to read its arguments and its result. */
+enum hs_func {
+	HS_FN_MALLOC = 0, /* size in arg0, pointer returned */
+	HS_FN_CALLOC, /* n in arg0, m in arg1 */
+	HS_FN_REALLOC, /* old in arg0, size in arg1 */
+	HS_FN_REALLOCARRAY, /* old in arg0, n in arg1, m in arg2 */
+	HS_FN_MEMALIGN, /* alignment in arg0, size in arg1 */
+	HS_FN_POSIX_MEMALIGN, /* out in arg0, alignment arg1, size arg2; 0 = ok */
+	HS_FN_VALLOC, /* size in arg0, page aligned */
+	HS_FN_PVALLOC, /* size in arg0, rounded up to pages */
+	HS_FN_FREE, /* pointer in arg0, no return probe */
+	HS_FN_COUNT,
+};
+
+enum hs_domain_id {
+	HS_DOM_HEAP = 0,
+	HS_DOM_MMAP = 1,
+	HS_DOM_COUNT,
+};
+
+struct hs_live_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 addr;
+};
+
+struct hs_live_val {
+	__u64 size;
+	__u64 stack; /* key into the stacks map */
+	__u64 time_ns; /* CLOCK_MONOTONIC */
+	__u32 tid;
+	__u16 total_nframe;
+	__u8 domain;
+	__u8 pad;
+};
+
+struct hs_stack_val {
+	__u32 tgid;
+	__u32 nframe; /* frames stored in ip[] */
+	__u64 ip[HS_MAX_FRAMES];
+};
+
+/*
+ * Per-process counters. The BPF side only ever changes them with atomic
+ * instructions; user space only reads them.
+ */
+struct hs_proc_val {
+	__u64 current;
+	__u64 count;
+	__u64 peak;
+	__u64 interval_peak; /* valid when epoch == the global epoch */
+	__u64 epoch;
+	__u64 allocs;
+	__u64 frees;
+	__u64 bytes_allocated;
+	__u64 map_full;
+	__u64 stack_failures;
+	__u64 stack_collisions;
+	__u64 unknown_frees;
+};
+
+/* Global loss counters that cannot be charged to a process. */
+struct hs_global_val {
+	__u64 proc_map_full;
+	__u64 nested_overflow;
+};
+
+#endif

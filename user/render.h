@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Text and JSON output of statistics, snapshot info and lookups. */
+#ifndef HEAPSNAP_RENDER_H
+#define HEAPSNAP_RENDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "snapshot.h"
+#include "stats.h"
+
+struct hs_render_opts {
+	bool json;
+	size_t limit; /* rows to show; 0 = all */
+	bool source; /* print the source line under lineno rows */
+};
+
+void hs_render_stats(FILE *out, const struct hs_stats *st,
+		     const struct hs_render_opts *o);
+void hs_render_info(FILE *out, const struct hs_snapshot *s,
+		    const struct hs_render_opts *o);
+/* Returns 0 when a live block contains addr, 1 when none does. */
+int hs_render_lookup(FILE *out, const struct hs_snapshot *s, uint64_t addr,
+		     const struct hs_render_opts *o);
+
+#endif

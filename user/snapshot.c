@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* The in-memory snapshot model and its interning builders. */
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "snapshot.h"
+
+struct intern_entry {
+	UT_hash_handle hh;
+	uint32_t idx;
+	size_t keylen;
+	unsigned char key[];
+};
+
+struct hs_snapshot_index {
+	struct intern_entry *strings;
+	struct intern_entry *modules;
+	struct intern_entry *frames;
+	struct intern_entry *stacks;
+};
+
+struct frame_key {
+	uint32_t module, function, file, line;
+	uint64_t offset;
+	uint32_t inlined, pad;
+};
+
+/* An array's capacity is implied by its length; see hs_array_capacity(). */
+size_t hs_array_capacity(size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < n)
+		cap *= 2;
+	return cap;
+}
+
+void *hs_array_alloc(size_t n, size_t elem)
+{
+	if (n > SIZE_MAX / 2 / elem)
+		return NULL;
+	return calloc(hs_array_capacity(n), elem);
+}
+
+/* Makes room for n + add elements in an array of n. */
+static int reserve(void **arr, size_t n, size_t add, size_t elem)
+{
+	size_t cap = hs_array_capacity(n), need = n + add;
+	void *p;
+
+	if (*arr && need <= cap)
+		return 0;
+	cap = hs_array_capacity(need);
+	if (cap > SIZE_MAX / elem)
+		return -1;
+	p = realloc(*arr, cap * elem);
+	if (!p)
+		return -1;
+	*arr = p;
+	return 0;
+}
+
+struct hs_snapshot *hs_snapshot_new(void)
+{
+	struct hs_snapshot *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->index = calloc(1, sizeof(*s->index));
+	if (!s->index) {
+		free(s);
+		return NULL;
+	}
+	s->format_version = HS_FORMAT_VERSION;
+	s->command = HS_NONE;
+	s->kernel = HS_NONE;
+	return s;
+}
+
+static void free_table(struct intern_entry **table)
+{
+	struct intern_entry *e, *tmp;
+
+	HASH_ITER(hh, *table, e, tmp)
+	{
+		HASH_DEL(*table, e);
+		free(e);
+	}
+}
+
+void hs_snapshot_seal(struct hs_snapshot *s)
+{
+	if (!s || !s->index)
+		return;
+	free_table(&s->index->strings);
+	free_table(&s->index->modules);
+	free_table(&s->index->frames);
+	free_table(&s->index->stacks);
+	free(s->index);
+	s->index = NULL;
+}
+
+void hs_snapshot_free(struct hs_snapshot *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	hs_snapshot_seal(s);
+	for (i = 0; i < s->nstrings; i++)
+		free(s->strings[i]);
+	free(s->strings);
+	free(s->procs);
+	free(s->modules);
+	free(s->frames);
+	free(s->stack_frames);
+	free(s->stacks);
+	free(s->traces);
+	free(s);
+}
+
+/*
+ * Looks key up in table; when absent, calls make() to append the new item and
+ * remembers the index it returns.
+ */
+static uint32_t intern(struct intern_entry **table, const void *key,
+		       size_t keylen, uint32_t (*make)(struct hs_snapshot *,
+						       const void *),
+		       struct hs_snapshot *s, const void *arg)
+{
+	struct intern_entry *e;
+	uint32_t idx;
+
+	HASH_FIND(hh, *table, key, keylen, e);
+	if (e)
+		return e->idx;
+	idx = make(s, arg);
+	if (idx == HS_NONE)
+		return HS_NONE;
+	e = malloc(sizeof(*e) + keylen);
+	if (!e)
+		return idx;
+	e->idx = idx;
+	e->keylen = keylen;
+	memcpy(e->key, key, keylen);
+	HASH_ADD(hh, *table, key[0], keylen, e);
+	return idx;
+}
+
+static uint32_t make_string(struct hs_snapshot *s, const void *arg)
+{
+	char *copy;
+
+	if (s->nstrings >= HS_NONE - 1 ||
+	    reserve((void **)&s->strings, s->nstrings, 1, sizeof(char *)))
+		return HS_NONE;
+	copy = strdup(arg);
+	if (!copy)
+		return HS_NONE;
+	s->strings[s->nstrings] = copy;
+	return (uint32_t)s->nstrings++;
+}
+
+uint32_t hs_snapshot_intern(struct hs_snapshot *s, const char *str)
+{
+	if (!str)
+		return HS_NONE;
+	if (!s->index)
+		return make_string(s, str);
+	return intern(&s->index->strings, str, strlen(str), make_string, s,
+		      str);
+}
+
+static uint32_t make_module(struct hs_snapshot *s, const void *arg)
+{
+	const struct hs_module *m = arg;
+
+	if (reserve((void **)&s->modules, s->nmodules, 1, sizeof(*m)))
+		return HS_NONE;
+	s->modules[s->nmodules] = *m;
+	return (uint32_t)s->nmodules++;
+}
+
+uint32_t hs_snapshot_add_module(struct hs_snapshot *s, const char *path,
+				const uint8_t *build_id, uint32_t build_id_len)
+{
+	struct hs_module m;
+
+	memset(&m, 0, sizeof(m));
+	m.path = hs_snapshot_intern(s, path);
+	if (m.path == HS_NONE)
+		return HS_NONE;
+	if (build_id_len > HS_BUILD_ID_MAX)
+		build_id_len = HS_BUILD_ID_MAX;
+	if (build_id && build_id_len)
+		memcpy(m.build_id, build_id, build_id_len);
+	m.build_id_len = build_id_len;
+	if (!s->index)
+		return make_module(s, &m);
+	return intern(&s->index->modules, &m, sizeof(m), make_module, s, &m);
+}
+
+static uint32_t make_frame(struct hs_snapshot *s, const void *arg)
+{
+	const struct hs_frame *f = arg;
+
+	if (reserve((void **)&s->frames, s->nframes, 1, sizeof(*f)))
+		return HS_NONE;
+	s->frames[s->nframes] = *f;
+	return (uint32_t)s->nframes++;
+}
+
+uint32_t hs_snapshot_add_frame(struct hs_snapshot *s,
+			       const struct hs_frame *frame)
+{
+	struct frame_key k;
+
+	if (!s->index)
+		return make_frame(s, frame);
+	memset(&k, 0, sizeof(k));
+	k.module = frame->module;
+	k.function = frame->function;
+	k.file = frame->file;
+	k.line = frame->line;
+	k.offset = frame->offset;
+	k.inlined = frame->inlined;
+	return intern(&s->index->frames, &k, sizeof(k), make_frame, s, frame);
+}
+
+struct stack_arg {
+	const uint32_t *frames;
+	uint32_t nframes;
+};
+
+static uint32_t make_stack(struct hs_snapshot *s, const void *arg)
+{
+	const struct stack_arg *a = arg;
+
+	if (reserve((void **)&s->stack_frames, s->nstack_frames, a->nframes,
+		    sizeof(uint32_t)))
+		return HS_NONE;
+	if (reserve((void **)&s->stacks, s->nstacks, 1, sizeof(*s->stacks)))
+		return HS_NONE;
+	if (a->nframes)
+		memcpy(s->stack_frames + s->nstack_frames, a->frames,
+		       a->nframes * sizeof(uint32_t));
+	s->stacks[s->nstacks].first = (uint32_t)s->nstack_frames;
+	s->stacks[s->nstacks].nframes = a->nframes;
+	s->nstack_frames += a->nframes;
+	return (uint32_t)s->nstacks++;
+}
+
+uint32_t hs_snapshot_add_stack(struct hs_snapshot *s, const uint32_t *frames,
+			       uint32_t nframes)
+{
+	struct stack_arg a = { frames, nframes };
+	static const uint32_t empty;
+
+	if (!s->index)
+		return make_stack(s, &a);
+	if (!nframes)
+		return intern(&s->index->stacks, &empty, sizeof(empty),
+			      make_stack, s, &a);
+	return intern(&s->index->stacks, frames, nframes * sizeof(*frames),
+		      make_stack, s, &a);
+}
+
+int hs_snapshot_add_trace(struct hs_snapshot *s, const struct hs_trace *trace)
+{
+	if (reserve((void **)&s->traces, s->ntraces, 1, sizeof(*trace)))
+		return -1;
+	s->traces[s->ntraces++] = *trace;
+	return 0;
+}
+
+int hs_snapshot_add_proc(struct hs_snapshot *s, const struct hs_proc *proc)
+{
+	if (reserve((void **)&s->procs, s->nprocs, 1, sizeof(*proc)))
+		return -1;
+	s->procs[s->nprocs++] = *proc;
+	return 0;
+}
+
+const char *hs_snapshot_str(const struct hs_snapshot *s, uint32_t idx)
+{
+	if (idx == HS_NONE || idx >= s->nstrings)
+		return NULL;
+	return s->strings[idx];
+}
+
+void hs_snapshot_totals(const struct hs_snapshot *s, struct hs_counters *out)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < s->nprocs; i++) {
+		const struct hs_counters *c = &s->procs[i].counters;
+
+		out->current += c->current;
+		out->count += c->count;
+		out->peak += c->peak;
+		out->interval_peak += c->interval_peak;
+		out->allocs += c->allocs;
+		out->frees += c->frees;
+		out->bytes_allocated += c->bytes_allocated;
+		out->map_full += c->map_full;
+		out->stack_failures += c->stack_failures;
+		out->stack_collisions += c->stack_collisions;
+		out->unknown_frees += c->unknown_frees;
+		out->lost_events += c->lost_events;
+	}
+}

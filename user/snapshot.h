@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The snapshot model: every trace live at one moment, symbolized, plus the
+ * counters. Everything after "collect" works on this structure only.
+ * Strings, modules, frames and stacks are interned tables referenced by
+ * index; HS_NONE marks an absent reference.
+ */
+#ifndef HEAPSNAP_SNAPSHOT_H
+#define HEAPSNAP_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HS_NONE UINT32_MAX
+#define HS_FORMAT_VERSION 1
+#define HS_BUILD_ID_MAX 32
+
+enum hs_domain {
+	HS_DOMAIN_HEAP = 0,
+	HS_DOMAIN_MMAP = 1,
+	HS_DOMAIN_COUNT,
+};
+
+struct hs_counters {
+	uint64_t current;
+	uint64_t count;
+	uint64_t peak;
+	uint64_t interval_peak;
+	uint64_t allocs;
+	uint64_t frees;
+	uint64_t bytes_allocated;
+	uint64_t map_full;
+	uint64_t stack_failures;
+	uint64_t stack_collisions;
+	uint64_t unknown_frees;
+	uint64_t lost_events;
+};
+
+struct hs_proc {
+	uint32_t pid;
+	uint32_t command; /* string: its command line */
+	bool exited; /* the process had exited when the snapshot was taken */
+	struct hs_counters counters;
+};
+
+struct hs_module {
+	uint32_t path; /* string: path in the process's own mount namespace */
+	uint32_t build_id_len;
+	uint8_t build_id[HS_BUILD_ID_MAX];
+};
+
+struct hs_frame {
+	uint32_t module; /* HS_NONE when the address was in no known module */
+	uint32_t function; /* string, demangled; HS_NONE when unknown */
+	uint32_t file; /* string; HS_NONE when unknown */
+	uint32_t line; /* 0 when unknown */
+	uint64_t offset; /* ELF address inside module (return address) */
+	bool inlined; /* inlined into the frame that follows it */
+};
+
+struct hs_stack {
+	uint32_t first; /* index into stack_frames */
+	uint32_t nframes;
+};
+
+struct hs_trace {
+	uint64_t addr;
+	uint64_t size;
+	uint64_t time_ns; /* allocation time, ns since the Unix epoch */
+	uint32_t pid;
+	uint32_t tid;
+	uint32_t stack; /* index into stacks */
+	uint32_t total_nframe; /* frames before truncation to the limit */
+	uint8_t domain;
+};
+
+struct hs_snapshot {
+	uint32_t format_version;
+	uint64_t time_ns; /* when it was taken, ns since the Unix epoch */
+	uint32_t command; /* string */
+	uint32_t kernel; /* string: uname release */
+	uint32_t traceback_limit;
+	uint64_t sample_bytes; /* 0: every allocation is traced */
+	uint64_t tracer_memory; /* bytes the tracer's maps used */
+	uint32_t seq; /* 0 for the final snapshot, N for FILE.N */
+
+	struct hs_proc *procs;
+	size_t nprocs;
+	char **strings;
+	size_t nstrings;
+	struct hs_module *modules;
+	size_t nmodules;
+	struct hs_frame *frames;
+	size_t nframes;
+	uint32_t *stack_frames; /* frame indices, most recent call first */
+	size_t nstack_frames;
+	struct hs_stack *stacks;
+	size_t nstacks;
+	struct hs_trace *traces;
+	size_t ntraces;
+
+	struct hs_snapshot_index *index; /* builder's interning tables */
+};
+
+/*
+ * Arrays in a snapshot have the capacity hs_array_capacity(length), so a
+ * reader that fills one must allocate it with hs_array_alloc().
+ */
+size_t hs_array_capacity(size_t n);
+void *hs_array_alloc(size_t n, size_t elem);
+
+struct hs_snapshot *hs_snapshot_new(void);
+void hs_snapshot_free(struct hs_snapshot *s);
+
+/* Builders: each returns an index, or HS_NONE when memory ran out. */
+uint32_t hs_snapshot_intern(struct hs_snapshot *s, const char *str);
+uint32_t hs_snapshot_add_module(struct hs_snapshot *s, const char *path,
+				const uint8_t *build_id, uint32_t build_id_len);
+uint32_t hs_snapshot_add_frame(struct hs_snapshot *s,
+			       const struct hs_frame *frame);
+uint32_t hs_snapshot_add_stack(struct hs_snapshot *s, const uint32_t *frames,
+			       uint32_t nframes);
+int hs_snapshot_add_trace(struct hs_snapshot *s, const struct hs_trace *trace);
+int hs_snapshot_add_proc(struct hs_snapshot *s, const struct hs_proc *proc);
+/* Drops the interning tables once the snapshot is complete. */
+void hs_snapshot_seal(struct hs_snapshot *s);
+
+/* NULL for HS_NONE or an index out of range. */
+const char *hs_snapshot_str(const struct hs_snapshot *s, uint32_t idx);
+
+/* Sum of every process's counters. */
+void hs_snapshot_totals(const struct hs_snapshot *s, struct hs_counters *out);
+
+#endif

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Grouping, cumulative counting, filters and diff: tracemalloc's
+ * Snapshot.statistics(), compare_to() and filter_traces(). Pure functions of
+ * snapshots.
+ */
+#ifndef HEAPSNAP_STATS_H
+#define HEAPSNAP_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snapshot.h"
+
+enum hs_key {
+	HS_KEY_LINENO = 0,
+	HS_KEY_FILENAME,
+	HS_KEY_FUNCTION,
+	HS_KEY_MODULE,
+	HS_KEY_TRACEBACK,
+};
+
+/* "lineno" -> HS_KEY_LINENO; -1 for an unknown name. */
+int hs_key_parse(const char *name);
+const char *hs_key_name(enum hs_key key);
+
+struct hs_filter {
+	bool inclusive;
+	const char *pattern; /* fnmatch() pattern on the file name (or module path) */
+	int64_t line; /* -1: any line */
+};
+
+struct hs_query {
+	enum hs_key key;
+	bool cumulative;
+	const struct hs_filter *filters;
+	size_t nfilters;
+	bool all_frames;
+	int domain; /* -1: every domain */
+};
+
+/* Parses "GLOB" or "GLOB:LINE" into f (pattern points into arg). */
+int hs_filter_parse(const char *arg, bool inclusive, struct hs_filter *f);
+
+struct hs_stat {
+	uint64_t size;
+	uint64_t count;
+	int64_t size_diff;
+	int64_t count_diff;
+	/* The key's frames, as frame indices into snap. */
+	const struct hs_snapshot *snap;
+	const uint32_t *frames;
+	uint32_t nframes;
+};
+
+struct hs_stats {
+	enum hs_key key;
+	bool cumulative;
+	bool is_diff;
+	struct hs_stat *rows; /* sorted */
+	size_t nrows;
+	uint64_t total_size; /* of the traces kept by the filters */
+	uint64_t total_count;
+	int64_t total_size_diff;
+	int64_t total_count_diff;
+	void *priv;
+};
+
+int hs_stats_top(const struct hs_snapshot *s, const struct hs_query *q,
+		 struct hs_stats *out);
+int hs_stats_diff(const struct hs_snapshot *old, const struct hs_snapshot *new,
+		  const struct hs_query *q, struct hs_stats *out);
+void hs_stats_free(struct hs_stats *st);
+
+/* Does trace t pass the query's filters (domain included)? */
+bool hs_trace_selected(const struct hs_snapshot *s, const struct hs_trace *t,
+		       const struct hs_query *q);
+
+#endif
