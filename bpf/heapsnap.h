@@ -16,6 +16,7 @@ enum hs_func {
 	HS_FN_VALLOC, /* size in arg0, page aligned */
 	HS_FN_PVALLOC, /* size in arg0, rounded up to pages */
 	HS_FN_FREE, /* pointer in arg0, no return probe */
+	HS_FN_WRAPPER, /* e.g. operator new: its caller is the blocks's frame 0 */
 	HS_FN_COUNT,
 };
 
@@ -44,6 +45,8 @@ struct hs_live_val {
 struct hs_stack_val {
 	__u32 tgid;
 	__u32 nframe; /* frames stored in ip[] */
+	__u32 check; /* a second hash of ip[], to detect key collisions */
+	__u32 pad;
 	__u64 ip[HS_MAX_FRAMES];
 };
 
@@ -65,6 +68,12 @@ struct hs_proc_val {
 	__u64 stack_collisions;
 	__u64 unknown_frees;
 };
+
+/*
+ * How far below a wrapper's entry the allocator it calls may start: the
+ * wrapper's own frame. Larger gaps mean the wrapper already returned.
+ */
+#define HS_WRAPPER_FRAME_MAX 512
 
 /* Global loss counters that cannot be charged to a process. */
 struct hs_global_val {

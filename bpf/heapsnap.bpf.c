@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The probes: record each block at the allocator's return, erase it at free.
+ * Nothing else happens here; user space reads the maps.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "heapsnap.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u32 traceback_limit = 64;
+const volatile bool track_all = false;
+
+/* Bumped by user space at each snapshot: restarts interval_peak. */
+volatile __u64 epoch;
+struct hs_global_val global;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct hs_live_key);
+	__type(value, struct hs_live_val);
+	__uint(max_entries, 1 << 20);
+} live SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct hs_stack_val); /* user space trims ip[] to the limit */
+	__uint(max_entries, 1 << 16);
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct hs_proc_val);
+	__uint(max_entries, 4096);
+} procs SEC(".maps");
+
+/* Per-thread state between an allocator's entry and its return. */
+struct hs_task {
+	__u32 depth; /* nesting of allocator calls on this thread */
+	__u32 fn;
+	__u64 entry_sp; /* stack pointer at the outermost entry */
+	__u64 size;
+	__u64 arg; /* realloc: old block; posix_memalign: where the result goes */
+	__u64 stack;
+	__u32 total_nframe;
+	__u32 wrap_total_nframe;
+	__u64 wrap_sp; /* entry of a wrapper whose allocator call is pending */
+	__u64 wrap_stack;
+	__u8 old_state; /* realloc: OLD_NONE, OLD_LIVE or OLD_UNKNOWN */
+	struct hs_live_val old;
+	struct hs_stack_val scratch;
+};
+
+enum { OLD_NONE, OLD_LIVE, OLD_UNKNOWN };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct hs_task);
+} tasks SEC(".maps");
+
+static struct hs_proc_val *get_proc(__u32 tgid)
+{
+	static const struct hs_proc_val zero;
+	struct hs_proc_val *p;
+
+	p = bpf_map_lookup_elem(&procs, &tgid);
+	if (p || !track_all)
+		return p;
+	if (bpf_map_update_elem(&procs, &tgid, &zero, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&procs, &tgid)) {
+		__sync_fetch_and_add(&global.proc_map_full, 1);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&procs, &tgid);
+}
+
+static void raise_to(__u64 *slot, __u64 val)
+{
+	__u64 seen = *(volatile __u64 *)slot;
+
+	/* bounded CAS loop: losing it needs 8 racing threads in a row */
+	for (int i = 0; i < 8 && val > seen; i++) {
+		__u64 prev = __sync_val_compare_and_swap(slot, seen, val);
+
+		if (prev == seen)
+			break;
+		seen = prev;
+	}
+}
+
+static void count_live(struct hs_proc_val *p, __u64 size)
+{
+	__u64 cur = __sync_fetch_and_add(&p->current, size) + size;
+	__u64 e = epoch;
+
+	__sync_fetch_and_add(&p->count, 1);
+	raise_to(&p->peak, cur);
+	if (p->epoch != e) {
+		p->interval_peak = cur;
+		p->epoch = e;
+	} else {
+		raise_to(&p->interval_peak, cur);
+	}
+}
+
+static void count_free(struct hs_proc_val *p, __u64 size)
+{
+	__sync_fetch_and_sub(&p->current, size);
+	__sync_fetch_and_sub(&p->count, 1);
+	__sync_fetch_and_add(&p->frees, 1);
+}
+
+/*
+ * Walks the frame-pointer chain from an entry probe: the return address is
+ * still at (%rsp) and %rbp is still the caller's frame. Stores up to
+ * traceback_limit frames, counts up to HS_MAX_FRAMES, and interns the
+ * stack. Returns its key, 0 when no stack could be read.
+ */
+static __u64 capture_stack(struct pt_regs *ctx, struct hs_task *t, __u32 tgid,
+			   struct hs_proc_val *p, __u32 *total_nframe)
+{
+	struct hs_stack_val *st = &t->scratch;
+	__u64 sp = PT_REGS_SP(ctx), fp = ctx->bp, ret;
+	__u64 h = 0x9E3779B97F4A7C15ULL ^ tgid, check = tgid;
+	__u32 n = 1, total = 1, limit = traceback_limit;
+	struct hs_stack_val *old;
+	int err;
+
+	*total_nframe = 0;
+	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)sp)) {
+		__sync_fetch_and_add(&p->stack_failures, 1);
+		return 0;
+	}
+	st->ip[0] = ret;
+	h = (h ^ ret) * 0xff51afd7ed558ccdULL;
+	check = check * 31 + (ret >> 4);
+	for (int i = 1; i < HS_MAX_FRAMES; i++) {
+		struct {
+			__u64 fp;
+			__u64 ret;
+		} fr;
+
+		if (!fp || (fp & 7) || fp < sp)
+			break;
+		if (bpf_probe_read_user(&fr, sizeof(fr), (void *)fp) ||
+		    !fr.ret)
+			break;
+		if (i < limit) {
+			st->ip[i] = fr.ret;
+			h = (h ^ fr.ret) * 0xff51afd7ed558ccdULL;
+			h ^= h >> 32;
+			check = check * 31 + (fr.ret >> 4);
+			n++;
+		}
+		total++;
+		if (fr.fp <= fp)
+			break;
+		fp = fr.fp;
+	}
+	*total_nframe = total;
+	h ^= n;
+	if (!h)
+		h = 1;
+	st->tgid = tgid;
+	st->nframe = n;
+	st->check = (__u32)(check ^ (check >> 32));
+
+	old = bpf_map_lookup_elem(&stacks, &h);
+	if (old) {
+		if (old->check != st->check || old->nframe != n ||
+		    old->tgid != tgid)
+			__sync_fetch_and_add(&p->stack_collisions, 1);
+		return h;
+	}
+	err = bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: another thread was first */) {
+		__sync_fetch_and_add(&p->stack_failures, 1);
+		return 0;
+	}
+	return h;
+}
+
+static struct hs_task *task_state(bool create)
+{
+	return bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE :
+					     0);
+}
+
+static void record_free(__u32 tgid, __u64 ptr)
+{
+	struct hs_live_key key = { .tgid = tgid, .addr = ptr };
+	struct hs_proc_val *p;
+	struct hs_live_val *v;
+	__u64 size;
+
+	if (!ptr)
+		return;
+	p = get_proc(tgid);
+	if (!p)
+		return;
+	v = bpf_map_lookup_elem(&live, &key);
+	if (!v) {
+		__sync_fetch_and_add(&p->unknown_frees, 1);
+		return;
+	}
+	size = v->size;
+	if (!bpf_map_delete_elem(&live, &key))
+		count_free(p, size);
+}
+
+/* Takes a realloc's old block out of the live set until the realloc ends. */
+static void hold_old(struct hs_task *t, __u32 tgid)
+{
+	struct hs_live_key key = { .tgid = tgid, .addr = t->arg };
+	struct hs_live_val *v;
+
+	t->old_state = OLD_NONE;
+	if (!t->arg)
+		return;
+	t->old_state = OLD_UNKNOWN;
+	v = bpf_map_lookup_elem(&live, &key);
+	if (!v)
+		return;
+	t->old = *v;
+	if (!bpf_map_delete_elem(&live, &key))
+		t->old_state = OLD_LIVE;
+}
+
+/* Ends a realloc's old block: freed (it succeeded) or put back (it failed). */
+static void release_old(struct hs_task *t, __u32 tgid, struct hs_proc_val *p,
+			bool freed)
+{
+	struct hs_live_key key = { .tgid = tgid, .addr = t->arg };
+
+	if (t->old_state == OLD_UNKNOWN && freed)
+		__sync_fetch_and_add(&p->unknown_frees, 1);
+	if (t->old_state != OLD_LIVE)
+		return;
+	if (freed)
+		count_free(p, t->old.size);
+	else if (bpf_map_update_elem(&live, &key, &t->old, BPF_NOEXIST))
+		count_free(p, t->old.size); /* its slot was taken meanwhile */
+}
+
+static void record_alloc(struct hs_task *t, __u32 tgid, __u32 tid,
+			 struct hs_proc_val *p, __u64 ptr)
+{
+	struct hs_live_key key = { .tgid = tgid, .addr = ptr };
+	struct hs_live_val val = {
+		.size = t->size,
+		.stack = t->stack,
+		.time_ns = bpf_ktime_get_ns(),
+		.tid = tid,
+		.total_nframe = t->total_nframe,
+		.domain = HS_DOM_HEAP,
+	};
+	struct hs_live_val *stale;
+	int err;
+
+	__sync_fetch_and_add(&p->allocs, 1);
+	__sync_fetch_and_add(&p->bytes_allocated, t->size);
+	err = bpf_map_update_elem(&live, &key, &val, BPF_NOEXIST);
+	if (err == -17 /* EEXIST */) {
+		/* its free went unseen: replace the stale block */
+		stale = bpf_map_lookup_elem(&live, &key);
+		if (stale)
+			count_free(p, stale->size);
+		err = bpf_map_update_elem(&live, &key, &val, BPF_ANY);
+	}
+	if (err) {
+		__sync_fetch_and_add(&p->map_full, 1);
+		return;
+	}
+	count_live(p, t->size);
+}
+
+static bool inside_wrapper(struct hs_task *t, __u64 sp)
+{
+	return t->wrap_sp && sp < t->wrap_sp &&
+	       t->wrap_sp - sp < HS_WRAPPER_FRAME_MAX;
+}
+
+/*
+ * A wrapper such as operator new has no return probe (an exception thrown
+ * through a return probe's trampoline would terminate the process). Its
+ * entry only keeps its caller's stack for the allocation it makes next.
+ */
+static void enter_wrapper(struct pt_regs *ctx, struct hs_task *t, __u32 tgid,
+			  __u64 sp)
+{
+	struct hs_proc_val *p = get_proc(tgid);
+
+	if (!p)
+		return;
+	t->wrap_stack = capture_stack(ctx, t, tgid, p, &t->wrap_total_nframe);
+	t->wrap_sp = sp;
+}
+
+SEC("uprobe")
+int hs_entry(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, fn = bpf_get_attach_cookie(ctx);
+	__u64 sp = PT_REGS_SP(ctx), a0 = PT_REGS_PARM1(ctx);
+	__u64 a1 = PT_REGS_PARM2(ctx), a2 = PT_REGS_PARM3(ctx);
+	struct hs_proc_val *p;
+	struct hs_task *t;
+
+	t = task_state(true);
+	if (!t) {
+		__sync_fetch_and_add(&global.nested_overflow, 1);
+		return 0;
+	}
+	/* a return probe that never fired leaves depth set above our frame */
+	if (t->depth && sp > t->entry_sp)
+		t->depth = 0;
+	if (fn == HS_FN_FREE) {
+		if (!t->depth)
+			record_free(tgid, a0);
+		return 0;
+	}
+	if (fn == HS_FN_WRAPPER) {
+		if (!t->depth && !inside_wrapper(t, sp))
+			enter_wrapper(ctx, t, tgid, sp);
+		return 0;
+	}
+	if (t->depth++)
+		return 0;
+	p = get_proc(tgid);
+	if (!p) {
+		t->depth = 0;
+		return 0;
+	}
+	t->fn = fn;
+	t->entry_sp = sp;
+	t->arg = 0;
+	switch (fn) {
+	case HS_FN_CALLOC:
+		t->size = a0 * a1;
+		break;
+	case HS_FN_REALLOC:
+		t->arg = a0;
+		t->size = a1;
+		break;
+	case HS_FN_REALLOCARRAY:
+		t->arg = a0;
+		t->size = a1 * a2;
+		break;
+	case HS_FN_MEMALIGN:
+		t->size = a1;
+		break;
+	case HS_FN_POSIX_MEMALIGN:
+		t->arg = a0;
+		t->size = a2;
+		break;
+	default:
+		t->size = a0;
+	}
+	if (inside_wrapper(t, sp)) {
+		t->stack = t->wrap_stack;
+		t->total_nframe = t->wrap_total_nframe;
+	} else {
+		t->stack = capture_stack(ctx, t, tgid, p, &t->total_nframe);
+	}
+	t->wrap_sp = 0;
+	if (fn == HS_FN_REALLOC || fn == HS_FN_REALLOCARRAY)
+		hold_old(t, tgid);
+	return 0;
+}
+
+SEC("uretprobe")
+int hs_return(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid(), ptr = PT_REGS_RC(ctx);
+	__u32 tgid = id >> 32;
+	struct hs_proc_val *p;
+	struct hs_task *t;
+
+	t = task_state(false);
+	if (!t || !t->depth)
+		return 0;
+	if (--t->depth)
+		return 0;
+	p = get_proc(tgid);
+	if (!p)
+		return 0;
+	if (t->fn == HS_FN_POSIX_MEMALIGN) {
+		if ((int)ptr != 0 ||
+		    bpf_probe_read_user(&ptr, sizeof(ptr), (void *)t->arg))
+			ptr = 0;
+	}
+	if (t->fn == HS_FN_REALLOC || t->fn == HS_FN_REALLOCARRAY) {
+		/* glibc's realloc(p, 0) frees p and returns NULL */
+		release_old(t, tgid, p, ptr || !t->size);
+	}
+	if (ptr)
+		record_alloc(t, tgid, (__u32)id, p, ptr);
+	return 0;
+}

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Reads the BPF maps (batch operations) into raw traces and counters. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "collect.h"
+#include "heapsnap.h"
+#include "heapsnap.skel.h"
+
+#define BATCH 4096
+
+static bool pid_wanted(const pid_t *pids, size_t npids, uint32_t pid)
+{
+	size_t i;
+
+	if (!npids)
+		return true;
+	for (i = 0; i < npids; i++)
+		if ((uint32_t)pids[i] == pid)
+			return true;
+	return false;
+}
+
+static int push_trace(struct hs_raw *raw, size_t *cap,
+		      const struct hs_live_key *k, const struct hs_live_val *v)
+{
+	struct hs_raw_trace *t;
+
+	if (raw->ntraces == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 1024;
+
+		t = realloc(raw->traces, ncap * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		raw->traces = t;
+		*cap = ncap;
+	}
+	t = &raw->traces[raw->ntraces++];
+	t->addr = k->addr;
+	t->size = v->size;
+	t->stack = v->stack;
+	t->time_ns = v->time_ns;
+	t->pid = k->tgid;
+	t->tid = v->tid;
+	t->total_nframe = v->total_nframe;
+	t->domain = v->domain;
+	return 0;
+}
+
+static int read_live(int fd, const pid_t *pids, size_t npids,
+		     struct hs_raw *raw)
+{
+	struct hs_live_key *keys = calloc(BATCH, sizeof(*keys));
+	struct hs_live_val *vals = calloc(BATCH, sizeof(*vals));
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 in = 0, out = 0, count;
+	bool first = true, done = false;
+	size_t cap = 0;
+	int err = 0;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	while (!done) {
+		count = BATCH;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
+					   vals, &count, &opts);
+		if (err) {
+			err = -errno;
+			if (err != -ENOENT)
+				goto cleanup;
+			done = true;
+			err = 0;
+		}
+		for (__u32 i = 0; i < count; i++) {
+			if (!pid_wanted(pids, npids, keys[i].tgid))
+				continue;
+			err = push_trace(raw, &cap, &keys[i], &vals[i]);
+			if (err)
+				goto cleanup;
+		}
+		in = out;
+		first = false;
+	}
+cleanup:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int read_stacks(struct heapsnap_bpf *skel, struct hs_raw *raw)
+{
+	int fd = bpf_map__fd(skel->maps.stacks);
+	size_t vsize = bpf_map__value_size(skel->maps.stacks);
+	struct hs_stack_val *val = calloc(1, sizeof(*val));
+	uint64_t *keys = NULL;
+	size_t i, n = 0;
+	int err = 0;
+
+	if (!val || vsize > sizeof(*val))
+		goto nomem;
+	keys = malloc((raw->ntraces + 1) * sizeof(*keys));
+	if (!keys)
+		goto nomem;
+	for (i = 0; i < raw->ntraces; i++)
+		if (raw->traces[i].stack)
+			keys[n++] = raw->traces[i].stack;
+	qsort(keys, n, sizeof(*keys), cmp_u64);
+	raw->stacks = calloc(n ? n : 1, sizeof(*raw->stacks));
+	if (!raw->stacks)
+		goto nomem;
+	for (i = 0; i < n; i++) {
+		struct hs_raw_stack *s;
+
+		if (i && keys[i] == keys[i - 1])
+			continue;
+		if (bpf_map_lookup_elem(fd, &keys[i], val)) {
+			raw->stacks_missing++;
+			continue;
+		}
+		s = &raw->stacks[raw->nstacks];
+		s->key = keys[i];
+		s->pid = val->tgid;
+		s->nips = val->nframe;
+		if (s->nips > (vsize - offsetof(struct hs_stack_val, ip)) / 8)
+			s->nips = (vsize - offsetof(struct hs_stack_val, ip)) / 8;
+		s->ips = malloc((s->nips ? s->nips : 1) * sizeof(uint64_t));
+		if (!s->ips)
+			goto nomem;
+		memcpy(s->ips, val->ip, s->nips * sizeof(uint64_t));
+		raw->nstacks++;
+	}
+	goto cleanup;
+nomem:
+	err = -ENOMEM;
+cleanup:
+	free(keys);
+	free(val);
+	return err;
+}
+
+int hs_collect(struct heapsnap_bpf *skel, const pid_t *pids, size_t npids,
+	       struct hs_raw *raw)
+{
+	int err;
+
+	memset(raw, 0, sizeof(*raw));
+	err = read_live(bpf_map__fd(skel->maps.live), pids, npids, raw);
+	if (!err)
+		err = read_stacks(skel, raw);
+	if (err)
+		hs_raw_free(raw);
+	return err;
+}
+
+void hs_raw_free(struct hs_raw *raw)
+{
+	size_t i;
+
+	for (i = 0; i < raw->nstacks; i++)
+		free(raw->stacks[i].ips);
+	free(raw->stacks);
+	free(raw->traces);
+	memset(raw, 0, sizeof(*raw));
+}
+
+const struct hs_raw_stack *hs_raw_find_stack(const struct hs_raw *raw,
+					     uint64_t key)
+{
+	size_t lo = 0, hi = raw->nstacks;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (raw->stacks[mid].key == key)
+			return &raw->stacks[mid];
+		if (raw->stacks[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+bool hs_collect_counters(struct heapsnap_bpf *skel, pid_t pid,
+			 struct hs_raw_counters *c)
+{
+	struct hs_proc_val v;
+	__u32 key = (__u32)pid;
+
+	memset(c, 0, sizeof(*c));
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.procs), &key, &v))
+		return false;
+	c->current = v.current;
+	c->count = v.count;
+	c->peak = v.peak;
+	c->interval_peak = v.interval_peak;
+	c->interval_epoch = v.epoch;
+	c->allocs = v.allocs;
+	c->frees = v.frees;
+	c->bytes_allocated = v.bytes_allocated;
+	c->map_full = v.map_full;
+	c->stack_failures = v.stack_failures;
+	c->stack_collisions = v.stack_collisions;
+	c->unknown_frees = v.unknown_frees;
+	return true;
+}
+
+int hs_collect_add_proc(struct heapsnap_bpf *skel, pid_t pid)
+{
+	struct hs_proc_val zero;
+	__u32 key = (__u32)pid;
+
+	memset(&zero, 0, sizeof(zero));
+	zero.epoch = skel->bss->epoch;
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.procs), &key, &zero,
+				BPF_NOEXIST) &&
+	    errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void forget_live(int fd, pid_t pid)
+{
+	struct hs_live_key *keys = calloc(BATCH, sizeof(*keys));
+	struct hs_live_val *vals = calloc(BATCH, sizeof(*vals));
+	struct hs_live_key *doomed = NULL;
+	size_t ndoomed = 0, cap = 0;
+	__u32 in = 0, out = 0, count;
+	bool first = true, done = false;
+
+	if (!keys || !vals)
+		goto cleanup;
+	while (!done) {
+		count = BATCH;
+		if (bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
+					 vals, &count, NULL))
+			done = true;
+		for (__u32 i = 0; i < count; i++) {
+			if (keys[i].tgid != (__u32)pid)
+				continue;
+			if (ndoomed == cap) {
+				size_t ncap = cap ? cap * 2 : BATCH;
+				struct hs_live_key *p;
+
+				p = realloc(doomed, ncap * sizeof(*p));
+				if (!p)
+					goto cleanup;
+				doomed = p;
+				cap = ncap;
+			}
+			doomed[ndoomed++] = keys[i];
+		}
+		in = out;
+		first = false;
+	}
+	for (size_t i = 0; i < ndoomed; i++)
+		bpf_map_delete_elem(fd, &doomed[i]);
+cleanup:
+	free(doomed);
+	free(keys);
+	free(vals);
+}
+
+static void forget_stacks(int fd, pid_t pid)
+{
+	struct hs_stack_val *val = calloc(1, sizeof(*val));
+	__u64 key, next, *doomed = NULL;
+	size_t ndoomed = 0;
+	void *prev = NULL;
+
+	if (!val)
+		return;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, val) ||
+		    val->tgid != (__u32)pid)
+			continue;
+		__u64 *p = realloc(doomed, (ndoomed + 1) * sizeof(*p));
+
+		if (!p)
+			break;
+		doomed = p;
+		doomed[ndoomed++] = key;
+	}
+	for (size_t i = 0; i < ndoomed; i++)
+		bpf_map_delete_elem(fd, &doomed[i]);
+	free(doomed);
+	free(val);
+}
+
+void hs_collect_forget(struct heapsnap_bpf *skel, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+
+	forget_live(bpf_map__fd(skel->maps.live), pid);
+	forget_stacks(bpf_map__fd(skel->maps.stacks), pid);
+	bpf_map_delete_elem(bpf_map__fd(skel->maps.procs), &key);
+}
+
+uint64_t hs_collect_new_epoch(struct heapsnap_bpf *skel)
+{
+	return __atomic_add_fetch(&skel->bss->epoch, 1, __ATOMIC_SEQ_CST);
+}
+
+static uint64_t map_memlock(const struct bpf_map *map)
+{
+	char path[64], line[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", bpf_map__fd(map));
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+uint64_t hs_collect_map_memory(struct heapsnap_bpf *skel)
+{
+	return map_memlock(skel->maps.live) + map_memlock(skel->maps.stacks) +
+	       map_memlock(skel->maps.procs) + map_memlock(skel->maps.tasks);
+}
+
+uint64_t hs_collect_global_losses(struct heapsnap_bpf *skel)
+{
+	return skel->bss->global.proc_map_full +
+	       skel->bss->global.nested_overflow;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Reads the BPF maps (batch operations) into raw traces and counters. */
+#ifndef HEAPSNAP_COLLECT_H
+#define HEAPSNAP_COLLECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct heapsnap_bpf;
+
+struct hs_raw_trace {
+	uint64_t addr;
+	uint64_t size;
+	uint64_t stack; /* key into the raw stacks; 0: none */
+	uint64_t time_ns; /* CLOCK_MONOTONIC */
+	uint32_t pid;
+	uint32_t tid;
+	uint32_t total_nframe;
+	uint8_t domain;
+};
+
+struct hs_raw_stack {
+	uint64_t key;
+	uint32_t pid;
+	uint32_t nips;
+	uint64_t *ips; /* return addresses, most recent call first */
+};
+
+struct hs_raw_counters {
+	uint64_t current, count, peak, interval_peak, interval_epoch;
+	uint64_t allocs, frees, bytes_allocated;
+	uint64_t map_full, stack_failures, stack_collisions, unknown_frees;
+};
+
+struct hs_raw {
+	struct hs_raw_trace *traces;
+	size_t ntraces;
+	struct hs_raw_stack *stacks; /* sorted by key */
+	size_t nstacks;
+	size_t stacks_missing; /* keys whose stack was not in the map */
+};
+
+/* The live traces of the given processes and the stacks they use. */
+int hs_collect(struct heapsnap_bpf *skel, const pid_t *pids, size_t npids,
+	       struct hs_raw *raw);
+void hs_raw_free(struct hs_raw *raw);
+const struct hs_raw_stack *hs_raw_find_stack(const struct hs_raw *raw,
+					     uint64_t key);
+
+/* The counters of one process; false when it has none yet. */
+bool hs_collect_counters(struct heapsnap_bpf *skel, pid_t pid,
+			 struct hs_raw_counters *c);
+int hs_collect_add_proc(struct heapsnap_bpf *skel, pid_t pid);
+/* Drops a process's traces, stacks and counters from the maps. */
+void hs_collect_forget(struct heapsnap_bpf *skel, pid_t pid);
+/* Starts a new interval_peak period. */
+uint64_t hs_collect_new_epoch(struct heapsnap_bpf *skel);
+/* Bytes of kernel memory the maps use now (approximate). */
+uint64_t hs_collect_map_memory(struct heapsnap_bpf *skel);
+uint64_t hs_collect_global_losses(struct heapsnap_bpf *skel);
+
+#endif

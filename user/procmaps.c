@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Process mappings over time, and the files behind them, opened early. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "procmaps.h"
+
+struct mapping {
+	uint64_t start, end, pgoff;
+	uint64_t time_ns; /* 0: present when we first looked */
+	size_t file;
+};
+
+struct proc {
+	pid_t pid;
+	bool same_mntns; /* the process sees our file system */
+	struct mapping *maps; /* sorted by start */
+	size_t nmaps;
+	uint64_t max_len;
+};
+
+struct file {
+	struct hs_module_file mf;
+	dev_t dev;
+	ino_t ino;
+};
+
+struct hs_procmaps {
+	struct proc *procs;
+	size_t nprocs;
+	struct file *files;
+	size_t nfiles;
+	ino_t self_mntns;
+};
+
+static ino_t mntns_of(const char *pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%s/ns/mnt", pid);
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
+struct hs_procmaps *hs_procmaps_new(void)
+{
+	struct hs_procmaps *pm = calloc(1, sizeof(*pm));
+
+	if (pm)
+		pm->self_mntns = mntns_of("self");
+	return pm;
+}
+
+void hs_procmaps_free(struct hs_procmaps *pm)
+{
+	size_t i;
+
+	if (!pm)
+		return;
+	for (i = 0; i < pm->nprocs; i++)
+		free(pm->procs[i].maps);
+	for (i = 0; i < pm->nfiles; i++) {
+		free((char *)pm->files[i].mf.path);
+		if (pm->files[i].mf.fd >= 0)
+			close(pm->files[i].mf.fd);
+	}
+	free(pm->procs);
+	free(pm->files);
+	free(pm);
+}
+
+static struct proc *find_proc(struct hs_procmaps *pm, pid_t pid, bool create)
+{
+	char pidstr[16];
+	struct proc *p;
+	size_t i;
+
+	for (i = 0; i < pm->nprocs; i++)
+		if (pm->procs[i].pid == pid)
+			return &pm->procs[i];
+	if (!create)
+		return NULL;
+	p = realloc(pm->procs, (pm->nprocs + 1) * sizeof(*p));
+	if (!p)
+		return NULL;
+	pm->procs = p;
+	p = &pm->procs[pm->nprocs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	snprintf(pidstr, sizeof(pidstr), "%d", pid);
+	p->same_mntns = pm->self_mntns && mntns_of(pidstr) == pm->self_mntns;
+	return p;
+}
+
+/*
+ * Opens the mapped file the way that cannot pick the wrong one: the
+ * mapping's own /proc/PID/map_files entry, then the path inside the
+ * process's root. A host path is used only for a process that shares our
+ * mount namespace.
+ */
+static int open_mapped(const struct proc *p, uint64_t start, uint64_t end,
+		       uint64_t ino, const char *path)
+{
+	char buf[PATH_MAX + 64];
+	struct stat st;
+	int fd;
+
+	snprintf(buf, sizeof(buf), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+		 p->pid, start, end);
+	fd = open(buf, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	snprintf(buf, sizeof(buf), "/proc/%d/root%s", p->pid, path);
+	fd = open(buf, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && p->same_mntns)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (ino && (fstat(fd, &st) || st.st_ino != ino)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static size_t intern_file(struct hs_procmaps *pm, int fd, const char *path)
+{
+	struct stat st;
+	struct file *f;
+	size_t i;
+
+	if (fd >= 0 && !fstat(fd, &st)) {
+		for (i = 0; i < pm->nfiles; i++) {
+			f = &pm->files[i];
+			if (f->mf.fd >= 0 && f->dev == st.st_dev &&
+			    f->ino == st.st_ino && !strcmp(f->mf.path, path)) {
+				close(fd);
+				return i;
+			}
+		}
+	} else {
+		for (i = 0; i < pm->nfiles; i++)
+			if (pm->files[i].mf.fd < 0 &&
+			    !strcmp(pm->files[i].mf.path, path))
+				return i;
+		memset(&st, 0, sizeof(st));
+	}
+	f = realloc(pm->files, (pm->nfiles + 1) * sizeof(*f));
+	if (!f)
+		goto fail;
+	pm->files = f;
+	f = &pm->files[pm->nfiles];
+	f->mf.path = strdup(path);
+	if (!f->mf.path)
+		goto fail;
+	f->mf.fd = fd;
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	return pm->nfiles++;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return SIZE_MAX;
+}
+
+static void insert_mapping(struct proc *p, const struct mapping *m)
+{
+	struct mapping *maps;
+	size_t i;
+
+	for (i = 0; i < p->nmaps; i++) {
+		struct mapping *o = &p->maps[i];
+
+		if (o->start == m->start && o->end == m->end &&
+		    o->pgoff == m->pgoff && o->file == m->file)
+			return; /* seen in /proc and in an event */
+	}
+	maps = realloc(p->maps, (p->nmaps + 1) * sizeof(*maps));
+	if (!maps)
+		return;
+	p->maps = maps;
+	i = p->nmaps;
+	while (i > 0 && maps[i - 1].start > m->start) {
+		maps[i] = maps[i - 1];
+		i--;
+	}
+	maps[i] = *m;
+	p->nmaps++;
+	if (m->end - m->start > p->max_len)
+		p->max_len = m->end - m->start;
+}
+
+void hs_procmaps_add(struct hs_procmaps *pm, pid_t pid, uint64_t start,
+		     uint64_t len, uint64_t pgoff, uint64_t ino,
+		     const char *path, uint64_t time_ns)
+{
+	struct proc *p = find_proc(pm, pid, true);
+	struct mapping m;
+	int fd;
+
+	if (!p || path[0] != '/' || !len)
+		return;
+	fd = open_mapped(p, start, start + len, ino, path);
+	m.start = start;
+	m.end = start + len;
+	m.pgoff = pgoff;
+	m.time_ns = time_ns;
+	m.file = intern_file(pm, fd, path);
+	if (m.file == SIZE_MAX)
+		return;
+	insert_mapping(p, &m);
+}
+
+int hs_procmaps_read(struct hs_procmaps *pm, pid_t pid)
+{
+	char path[64], line[PATH_MAX + 128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, off, ino;
+		char perms[8], *file;
+		char *deleted;
+
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %llu", &start, &end,
+			   perms, &off, &ino) != 5 ||
+		    perms[2] != 'x')
+			continue;
+		file = strchr(line, '/');
+		if (!file)
+			continue;
+		file[strcspn(file, "\n")] = 0;
+		deleted = strstr(file, " (deleted)");
+		if (deleted && !deleted[10])
+			*deleted = 0;
+		hs_procmaps_add(pm, pid, start, end - start, off, ino, file, 0);
+	}
+	fclose(f);
+	return 0;
+}
+
+void hs_procmaps_exec(struct hs_procmaps *pm, pid_t pid, uint64_t time_ns)
+{
+	struct proc *p = find_proc(pm, pid, false);
+	size_t i, j = 0;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->nmaps; i++)
+		if (p->maps[i].time_ns > time_ns)
+			p->maps[j++] = p->maps[i];
+	p->nmaps = j;
+}
+
+void hs_procmaps_forget(struct hs_procmaps *pm, pid_t pid)
+{
+	struct proc *p = find_proc(pm, pid, false);
+
+	if (!p)
+		return;
+	free(p->maps);
+	*p = pm->procs[--pm->nprocs];
+}
+
+bool hs_procmaps_find(struct hs_procmaps *pm, pid_t pid, uint64_t addr,
+		      uint64_t time_ns, const struct hs_module_file **file,
+		      uint64_t *file_off)
+{
+	struct proc *p = find_proc(pm, pid, false);
+	const struct mapping *best = NULL;
+	size_t lo = 0, hi;
+
+	if (!p)
+		return false;
+	hi = p->nmaps;
+	while (lo < hi) { /* first mapping starting above addr */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->maps[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* newest mapping that covers addr and existed when it was used */
+	for (size_t i = lo; i-- > 0;) {
+		const struct mapping *m = &p->maps[i];
+
+		if (addr - m->start >= p->max_len)
+			break;
+		if (addr >= m->end || (time_ns && m->time_ns > time_ns))
+			continue;
+		if (!best || m->time_ns > best->time_ns)
+			best = m;
+	}
+	if (!best)
+		return false;
+	*file = &pm->files[best->file].mf;
+	*file_off = addr - best->start + best->pgoff;
+	return true;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Process mappings over time: what file was mapped where, and since when.
+ * Files are opened as soon as a mapping is learned, through the process's
+ * own /proc entries, so that a library that is unmapped later, or that
+ * lives in another mount namespace, can still be read.
+ */
+#ifndef HEAPSNAP_PROCMAPS_H
+#define HEAPSNAP_PROCMAPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct hs_procmaps;
+
+struct hs_procmaps *hs_procmaps_new(void);
+void hs_procmaps_free(struct hs_procmaps *pm);
+
+/* Reads /proc/PID/maps: the executable mappings present now. */
+int hs_procmaps_read(struct hs_procmaps *pm, pid_t pid);
+
+/* A new executable mapping, as the kernel reported it at time_ns. */
+void hs_procmaps_add(struct hs_procmaps *pm, pid_t pid, uint64_t start,
+		     uint64_t len, uint64_t pgoff, uint64_t ino,
+		     const char *path, uint64_t time_ns);
+
+/* The process called exec at time_ns: older mappings are gone. */
+void hs_procmaps_exec(struct hs_procmaps *pm, pid_t pid, uint64_t time_ns);
+
+void hs_procmaps_forget(struct hs_procmaps *pm, pid_t pid);
+
+struct hs_module_file {
+	const char *path; /* path inside the process's mount namespace */
+	int fd; /* -1 when the file could not be opened */
+};
+
+/*
+ * Finds the file mapped at addr in pid at time_ns. Sets *file and *file_off
+ * (the offset of addr in the file); false when no mapping covers addr.
+ */
+bool hs_procmaps_find(struct hs_procmaps *pm, pid_t pid, uint64_t addr,
+		      uint64_t time_ns, const struct hs_module_file **file,
+		      uint64_t *file_off);
+
+#endif

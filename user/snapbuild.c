@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Raw traces -> symbolized snapshot. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "snapbuild.h"
+
+#define INLINE_MAX 16
+
+struct module_handle {
+	int fd; /* procmaps keeps it open as long as we live */
+	int handle; /* symbolizer handle, or negative errno */
+};
+
+struct hs_snapbuild {
+	struct hs_procmaps *pm;
+	struct hs_symbolizer *sym;
+	char *const *skip;
+	size_t nskip;
+	struct module_handle *handles;
+	size_t nhandles;
+};
+
+struct hs_snapbuild *hs_snapbuild_new(struct hs_procmaps *pm,
+				      struct hs_symbolizer *sym,
+				      char *const *skip, size_t nskip)
+{
+	struct hs_snapbuild *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->pm = pm;
+	b->sym = sym;
+	b->skip = skip;
+	b->nskip = nskip;
+	return b;
+}
+
+void hs_snapbuild_free(struct hs_snapbuild *b)
+{
+	if (!b)
+		return;
+	free(b->handles);
+	free(b);
+}
+
+static int module_handle(struct hs_snapbuild *b, const struct hs_module_file *f)
+{
+	struct module_handle *h;
+	size_t i;
+
+	if (f->fd < 0)
+		return -ENOENT;
+	for (i = 0; i < b->nhandles; i++)
+		if (b->handles[i].fd == f->fd)
+			return b->handles[i].handle;
+	h = realloc(b->handles, (b->nhandles + 1) * sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	b->handles = h;
+	h = &b->handles[b->nhandles++];
+	h->fd = f->fd;
+	h->handle = hs_symbolizer_add_module(b->sym, f->path, f->fd);
+	return h->handle;
+}
+
+static bool skipped(const struct hs_snapbuild *b, const char *function)
+{
+	size_t i;
+
+	for (i = 0; function && i < b->nskip; i++)
+		if (!fnmatch(b->skip[i], function, 0))
+			return true;
+	return false;
+}
+
+/* Appends the frames of one return address to out; returns how many. */
+static int resolve_ip(struct hs_snapbuild *b, struct hs_snapshot *s,
+		      uint32_t pid, uint64_t ip, uint64_t time_ns,
+		      uint32_t *out, int max)
+{
+	struct hs_sym_frame sf[INLINE_MAX];
+	const struct hs_module_file *file;
+	const uint8_t *build_id = NULL;
+	struct hs_frame f;
+	uint64_t off, elf_addr;
+	int handle, n = 0, bid_len = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.module = HS_NONE;
+	f.function = HS_NONE;
+	f.file = HS_NONE;
+	f.offset = ip;
+	if (!hs_procmaps_find(b->pm, (pid_t)pid, ip, time_ns, &file, &off)) {
+		out[0] = hs_snapshot_add_frame(s, &f);
+		return out[0] == HS_NONE ? -ENOMEM : 1;
+	}
+	handle = module_handle(b, file);
+	if (handle >= 0) {
+		bid_len = hs_symbolizer_build_id(b->sym, handle, &build_id);
+		n = hs_symbolizer_resolve(b->sym, handle, off, &elf_addr, sf,
+					  max < INLINE_MAX ? max : INLINE_MAX);
+	}
+	f.module = hs_snapshot_add_module(s, file->path, build_id,
+					  bid_len > 0 ? (uint32_t)bid_len : 0);
+	if (n <= 0) {
+		f.offset = off;
+		out[0] = hs_snapshot_add_frame(s, &f);
+		return out[0] == HS_NONE ? -ENOMEM : 1;
+	}
+	f.offset = elf_addr;
+	for (int i = 0; i < n; i++) {
+		f.function = hs_snapshot_intern(s, sf[i].function);
+		f.file = hs_snapshot_intern(s, sf[i].file);
+		f.line = sf[i].line;
+		f.inlined = sf[i].inlined;
+		out[i] = hs_snapshot_add_frame(s, &f);
+		if (out[i] == HS_NONE)
+			return -ENOMEM;
+	}
+	return n;
+}
+
+static uint32_t build_stack(struct hs_snapbuild *b, struct hs_snapshot *s,
+			    const struct hs_raw_stack *rs, uint64_t time_ns)
+{
+	size_t cap = (size_t)rs->nips * INLINE_MAX;
+	uint32_t *frames = malloc((cap ? cap : 1) * sizeof(*frames));
+	uint32_t n = 0, first = 0, idx;
+
+	if (!frames)
+		return HS_NONE;
+	for (uint32_t i = 0; i < rs->nips; i++) {
+		int r = resolve_ip(b, s, rs->pid, rs->ips[i], time_ns,
+				   frames + n, (int)(cap - n));
+
+		if (r < 0) {
+			free(frames);
+			return HS_NONE;
+		}
+		n += (uint32_t)r;
+	}
+	while (first + 1 < n &&
+	       skipped(b, hs_snapshot_str(s, s->frames[frames[first]].function)))
+		first++;
+	idx = hs_snapshot_add_stack(s, frames + first, n - first);
+	free(frames);
+	return idx;
+}
+
+static uint64_t mono_to_wall(uint64_t mono_ns)
+{
+	struct timespec rt, mt;
+	uint64_t rt_ns, mt_ns;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mt);
+	rt_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
+	mt_ns = (uint64_t)mt.tv_sec * 1000000000ull + (uint64_t)mt.tv_nsec;
+	return rt_ns - (mt_ns - mono_ns);
+}
+
+int hs_snapbuild_add(struct hs_snapbuild *b, struct hs_snapshot *s,
+		     const struct hs_raw *raw)
+{
+	uint32_t *stack_idx = NULL, empty;
+	uint64_t *first_use = NULL;
+	int err = -ENOMEM;
+	size_t i;
+
+	empty = hs_snapshot_add_stack(s, NULL, 0);
+	stack_idx = malloc((raw->nstacks + 1) * sizeof(*stack_idx));
+	first_use = calloc(raw->nstacks + 1, sizeof(*first_use));
+	if (!stack_idx || !first_use || empty == HS_NONE)
+		goto cleanup;
+	for (i = 0; i < raw->ntraces; i++) {
+		const struct hs_raw_stack *rs;
+		size_t k;
+
+		rs = hs_raw_find_stack(raw, raw->traces[i].stack);
+		if (!rs)
+			continue;
+		k = (size_t)(rs - raw->stacks);
+		if (!first_use[k] || raw->traces[i].time_ns < first_use[k])
+			first_use[k] = raw->traces[i].time_ns;
+	}
+	for (i = 0; i < raw->nstacks; i++) {
+		stack_idx[i] = build_stack(b, s, &raw->stacks[i], first_use[i]);
+		if (stack_idx[i] == HS_NONE)
+			goto cleanup;
+	}
+	for (i = 0; i < raw->ntraces; i++) {
+		const struct hs_raw_trace *rt = &raw->traces[i];
+		const struct hs_raw_stack *rs = hs_raw_find_stack(raw, rt->stack);
+		struct hs_trace t = {
+			.addr = rt->addr,
+			.size = rt->size,
+			.time_ns = mono_to_wall(rt->time_ns),
+			.pid = rt->pid,
+			.tid = rt->tid,
+			.stack = rs ? stack_idx[rs - raw->stacks] : empty,
+			.total_nframe = rt->total_nframe,
+			.domain = rt->domain,
+		};
+
+		if (hs_snapshot_add_trace(s, &t))
+			goto cleanup;
+	}
+	err = 0;
+cleanup:
+	free(stack_idx);
+	free(first_use);
+	return err;
+}
