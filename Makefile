@@ -35,7 +35,7 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf \
 PURE_SRCS := snapshot.c snapfile.c stats.c render.c
 # Kernel-facing and symbolization stages.
 TOOL_SRCS := main.c cmd_analyze.c record.c probes.c collect.c procmaps.c \
-	     symbolize.c sideband.c status.c
+	     symbolize.c sideband.c snapbuild.c status.c targets.c
 
 PURE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PURE_SRCS))
 TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TOOL_SRCS))
