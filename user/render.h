@@ -14,7 +14,15 @@ struct hs_render_opts {
 	bool json;
 	size_t limit; /* rows to show; 0 = all */
 	bool source; /* print the source line under lineno rows */
+	const char *const *warnings; /* shown first: text lines or a JSON array */
+	size_t nwarnings;
 };
+
+/*
+ * Describes what the snapshot's loss counters say was lost ("3 blocks not
+ * recorded (map full), ...") in buf; false when nothing was lost.
+ */
+bool hs_loss_summary(const struct hs_snapshot *s, char *buf, size_t len);
 
 void hs_render_stats(FILE *out, const struct hs_stats *st,
 		     const struct hs_render_opts *o);

@@ -28,6 +28,7 @@ const char *hs_key_name(enum hs_key key);
 struct hs_filter {
 	bool inclusive;
 	const char *pattern; /* fnmatch() pattern on the file name (or module path) */
+	size_t pattern_len; /* bytes of pattern to use; 0: all of it */
 	int64_t line; /* -1: any line */
 };
 
@@ -40,7 +41,10 @@ struct hs_query {
 	int domain; /* -1: every domain */
 };
 
-/* Parses "GLOB" or "GLOB:LINE" into f (pattern points into arg). */
+/*
+ * Parses "GLOB" or "GLOB:LINE" into f: pattern points into arg and
+ * pattern_len excludes ":LINE". Returns -1 for an empty GLOB.
+ */
 int hs_filter_parse(const char *arg, bool inclusive, struct hs_filter *f);
 
 struct hs_stat {

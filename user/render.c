@@ -1,0 +1,1003 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Text and JSON output of statistics, snapshot info and lookups. The text of
+ * `top` follows the "Pretty top" recipe of the tracemalloc docs; sizes are
+ * formatted like tracemalloc's _format_size().
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <uthash.h>
+
+#include "render.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define SIZE_BUF 32
+#define SOURCE_MAX (64u << 20) /* larger "source files" are not read */
+#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* ---- numbers ---- */
+
+/* tracemalloc's _format_size(): "4096 B", "12.5 KiB", "+4.0 KiB". */
+static void fmt_size(char *buf, size_t len, double size, bool sign)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(units); i++) {
+		double mag = size < 0 ? -size : size;
+		bool last = i + 1 == ARRAY_SIZE(units);
+
+		if (mag < 100 && i) {
+			snprintf(buf, len, sign ? "%+.1f %s" : "%.1f %s", size,
+				 units[i]);
+			return;
+		}
+		if (mag < 10 * 1024 || last) {
+			snprintf(buf, len, sign ? "%+.0f %s" : "%.0f %s", size,
+				 units[i]);
+			return;
+		}
+		size /= 1024;
+	}
+}
+
+/* "12.5 KiB (12800 B)", or "4096 B" when that is already exact. */
+static void fmt_bytes(char *buf, size_t len, uint64_t bytes)
+{
+	char h[SIZE_BUF];
+
+	fmt_size(h, sizeof(h), (double)bytes, false);
+	if (bytes < 10 * 1024)
+		snprintf(buf, len, "%s", h);
+	else
+		snprintf(buf, len, "%s (%" PRIu64 " B)", h, bytes);
+}
+
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+static void fmt_time(char *buf, size_t len, uint64_t time_ns)
+{
+	time_t secs = (time_t)(time_ns / 1000000000u);
+	struct tm tm;
+
+	if (!gmtime_r(&secs, &tm) ||
+	    !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "?");
+}
+
+static const char *domain_name(unsigned int domain)
+{
+	switch (domain) {
+	case HS_DOMAIN_HEAP:
+		return "heap";
+	case HS_DOMAIN_MMAP:
+		return "mmap";
+	default:
+		return "unknown";
+	}
+}
+
+/* ---- frames ---- */
+
+struct frame_view {
+	const char *function, *file, *module; /* NULL when unknown */
+	uint32_t line; /* 0 when unknown */
+	uint64_t offset;
+	bool inlined;
+};
+
+static void frame_view(const struct hs_snapshot *s, uint32_t idx,
+		       struct frame_view *v)
+{
+	const struct hs_frame *f;
+
+	memset(v, 0, sizeof(*v));
+	if (!s || idx >= s->nframes)
+		return;
+	f = &s->frames[idx];
+	v->function = hs_snapshot_str(s, f->function);
+	v->file = hs_snapshot_str(s, f->file);
+	if (f->module < s->nmodules)
+		v->module = hs_snapshot_str(s, s->modules[f->module].path);
+	v->line = v->file ? f->line : 0;
+	v->offset = f->offset;
+	v->inlined = f->inlined;
+}
+
+/* "file:line", "module+0xOFF" or "<unknown>". */
+static void print_loc(FILE *out, const struct frame_view *v)
+{
+	if (v->file && v->line)
+		fprintf(out, "%s:%" PRIu32, v->file, v->line);
+	else if (v->file)
+		fprintf(out, "%s:?", v->file);
+	else if (v->module)
+		fprintf(out, "%s+0x%" PRIx64, v->module, v->offset);
+	else
+		fputs("<unknown>", out);
+}
+
+/* What a row of each key is called: its key, from its first frame. */
+static void print_label(FILE *out, enum hs_key key, const struct hs_stat *row)
+{
+	struct frame_view v;
+
+	if (!row->nframes) {
+		fputs("<unknown>", out);
+		return;
+	}
+	frame_view(row->snap, row->frames[0], &v);
+	switch (key) {
+	case HS_KEY_FILENAME:
+		fputs(v.file ? v.file : v.module ? v.module : "<unknown>", out);
+		break;
+	case HS_KEY_MODULE:
+		fputs(v.module ? v.module : "<unknown>", out);
+		break;
+	case HS_KEY_FUNCTION:
+		if (v.function) {
+			fprintf(out, "%s (", v.function);
+			print_loc(out, &v);
+			fputc(')', out);
+		} else {
+			print_loc(out, &v);
+		}
+		break;
+	default:
+		print_loc(out, &v);
+		break;
+	}
+}
+
+/* ---- source lines ---- */
+
+struct src_file {
+	UT_hash_handle hh;
+	char *data; /* NULL when unreadable */
+	size_t len;
+	size_t *starts; /* offset of each line */
+	size_t nlines;
+	char path[];
+};
+
+struct src_cache {
+	struct src_file *files;
+};
+
+static char *read_regular_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	char *data = NULL;
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > SOURCE_MAX)
+		goto out;
+	data = malloc((size_t)st.st_size + 1);
+	if (!data)
+		goto out;
+	while (got < (size_t)st.st_size) {
+		n = read(fd, data + got, (size_t)st.st_size - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	data[got] = '\0';
+	*len = got;
+out:
+	close(fd);
+	return data;
+}
+
+static void src_index_lines(struct src_file *f)
+{
+	size_t i, n = 1;
+
+	for (i = 0; i < f->len; i++)
+		n += f->data[i] == '\n';
+	f->starts = malloc(n * sizeof(*f->starts));
+	if (!f->starts)
+		return;
+	f->starts[f->nlines++] = 0;
+	for (i = 0; i < f->len; i++)
+		if (f->data[i] == '\n')
+			f->starts[f->nlines++] = i + 1;
+}
+
+static struct src_file *src_get(struct src_cache *c, const char *path)
+{
+	size_t plen = strlen(path);
+	struct src_file *f;
+
+	HASH_FIND(hh, c->files, path, plen, f);
+	if (f)
+		return f;
+	f = calloc(1, sizeof(*f) + plen + 1);
+	if (!f)
+		return NULL;
+	memcpy(f->path, path, plen + 1);
+	f->data = read_regular_file(path, &f->len);
+	if (f->data)
+		src_index_lines(f);
+	HASH_ADD(hh, c->files, path[0], plen, f);
+	return f;
+}
+
+static void src_cache_free(struct src_cache *c)
+{
+	struct src_file *f, *tmp;
+
+	HASH_ITER(hh, c->files, f, tmp) {
+		HASH_DEL(c->files, f);
+		free(f->data);
+		free(f->starts);
+		free(f);
+	}
+}
+
+static bool is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' ||
+	       ch == '\v' || ch == '\f';
+}
+
+/* Prints line `line` of path, stripped, after indent; nothing if unknown. */
+static void print_source(FILE *out, struct src_cache *c, const char *path,
+			 uint32_t line, const char *indent)
+{
+	struct src_file *f;
+	const char *p, *end;
+
+	if (!c || !path || !line)
+		return;
+	f = src_get(c, path);
+	if (!f || !f->starts || line > f->nlines)
+		return;
+	p = f->data + f->starts[line - 1];
+	end = line < f->nlines ? f->data + f->starts[line] : f->data + f->len;
+	while (p < end && is_blank(*p))
+		p++;
+	while (end > p && is_blank(end[-1]))
+		end--;
+	if (p == end)
+		return;
+	fputs(indent, out);
+	/* the file is not ours: keep its control characters off the terminal */
+	for (; p < end; p++)
+		fputc((unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+	fputc('\n', out);
+}
+
+/* ---- top and diff, text ---- */
+
+static const char *key_noun(enum hs_key key, size_t n)
+{
+	static const char *const nouns[][2] = {
+		[HS_KEY_LINENO] = { "line", "lines" },
+		[HS_KEY_FILENAME] = { "file", "files" },
+		[HS_KEY_FUNCTION] = { "function", "functions" },
+		[HS_KEY_MODULE] = { "module", "modules" },
+		[HS_KEY_TRACEBACK] = { "traceback", "tracebacks" },
+	};
+
+	if ((size_t)key >= ARRAY_SIZE(nouns))
+		return "rows";
+	return nouns[key][n != 1];
+}
+
+static void print_title(FILE *out, const struct hs_stats *st, size_t shown)
+{
+	const char *cumul = st->cumulative ? " (cumulative)" : "";
+
+	if (st->is_diff)
+		fprintf(out, "Top %zu differences by %s%s\n", shown,
+			key_noun(st->key, 1), cumul);
+	else
+		fprintf(out, "Top %zu %s%s\n", shown, key_noun(st->key, shown),
+			cumul);
+}
+
+/* "12.5 KiB (12800 B) in 100 blocks" */
+static void print_size_count(FILE *out, uint64_t size, uint64_t count)
+{
+	char b[64];
+
+	fmt_bytes(b, sizeof(b), size);
+	fprintf(out, "%s in %" PRIu64 " %s", b, count,
+		plural(count, "block", "blocks"));
+}
+
+/* "size=12.5 KiB (+4.0 KiB), count=100 (+32)", as tracemalloc's StatisticDiff */
+static void print_size_count_diff(FILE *out, uint64_t size, int64_t size_diff,
+				  uint64_t count, int64_t count_diff)
+{
+	char s[SIZE_BUF], d[SIZE_BUF];
+
+	fmt_size(s, sizeof(s), (double)size, false);
+	fmt_size(d, sizeof(d), (double)size_diff, true);
+	fprintf(out, "size=%s (%s), count=%" PRIu64 " (%+" PRId64 ")", s, d,
+		count, count_diff);
+}
+
+static void print_row_numbers(FILE *out, const struct hs_stats *st,
+			      const struct hs_stat *row)
+{
+	char avg[SIZE_BUF];
+
+	if (row->count)
+		fmt_size(avg, sizeof(avg), (double)row->size / row->count,
+			 false);
+	if (st->is_diff) {
+		print_size_count_diff(out, row->size, row->size_diff,
+				      row->count, row->count_diff);
+		if (row->count)
+			fprintf(out, ", average=%s", avg);
+	} else {
+		print_size_count(out, row->size, row->count);
+		if (row->count)
+			fprintf(out, ", average %s", avg);
+	}
+	fputc('\n', out);
+}
+
+static void print_traceback_frames(FILE *out, const struct hs_stat *row,
+				   struct src_cache *src)
+{
+	struct frame_view v;
+	uint32_t i;
+
+	if (!row->nframes)
+		fputs("  <unknown>\n", out);
+	for (i = 0; i < row->nframes; i++) {
+		frame_view(row->snap, row->frames[i], &v);
+		fputs("  ", out);
+		print_loc(out, &v);
+		if (v.function)
+			fprintf(out, " in %s", v.function);
+		if (v.inlined)
+			fputs(" (inlined)", out);
+		fputc('\n', out);
+		print_source(out, src, v.file, v.line, "    ");
+	}
+}
+
+static void print_row(FILE *out, const struct hs_stats *st,
+		      const struct hs_stat *row, size_t rank,
+		      struct src_cache *src)
+{
+	struct frame_view v;
+
+	fprintf(out, "#%zu: ", rank);
+	if (st->key != HS_KEY_TRACEBACK) {
+		print_label(out, st->key, row);
+		fputs(": ", out);
+	}
+	print_row_numbers(out, st, row);
+	if (st->key == HS_KEY_TRACEBACK) {
+		print_traceback_frames(out, row, src);
+	} else if (st->key == HS_KEY_LINENO && row->nframes) {
+		frame_view(row->snap, row->frames[0], &v);
+		print_source(out, src, v.file, v.line, "    ");
+	}
+}
+
+static void print_rest_and_total(FILE *out, const struct hs_stats *st,
+				 size_t shown)
+{
+	uint64_t size = 0, count = 0;
+	int64_t size_diff = 0, count_diff = 0;
+	size_t i;
+
+	for (i = shown; i < st->nrows; i++) {
+		size += st->rows[i].size;
+		count += st->rows[i].count;
+		size_diff += st->rows[i].size_diff;
+		count_diff += st->rows[i].count_diff;
+	}
+	if (shown < st->nrows && st->cumulative) {
+		fprintf(out,
+			"%zu other %s, not summed (cumulative rows overlap)\n",
+			st->nrows - shown,
+			key_noun(st->key, st->nrows - shown));
+	} else if (shown < st->nrows) {
+		fprintf(out, "%zu other: ", st->nrows - shown);
+		if (st->is_diff)
+			print_size_count_diff(out, size, size_diff, count,
+					      count_diff);
+		else
+			print_size_count(out, size, count);
+		fputc('\n', out);
+	}
+	fputs("Total: ", out);
+	if (st->is_diff)
+		print_size_count_diff(out, st->total_size, st->total_size_diff,
+				      st->total_count, st->total_count_diff);
+	else
+		print_size_count(out, st->total_size, st->total_count);
+	fputc('\n', out);
+}
+
+static void print_warnings(FILE *out, const struct hs_render_opts *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nwarnings; i++)
+		fprintf(out, "warning: %s\n", o->warnings[i]);
+}
+
+static size_t rows_shown(const struct hs_stats *st,
+			 const struct hs_render_opts *o)
+{
+	return o->limit && o->limit < st->nrows ? o->limit : st->nrows;
+}
+
+static void render_stats_text(FILE *out, const struct hs_stats *st,
+			      const struct hs_render_opts *o)
+{
+	struct src_cache src = { NULL };
+	size_t i, shown = rows_shown(st, o);
+
+	print_warnings(out, o);
+	print_title(out, st, shown);
+	for (i = 0; i < shown; i++)
+		print_row(out, st, &st->rows[i], i + 1,
+			  o->source ? &src : NULL);
+	print_rest_and_total(out, st, shown);
+	src_cache_free(&src);
+}
+
+/* ---- JSON ---- */
+
+static json_object *json_str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *json_frame(const struct hs_snapshot *s, uint32_t idx)
+{
+	json_object *o = json_object_new_object();
+	struct frame_view v;
+
+	frame_view(s, idx, &v);
+	json_object_object_add(o, "function", json_str_or_null(v.function));
+	json_object_object_add(o, "file", json_str_or_null(v.file));
+	json_object_object_add(o, "line",
+			       v.line ? json_object_new_int64(v.line) : NULL);
+	json_object_object_add(o, "module", json_str_or_null(v.module));
+	json_object_object_add(o, "offset", json_object_new_uint64(v.offset));
+	json_object_object_add(o, "inlined",
+			       json_object_new_boolean(v.inlined));
+	return o;
+}
+
+static json_object *json_frames(const struct hs_snapshot *s,
+				const uint32_t *frames, uint32_t n)
+{
+	json_object *a = json_object_new_array();
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		json_object_array_add(a, json_frame(s, frames[i]));
+	return a;
+}
+
+static void json_add_u64(json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+static void json_add_i64(json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+static json_object *json_stat(const struct hs_stats *st,
+			      const struct hs_stat *row)
+{
+	json_object *o = json_object_new_object();
+
+	json_add_u64(o, "size", row->size);
+	json_add_u64(o, "count", row->count);
+	if (st->is_diff) {
+		json_add_i64(o, "size_diff", row->size_diff);
+		json_add_i64(o, "count_diff", row->count_diff);
+	}
+	json_object_object_add(
+		o, "traceback",
+		json_frames(row->snap, row->frames, row->nframes));
+	return o;
+}
+
+static json_object *json_warnings(const struct hs_render_opts *o)
+{
+	json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < o->nwarnings; i++)
+		json_object_array_add(a,
+				      json_object_new_string(o->warnings[i]));
+	return a;
+}
+
+static void json_print(FILE *out, json_object *o)
+{
+	fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_FLAGS));
+	json_object_put(o);
+}
+
+static void render_stats_json(FILE *out, const struct hs_stats *st,
+			      const struct hs_render_opts *o)
+{
+	json_object *root = json_object_new_object();
+	json_object *total = json_object_new_object();
+	json_object *rows = json_object_new_array();
+	size_t i, shown = rows_shown(st, o);
+
+	json_object_object_add(root, "key",
+			       json_str_or_null(hs_key_name(st->key)));
+	json_object_object_add(root, "cumulative",
+			       json_object_new_boolean(st->cumulative));
+	json_add_u64(total, "size", st->total_size);
+	json_add_u64(total, "count", st->total_count);
+	if (st->is_diff) {
+		json_add_i64(total, "size_diff", st->total_size_diff);
+		json_add_i64(total, "count_diff", st->total_count_diff);
+	}
+	json_object_object_add(root, "total", total);
+	for (i = 0; i < shown; i++)
+		json_object_array_add(rows, json_stat(st, &st->rows[i]));
+	json_object_object_add(root, "stats", rows);
+	json_object_object_add(root, "warnings", json_warnings(o));
+	json_print(out, root);
+}
+
+void hs_render_stats(FILE *out, const struct hs_stats *st,
+		     const struct hs_render_opts *o)
+{
+	if (o->json)
+		render_stats_json(out, st, o);
+	else
+		render_stats_text(out, st, o);
+}
+
+/* ---- info ---- */
+
+/* Appends "N what" to the comma-separated list in buf. */
+static void append_loss(char *buf, size_t len, size_t *used, uint64_t n,
+			const char *what)
+{
+	int w;
+
+	if (!n || *used >= len)
+		return;
+	w = snprintf(buf + *used, len - *used, "%s%" PRIu64 " %s",
+		     *used ? ", " : "", n, what);
+	if (w > 0)
+		*used += (size_t)w;
+}
+
+bool hs_loss_summary(const struct hs_snapshot *s, char *buf, size_t len)
+{
+	struct hs_counters t;
+	size_t used = 0;
+
+	if (!len)
+		return false;
+	buf[0] = '\0';
+	hs_snapshot_totals(s, &t);
+	append_loss(buf, len, &used, t.map_full,
+		    "blocks not recorded (map full)");
+	append_loss(buf, len, &used, t.stack_failures,
+		    "tracebacks not captured");
+	append_loss(buf, len, &used, t.stack_collisions,
+		    "tracebacks possibly wrong (stack id collisions)");
+	append_loss(buf, len, &used, t.lost_events, "events dropped");
+	append_loss(buf, len, &used, t.unknown_frees,
+		    "frees of blocks it never saw allocated");
+	return used > 0;
+}
+
+struct domain_sums {
+	uint64_t size[HS_DOMAIN_COUNT];
+	uint64_t count[HS_DOMAIN_COUNT];
+};
+
+static void sum_domains(const struct hs_snapshot *s, struct domain_sums *d)
+{
+	size_t i;
+
+	memset(d, 0, sizeof(*d));
+	for (i = 0; i < s->ntraces; i++) {
+		if (s->traces[i].domain >= HS_DOMAIN_COUNT)
+			continue;
+		d->size[s->traces[i].domain] += s->traces[i].size;
+		d->count[s->traces[i].domain]++;
+	}
+}
+
+static json_object *json_counters_obj(const char *const *names,
+				      const uint64_t *vals, size_t n)
+{
+	json_object *o = json_object_new_object();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_add_u64(o, names[i], vals[i]);
+	return o;
+}
+
+static json_object *json_processes(const struct hs_snapshot *s)
+{
+	json_object *a = json_object_new_array(), *p;
+	const struct hs_proc *pr;
+	size_t i;
+
+	for (i = 0; i < s->nprocs; i++) {
+		pr = &s->procs[i];
+		p = json_object_new_object();
+		json_add_u64(p, "pid", pr->pid);
+		json_object_object_add(
+			p, "command",
+			json_str_or_null(hs_snapshot_str(s, pr->command)));
+		json_object_object_add(p, "exited",
+				       json_object_new_boolean(pr->exited));
+		json_add_u64(p, "current", pr->counters.current);
+		json_add_u64(p, "peak", pr->counters.peak);
+		json_add_u64(p, "count", pr->counters.count);
+		json_object_array_add(a, p);
+	}
+	return a;
+}
+
+static json_object *json_domains(const struct hs_snapshot *s)
+{
+	static const char *const names[] = { "current", "count" };
+	json_object *o = json_object_new_object();
+	struct domain_sums d;
+	unsigned int i;
+
+	sum_domains(s, &d);
+	for (i = 0; i < HS_DOMAIN_COUNT; i++) {
+		uint64_t vals[] = { d.size[i], d.count[i] };
+
+		json_object_object_add(o, domain_name(i),
+				       json_counters_obj(names, vals, 2));
+	}
+	return o;
+}
+
+static void json_add_info_counters(json_object *root,
+				   const struct hs_counters *t)
+{
+	static const char *const total_names[] = { "allocs", "frees",
+						   "bytes_allocated" };
+	static const char *const lost_names[] = { "map_full", "stack_failures",
+						  "unknown_frees", "events",
+						  "stack_collisions" };
+	const uint64_t totals[] = { t->allocs, t->frees, t->bytes_allocated };
+	const uint64_t lost[] = { t->map_full, t->stack_failures,
+				  t->unknown_frees, t->lost_events,
+				  t->stack_collisions };
+
+	json_object_object_add(root, "totals",
+			       json_counters_obj(total_names, totals, 3));
+	json_object_object_add(root, "lost",
+			       json_counters_obj(lost_names, lost, 5));
+}
+
+static json_object *json_info_warnings(const struct hs_snapshot *s,
+				       const struct hs_render_opts *o)
+{
+	json_object *a = json_warnings(o);
+	char loss[512], msg[600];
+
+	if (hs_loss_summary(s, loss, sizeof(loss))) {
+		snprintf(msg, sizeof(msg), "this snapshot lost data: %s", loss);
+		json_object_array_add(a, json_object_new_string(msg));
+	}
+	return a;
+}
+
+static void render_info_json(FILE *out, const struct hs_snapshot *s,
+			     const struct hs_render_opts *o)
+{
+	json_object *root = json_object_new_object();
+	json_object *pids = json_object_new_array();
+	struct hs_counters t;
+	char when[64];
+	size_t i;
+
+	hs_snapshot_totals(s, &t);
+	for (i = 0; i < s->nprocs; i++)
+		json_object_array_add(pids,
+				      json_object_new_int64(s->procs[i].pid));
+	fmt_time(when, sizeof(when), s->time_ns);
+	json_add_u64(root, "format_version", s->format_version);
+	json_object_object_add(root, "pids", pids);
+	json_object_object_add(
+		root, "command",
+		json_str_or_null(hs_snapshot_str(s, s->command)));
+	json_object_object_add(
+		root, "time", s->time_ns ? json_object_new_string(when) : NULL);
+	json_object_object_add(root, "kernel",
+			       json_str_or_null(hs_snapshot_str(s, s->kernel)));
+	json_add_u64(root, "traceback_limit", s->traceback_limit);
+	json_add_u64(root, "current", t.current);
+	json_add_u64(root, "peak", t.peak);
+	json_add_u64(root, "interval_peak", t.interval_peak);
+	json_add_u64(root, "count", t.count);
+	json_object_object_add(root, "domains", json_domains(s));
+	json_add_info_counters(root, &t);
+	json_add_u64(root, "tracer_memory", s->tracer_memory);
+	json_add_u64(root, "sample_bytes", s->sample_bytes);
+	json_add_u64(root, "seq", s->seq);
+	json_add_u64(root, "traces", s->ntraces);
+	json_object_object_add(root, "processes", json_processes(s));
+	json_object_object_add(root, "warnings", json_info_warnings(s, o));
+	json_print(out, root);
+}
+
+static const char *str_or(const struct hs_snapshot *s, uint32_t idx,
+			  const char *dflt)
+{
+	const char *str = hs_snapshot_str(s, idx);
+
+	return str ? str : dflt;
+}
+
+static void print_info_header(FILE *out, const struct hs_snapshot *s)
+{
+	char when[64];
+	size_t i;
+
+	fmt_time(when, sizeof(when), s->time_ns);
+	fprintf(out, "command:          %s\n", str_or(s, s->command, "?"));
+	fputs("pids:             ", out);
+	for (i = 0; i < s->nprocs; i++)
+		fprintf(out, "%s%" PRIu32, i ? ", " : "", s->procs[i].pid);
+	fputc('\n', out);
+	fprintf(out, "time:             %s (%s)\n",
+		s->time_ns ? when : "unknown",
+		s->seq ? "interval snapshot" : "final snapshot");
+	if (s->seq)
+		fprintf(out, "sequence:         %" PRIu32 "\n", s->seq);
+	fprintf(out, "kernel:           %s\n", str_or(s, s->kernel, "?"));
+	fprintf(out, "format version:   %" PRIu32 "\n", s->format_version);
+	fprintf(out, "traceback limit:  %" PRIu32 " frames\n",
+		s->traceback_limit);
+	if (s->sample_bytes)
+		fprintf(out,
+			"sampling:         one allocation per %" PRIu64
+			" bytes\n",
+			s->sample_bytes);
+	else
+		fputs("sampling:         every allocation\n", out);
+}
+
+static void print_info_memory(FILE *out, const struct hs_snapshot *s,
+			      const struct hs_counters *t)
+{
+	struct domain_sums d;
+	char b[64];
+	unsigned int i;
+
+	sum_domains(s, &d);
+	fputs("current:          ", out);
+	print_size_count(out, t->current, t->count);
+	fmt_bytes(b, sizeof(b), t->peak);
+	fprintf(out, "\npeak:             %s\n", b);
+	fmt_bytes(b, sizeof(b), t->interval_peak);
+	fprintf(out, "interval peak:    %s\n", b);
+	for (i = 0; i < HS_DOMAIN_COUNT; i++) {
+		fprintf(out, "  %s traces:    ", domain_name(i));
+		print_size_count(out, d.size[i], d.count[i]);
+		fputc('\n', out);
+	}
+	fmt_bytes(b, sizeof(b), t->bytes_allocated);
+	fprintf(out, "allocations:      %" PRIu64 " (%s), %" PRIu64 " frees\n",
+		t->allocs, b, t->frees);
+	fprintf(out,
+		"lost:             map full %" PRIu64
+		", stack failures %" PRIu64 ", stack collisions %" PRIu64
+		", unknown frees %" PRIu64 ", events %" PRIu64 "\n",
+		t->map_full, t->stack_failures, t->stack_collisions,
+		t->unknown_frees, t->lost_events);
+	fmt_bytes(b, sizeof(b), s->tracer_memory);
+	fprintf(out, "tracer memory:    %s\n", b);
+}
+
+static void print_info_procs(FILE *out, const struct hs_snapshot *s)
+{
+	const struct hs_proc *p;
+	char b[64];
+	size_t i;
+
+	for (i = 0; i < s->nprocs; i++) {
+		p = &s->procs[i];
+		fprintf(out, "process %" PRIu32 ":%s %s\n", p->pid,
+			p->exited ? " (exited)" : "",
+			str_or(s, p->command, "?"));
+		fputs("  current ", out);
+		print_size_count(out, p->counters.current, p->counters.count);
+		fmt_bytes(b, sizeof(b), p->counters.peak);
+		fprintf(out, ", peak %s\n", b);
+	}
+}
+
+static void render_info_text(FILE *out, const struct hs_snapshot *s,
+			     const struct hs_render_opts *o)
+{
+	struct hs_counters t;
+	char loss[512];
+
+	hs_snapshot_totals(s, &t);
+	print_warnings(out, o);
+	print_info_header(out, s);
+	print_info_memory(out, s, &t);
+	print_info_procs(out, s);
+	if (hs_loss_summary(s, loss, sizeof(loss)))
+		fprintf(out, "warning: this snapshot lost data: %s\n", loss);
+}
+
+void hs_render_info(FILE *out, const struct hs_snapshot *s,
+		    const struct hs_render_opts *o)
+{
+	if (o->json)
+		render_info_json(out, s, o);
+	else
+		render_info_text(out, s, o);
+}
+
+/* ---- lookup ---- */
+
+static bool block_contains(const struct hs_trace *t, uint64_t addr)
+{
+	if (!t->size)
+		return addr == t->addr;
+	return addr >= t->addr && addr - t->addr < t->size;
+}
+
+static const struct hs_stack *trace_stack(const struct hs_snapshot *s,
+					  const struct hs_trace *t)
+{
+	const struct hs_stack *st;
+
+	if (t->stack >= s->nstacks)
+		return NULL;
+	st = &s->stacks[t->stack];
+	if (st->first > s->nstack_frames ||
+	    st->nframes > s->nstack_frames - st->first)
+		return NULL;
+	return st;
+}
+
+/* Time from allocation to snapshot; false when it is not known. */
+static bool trace_age(const struct hs_snapshot *s, const struct hs_trace *t,
+		      uint64_t *age_ns)
+{
+	if (!s->time_ns || !t->time_ns || t->time_ns > s->time_ns)
+		return false;
+	*age_ns = s->time_ns - t->time_ns;
+	return true;
+}
+
+static void print_lookup_frame(FILE *out, const struct hs_snapshot *s,
+			       uint32_t i, uint32_t idx)
+{
+	struct frame_view v;
+
+	frame_view(s, idx, &v);
+	fprintf(out, "  #%" PRIu32 " %s", i, v.function ? v.function : "??");
+	if (v.file) {
+		fputs(" at ", out);
+		print_loc(out, &v);
+	}
+	if (v.module)
+		fprintf(out, " (%s+0x%" PRIx64 ")", v.module, v.offset);
+	else
+		fprintf(out, " (0x%" PRIx64 ")", v.offset);
+	fputs(v.inlined ? " (inlined)\n" : "\n", out);
+}
+
+static void print_lookup_text(FILE *out, const struct hs_snapshot *s,
+			      const struct hs_trace *t, uint64_t addr)
+{
+	const struct hs_stack *st = trace_stack(s, t);
+	uint32_t i, n = st ? st->nframes : 0;
+	uint64_t age;
+	char b[64];
+
+	fmt_bytes(b, sizeof(b), t->size);
+	fprintf(out,
+		"0x%" PRIx64 " is at offset %" PRIu64
+		" of the %s block at 0x%" PRIx64 "\n",
+		addr, addr - t->addr, b, t->addr);
+	fprintf(out, "  pid %" PRIu32 ", tid %" PRIu32 ", domain %s", t->pid,
+		t->tid, domain_name(t->domain));
+	if (trace_age(s, t, &age))
+		fprintf(out, ", age %.3f s", age / 1e9);
+	fputs("\n  traceback (most recent call first):\n", out);
+	if (!n)
+		fputs("  <unknown>\n", out);
+	for (i = 0; i < n; i++)
+		print_lookup_frame(out, s, i, s->stack_frames[st->first + i]);
+	if (t->total_nframe > n)
+		fprintf(out,
+			"  ... %" PRIu32 " more frames (traceback limit)\n",
+			t->total_nframe - n);
+}
+
+static json_object *json_block(const struct hs_snapshot *s,
+			       const struct hs_trace *t, uint64_t addr)
+{
+	const struct hs_stack *st = trace_stack(s, t);
+	json_object *o = json_object_new_object();
+	uint64_t age;
+	char when[64];
+
+	fmt_time(when, sizeof(when), t->time_ns);
+	json_add_u64(o, "addr", t->addr);
+	json_add_u64(o, "size", t->size);
+	json_add_u64(o, "offset_in_block", addr - t->addr);
+	json_add_u64(o, "pid", t->pid);
+	json_add_u64(o, "tid", t->tid);
+	json_object_object_add(o, "domain",
+			       json_object_new_string(domain_name(t->domain)));
+	json_object_object_add(
+		o, "time", t->time_ns ? json_object_new_string(when) : NULL);
+	json_object_object_add(
+		o, "age_ns",
+		trace_age(s, t, &age) ? json_object_new_uint64(age) : NULL);
+	json_add_u64(o, "total_nframe", t->total_nframe);
+	json_object_object_add(
+		o, "traceback",
+		json_frames(s, st ? s->stack_frames + st->first : NULL,
+			    st ? st->nframes : 0));
+	return o;
+}
+
+/* Blocks of different processes may share addresses: all are shown. */
+int hs_render_lookup(FILE *out, const struct hs_snapshot *s, uint64_t addr,
+		     const struct hs_render_opts *o)
+{
+	json_object *root = NULL, *blocks = NULL;
+	size_t i, found = 0;
+
+	if (o->json) {
+		root = json_object_new_object();
+		blocks = json_object_new_array();
+		json_add_u64(root, "address", addr);
+	}
+	for (i = 0; i < s->ntraces; i++) {
+		if (!block_contains(&s->traces[i], addr))
+			continue;
+		if (o->json)
+			json_object_array_add(
+				blocks, json_block(s, &s->traces[i], addr));
+		else
+			print_lookup_text(out, s, &s->traces[i], addr);
+		found++;
+	}
+	if (o->json) {
+		json_object_object_add(root, "found",
+				       json_object_new_boolean(found > 0));
+		json_object_object_add(root, "blocks", blocks);
+		json_print(out, root);
+	} else if (!found) {
+		fprintf(out, "no live block contains 0x%" PRIx64 "\n", addr);
+	}
+	return found ? 0 : 1;
+}
