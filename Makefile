@@ -73,6 +73,44 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(PURE_OBJS) | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(PURE_OBJS) $(LDFLAGS) -ljson-c -lzstd -o $@
 
+# test_symbolize links libdw and reads ELF fixtures: built -g -O2 (by gcc,
+# and by clang, which emits no .debug_aranges), then copies without debug
+# info, split with a debuglink, and fully stripped.
+FIX := $(BUILD)/tests/fixtures
+FIX_BINS := $(addprefix $(FIX)/,libfix.so libfix-nodebug.so libfix-split.so \
+	    libfix-stripped.so libfix-clang.so fixcc fixcc-nodebug)
+
+$(FIX)/libfix.so: tests/unit/fixtures/fix.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -g -O2 -fPIC -shared -Wl,--build-id $< -o $@
+
+$(FIX)/libfix-clang.so: tests/unit/fixtures/fix.c
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) -g -O2 -fPIC -shared $< -o $@
+
+$(FIX)/fixcc: tests/unit/fixtures/fixcc.cc
+	$(call msg,CXX,$@)
+	$(Q)mkdir -p $(@D) && $(CXX) -g -O2 -no-pie -Wl,--build-id $< -o $@
+
+$(FIX)/libfix-nodebug.so: $(FIX)/libfix.so
+	$(Q)objcopy --strip-debug $< $@
+
+$(FIX)/fixcc-nodebug: $(FIX)/fixcc
+	$(Q)objcopy --strip-debug $< $@
+
+$(FIX)/libfix-stripped.so: $(FIX)/libfix.so
+	$(Q)objcopy --strip-all $< $@
+
+$(FIX)/libfix-split.so: $(FIX)/libfix.so
+	$(Q)objcopy --only-keep-debug $< $(FIX)/libfix-split.debug
+	$(Q)objcopy --strip-debug --add-gnu-debuglink=$(FIX)/libfix-split.debug $< $@
+
+$(BUILD)/tests/test_symbolize: tests/unit/test_symbolize.c tests/unit/test.h \
+			       $(BUILD)/symbolize.o $(FIX_BINS) | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/symbolize.o $(LDFLAGS) \
+		-ldw -lelf -lstdc++ -o $@
+
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-tests --unit-only $(BUILD)/tests
 
