@@ -29,7 +29,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
-	__type(value, struct hs_stack_val); /* user space trims ip[] to the limit */
+	__uint(value_size, sizeof(struct hs_stack_val)); /* trimmed to the limit */
 	__uint(max_entries, 1 << 16);
 } stacks SEC(".maps");
 

@@ -680,6 +680,16 @@ static int start_targets(struct recorder *r, char *err, size_t errlen)
 	return 0;
 }
 
+static void announce(const struct recorder *r)
+{
+	fprintf(stderr, "heapsnap: tracing");
+	for (size_t i = 0; i < r->ntargets; i++)
+		fprintf(stderr, "%s pid %d (%s)", i ? "," : "",
+			r->targets[i].pid,
+			r->targets[i].command ? r->targets[i].command : "?");
+	fprintf(stderr, "; snapshots go to %s\n", r->o.output);
+}
+
 static void cleanup(struct recorder *r)
 {
 	for (size_t i = 0; i < r->ntargets; i++) {
@@ -736,6 +746,7 @@ int hs_cmd_record(int argc, char **argv)
 			 strerror(errno));
 		goto fail;
 	}
+	announce(&r);
 	hs_status_init(&r.status, isatty(STDERR_FILENO));
 	run_loop(&r);
 	ret = write_snapshot(&r, 0) ? 1 : 0;
