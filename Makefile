@@ -123,8 +123,13 @@ test: heapsnap $(UNIT_BINS) progs
 deps:
 	$(Q)scripts/deps
 
+$(BUILD)/demo/server: demo/server.c
+	$(Q)mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls $< -o $@
+
 demo: deps
-	$(Q)$(MAKE) -s heapsnap progs
+	$(Q)$(MAKE) -s heapsnap $(BUILD)/demo/server
 	$(Q)scripts/demo
 
 bench: heapsnap
