@@ -4,14 +4,14 @@ ground truth the programs print."""
 import os
 import subprocess
 
-from hs import (Recorder, Target, assert_sites, heapsnap_json, parse_gt,
-                prog, tmpdir)
+from hs import (HEAPSNAP, Recorder, Target, assert_sites, heapsnap_json,
+                parse_gt, prog, run, tmpdir)
 
 
-def record_cmd(name, *args):
+def record_cmd(name, *args, opts=()):
     """Runs a program under record -- CMD; returns (snapshot, its GT)."""
     out = os.path.join(tmpdir(), "s.hsnap")
-    rec = Recorder(["-o", out, "--", prog(name)] + list(args),
+    rec = Recorder(["-o", out] + list(opts) + ["--", prog(name)] + list(args),
                    stdout=subprocess.PIPE)
     rc = rec.finish(timeout=120)
     assert rc == 0, "record exited %d:\n%s" % (rc, rec.stderr())
@@ -123,3 +123,49 @@ def test_info_totals_match_the_traces():
     assert info["traceback_limit"] == 64
     assert info["command"].endswith("gt_basic")
     assert info["totals"]["allocs"] - info["totals"]["frees"] == info["count"]
+
+
+def test_wrapper_option_attributes_to_the_callers():
+    snap, gt = record_cmd("gt_wrap", opts=["--wrapper", "xmalloc"])
+    assert_sites(snap, gt[1], "gt_wrap.c")
+
+
+def test_without_wrapper_option_the_wrapper_is_frame_0():
+    snap, gt = record_cmd("gt_wrap")
+    top = heapsnap_json("top", snap, "--by", "function", "-n", "0",
+                        "--include", "*/gt_wrap.c")
+    rows = [(st["traceback"][0]["function"], st["size"], st["count"])
+            for st in top["stats"]]
+    assert rows == [("xmalloc", 6500, 3)], rows
+
+
+def test_lookup_finds_the_block_containing_an_address():
+    out = os.path.join(tmpdir(), "s.hsnap")
+    rec = Recorder(["-o", out, "--wrapper", "xmalloc", "--",
+                    prog("gt_wrap")], stdout=subprocess.PIPE)
+    assert rec.finish() == 0, rec.stderr()
+    f = [l.split() for l in rec.out.rest() if l.startswith("ADDR ")][0]
+    line, addr = int(f[1]), int(f[2], 16)
+    r = heapsnap_json("lookup", out, hex(addr + 2499))
+    blk = r["blocks"]
+    assert len(blk) == 1 and blk[0]["size"] == 2500, r
+    fr = blk[0]["traceback"][0]
+    assert (os.path.basename(fr["file"]), fr["line"], fr["function"]) == (
+        "gt_wrap.c", line, "main"), fr
+    miss = run([HEAPSNAP, "lookup", out, hex(addr + 2500)], check=False)
+    assert miss.returncode == 1 and "no live block" in miss.stdout, miss
+
+
+def test_million_live_blocks():
+    out = os.path.join(tmpdir(), "s.hsnap")
+    rec = Recorder(["-o", out, "--max-live", "1100000", "--",
+                    prog("gt_many"), "1000000"], stdout=subprocess.PIPE)
+    assert rec.finish(timeout=300) == 0, rec.stderr()
+    top = heapsnap_json("top", out, "--by", "lineno", "-n", "0",
+                        "--include", "*/gt_many.c")
+    got = sorted((st["size"], st["count"]) for st in top["stats"])
+    assert got == [
+        (4000000, 250000), (8000000, 1), (8000000, 250000),
+        (12000000, 250000), (16000000, 250000)], got
+    info = heapsnap_json("info", out)
+    assert info["lost"]["map_full"] == 0
