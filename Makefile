@@ -26,7 +26,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	  -fno-omit-frame-pointer -D_GNU_SOURCE -I$(BUILD) -Ibpf -Iuser \
 	  $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS += $(SANFLAGS)
-LIBS := -lbpf -lelf -ldw -lzstd -ljson-c -lcapstone -lstdc++ -lz
+LIBS := -lbpf -lelf -ldw -lzstd -ljson-c -lcapstone -lstdc++ -lz -lm
 
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf \
 	      -Wall -Werror
@@ -71,7 +71,7 @@ heapsnap: $(PURE_OBJS) $(TOOL_OBJS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(PURE_OBJS) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(PURE_OBJS) $(LDFLAGS) -ljson-c -lzstd -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(PURE_OBJS) $(LDFLAGS) -ljson-c -lzstd -lm -o $@
 
 # test_symbolize links libdw and reads ELF fixtures: built -g -O2 (by gcc,
 # and by clang, which emits no .debug_aranges), then copies without debug

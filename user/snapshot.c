@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* The in-memory snapshot model and its interning builders. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -310,4 +311,14 @@ void hs_snapshot_totals(const struct hs_snapshot *s, struct hs_counters *out)
 		out->unknown_frees += c->unknown_frees;
 		out->lost_events += c->lost_events;
 	}
+}
+
+double hs_trace_scale(const struct hs_snapshot *s, const struct hs_trace *t)
+{
+	double p;
+
+	if (!s->sample_bytes || !t->size)
+		return 1.0;
+	p = -expm1(-(double)t->size / (double)s->sample_bytes);
+	return p > 0 ? 1.0 / p : 1.0;
 }

@@ -129,6 +129,14 @@ void hs_snapshot_seal(struct hs_snapshot *s);
 /* NULL for HS_NONE or an index out of range. */
 const char *hs_snapshot_str(const struct hs_snapshot *s, uint32_t idx);
 
+/*
+ * How many blocks one trace stands for: 1 when every allocation was traced;
+ * with byte sampling at a mean of sample_bytes, 1 / P(a block of this size
+ * is sampled), as Go's heap profile scales. Its size estimate is
+ * size * scale.
+ */
+double hs_trace_scale(const struct hs_snapshot *s, const struct hs_trace *t);
+
 /* Sum of every process's counters. */
 void hs_snapshot_totals(const struct hs_snapshot *s, struct hs_counters *out);
 
