@@ -101,10 +101,7 @@ struct analyze_args {
 	int nfiles;
 };
 
-static void report_error(bool json, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void report_error(bool json, const char *fmt, ...)
+void hs_report_error(bool json, const char *fmt, ...)
 {
 	char msg[MSG_LEN];
 	json_object *o;
@@ -126,7 +123,7 @@ static void report_error(bool json, const char *fmt, ...)
 }
 
 /* JSON mode applies to errors found while parsing the options too. */
-static bool wants_json(int argc, char **argv)
+bool hs_wants_json(int argc, char **argv)
 {
 	int i;
 
@@ -151,7 +148,7 @@ static int parse_count(const char *arg, size_t *out)
 	return 0;
 }
 
-static int parse_domain(const char *arg, int *domain)
+int hs_parse_domain(const char *arg, int *domain)
 {
 	if (!strcmp(arg, "heap"))
 		*domain = HS_DOMAIN_HEAP;
@@ -183,7 +180,7 @@ static int apply_option(struct analyze_args *a, int opt, const char *arg)
 	case OPT_BY:
 		key = hs_key_parse(arg);
 		if (key < 0) {
-			report_error(
+			hs_report_error(
 				a->r.json,
 				"unknown key '%s' (lineno, filename, function, module, traceback)",
 				arg);
@@ -197,23 +194,23 @@ static int apply_option(struct analyze_args *a, int opt, const char *arg)
 	case 'n':
 		if (!parse_count(arg, &a->r.limit))
 			return 0;
-		report_error(a->r.json, "-n needs a number of rows, not '%s'",
+		hs_report_error(a->r.json, "-n needs a number of rows, not '%s'",
 			     arg);
 		return -1;
 	case OPT_INCLUDE:
 	case OPT_EXCLUDE:
 		if (!add_filter(a, arg, opt == OPT_INCLUDE))
 			return 0;
-		report_error(a->r.json, "bad filter '%s' (GLOB or GLOB:LINE)",
+		hs_report_error(a->r.json, "bad filter '%s' (GLOB or GLOB:LINE)",
 			     arg);
 		return -1;
 	case OPT_ALL_FRAMES:
 		a->q.all_frames = true;
 		return 0;
 	case OPT_DOMAIN:
-		if (!parse_domain(arg, &a->q.domain))
+		if (!hs_parse_domain(arg, &a->q.domain))
 			return 0;
-		report_error(a->r.json, "unknown domain '%s' (heap, mmap)",
+		hs_report_error(a->r.json, "unknown domain '%s' (heap, mmap)",
 			     arg);
 		return -1;
 	case OPT_JSON:
@@ -227,16 +224,16 @@ static int apply_option(struct analyze_args *a, int opt, const char *arg)
 	}
 }
 
-static void report_getopt_error(bool json, int opt, char **argv)
+void hs_report_getopt_error(bool json, int opt, char **argv)
 {
 	const char *bad = argv[optind - 1];
 
 	if (opt == ':')
-		report_error(json, "option '%s' needs an argument", bad);
+		hs_report_error(json, "option '%s' needs an argument", bad);
 	else if (optopt)
-		report_error(json, "unknown option '-%c'", optopt);
+		hs_report_error(json, "unknown option '-%c'", optopt);
 	else
-		report_error(json, "unknown option '%s'", bad);
+		hs_report_error(json, "unknown option '%s'", bad);
 }
 
 /*
@@ -249,7 +246,7 @@ static int parse_args(int argc, char **argv, const struct option *longopts,
 	const char *shortopts = longopts == stats_options ? ":n:h" : ":h";
 	int opt;
 
-	a->r.json = wants_json(argc, argv);
+	a->r.json = hs_wants_json(argc, argv);
 	opterr = 0;
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) !=
@@ -261,7 +258,7 @@ static int parse_args(int argc, char **argv, const struct option *longopts,
 			return 0;
 		}
 		if (opt == '?' || opt == ':') {
-			report_getopt_error(a->r.json, opt, argv);
+			hs_report_getopt_error(a->r.json, opt, argv);
 			return EXIT_USAGE;
 		}
 		if (apply_option(a, opt, optarg))
@@ -270,7 +267,7 @@ static int parse_args(int argc, char **argv, const struct option *longopts,
 	a->files = argv + optind;
 	a->nfiles = argc - optind;
 	if (a->nfiles != nfiles) {
-		report_error(a->r.json,
+		hs_report_error(a->r.json,
 			     "%s takes %d argument%s (see heapsnap %s --help)",
 			     argv[0], nfiles, nfiles == 1 ? "" : "s", argv[0]);
 		return EXIT_USAGE;
@@ -298,7 +295,7 @@ static struct hs_snapshot *load(const struct analyze_args *a, const char *path)
 	err[0] = '\0';
 	s = hs_snapfile_read(path, err, sizeof(err));
 	if (!s)
-		report_error(a->r.json, "%s", err[0] ? err : path);
+		hs_report_error(a->r.json, "%s", err[0] ? err : path);
 	return s;
 }
 
@@ -315,10 +312,10 @@ static void add_loss_warning(struct analyze_args *a,
 	warnings[a->r.nwarnings++] = buf;
 }
 
-static int finish_output(bool json)
+int hs_finish_output(bool json)
 {
 	if (fflush(stdout) || ferror(stdout)) {
-		report_error(json, "writing the output: %s", strerror(errno));
+		hs_report_error(json, "writing the output: %s", strerror(errno));
 		return 1;
 	}
 	return 0;
@@ -352,12 +349,12 @@ static int run_stats(struct analyze_args *a, bool diff)
 	else
 		err = hs_stats_top(s[0], &a->q, &st);
 	if (err) {
-		report_error(a->r.json, "out of memory");
+		hs_report_error(a->r.json, "out of memory");
 		goto out;
 	}
 	hs_render_stats(stdout, &st, &a->r);
 	hs_stats_free(&st);
-	rc = finish_output(a->r.json);
+	rc = hs_finish_output(a->r.json);
 out:
 	hs_snapshot_free(s[0]);
 	hs_snapshot_free(s[1]);
@@ -370,7 +367,7 @@ static int stats_command(int argc, char **argv, bool diff)
 	int rc;
 
 	if (args_init(&a, argc)) {
-		report_error(wants_json(argc, argv), "out of memory");
+		hs_report_error(hs_wants_json(argc, argv), "out of memory");
 		return 1;
 	}
 	rc = parse_args(argc, argv, stats_options,
@@ -398,7 +395,7 @@ int hs_cmd_info(int argc, char **argv)
 	int rc;
 
 	if (args_init(&a, argc)) {
-		report_error(wants_json(argc, argv), "out of memory");
+		hs_report_error(hs_wants_json(argc, argv), "out of memory");
 		return 1;
 	}
 	rc = parse_args(argc, argv, plain_options, info_usage, 1, &a);
@@ -408,7 +405,7 @@ int hs_cmd_info(int argc, char **argv)
 		if (s) {
 			hs_render_info(stdout, s, &a.r);
 			hs_snapshot_free(s);
-			rc = finish_output(a.r.json);
+			rc = hs_finish_output(a.r.json);
 		}
 	}
 	free(a.filters);
@@ -435,7 +432,7 @@ static int run_lookup(struct analyze_args *a)
 	int rc;
 
 	if (parse_address(a->files[1], &addr)) {
-		report_error(a->r.json, "bad address '%s' (hexadecimal)",
+		hs_report_error(a->r.json, "bad address '%s' (hexadecimal)",
 			     a->files[1]);
 		return EXIT_USAGE;
 	}
@@ -444,7 +441,7 @@ static int run_lookup(struct analyze_args *a)
 		return 1;
 	rc = hs_render_lookup(stdout, s, addr, &a->r);
 	hs_snapshot_free(s);
-	return finish_output(a->r.json) ? 1 : rc;
+	return hs_finish_output(a->r.json) ? 1 : rc;
 }
 
 int hs_cmd_lookup(int argc, char **argv)
@@ -453,7 +450,7 @@ int hs_cmd_lookup(int argc, char **argv)
 	int rc;
 
 	if (args_init(&a, argc)) {
-		report_error(wants_json(argc, argv), "out of memory");
+		hs_report_error(hs_wants_json(argc, argv), "out of memory");
 		return 1;
 	}
 	rc = parse_args(argc, argv, plain_options, lookup_usage, 2, &a);
