@@ -24,7 +24,7 @@
 /* ---- numbers ---- */
 
 /* tracemalloc's _format_size(): "4096 B", "12.5 KiB", "+4.0 KiB". */
-static void fmt_size(char *buf, size_t len, double size, bool sign)
+void hs_format_size(char *buf, size_t len, double size, bool sign)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	size_t i;
@@ -48,11 +48,11 @@ static void fmt_size(char *buf, size_t len, double size, bool sign)
 }
 
 /* "12.5 KiB (12800 B)", or "4096 B" when that is already exact. */
-static void fmt_bytes(char *buf, size_t len, uint64_t bytes)
+void hs_format_bytes(char *buf, size_t len, uint64_t bytes)
 {
 	char h[SIZE_BUF];
 
-	fmt_size(h, sizeof(h), (double)bytes, false);
+	hs_format_size(h, sizeof(h), (double)bytes, false);
 	if (bytes < 10 * 1024)
 		snprintf(buf, len, "%s", h);
 	else
@@ -315,7 +315,7 @@ static void print_size_count(FILE *out, uint64_t size, uint64_t count)
 {
 	char b[64];
 
-	fmt_bytes(b, sizeof(b), size);
+	hs_format_bytes(b, sizeof(b), size);
 	fprintf(out, "%s in %" PRIu64 " %s", b, count,
 		plural(count, "block", "blocks"));
 }
@@ -326,8 +326,8 @@ static void print_size_count_diff(FILE *out, uint64_t size, int64_t size_diff,
 {
 	char s[SIZE_BUF], d[SIZE_BUF];
 
-	fmt_size(s, sizeof(s), (double)size, false);
-	fmt_size(d, sizeof(d), (double)size_diff, true);
+	hs_format_size(s, sizeof(s), (double)size, false);
+	hs_format_size(d, sizeof(d), (double)size_diff, true);
 	fprintf(out, "size=%s (%s), count=%" PRIu64 " (%+" PRId64 ")", s, d,
 		count, count_diff);
 }
@@ -338,7 +338,7 @@ static void print_row_numbers(FILE *out, const struct hs_stats *st,
 	char avg[SIZE_BUF];
 
 	if (row->count)
-		fmt_size(avg, sizeof(avg), (double)row->size / row->count,
+		hs_format_size(avg, sizeof(avg), (double)row->size / row->count,
 			 false);
 	if (st->is_diff) {
 		print_size_count_diff(out, row->size, row->size_diff,
@@ -797,16 +797,16 @@ static void print_info_memory(FILE *out, const struct hs_snapshot *s,
 	sum_domains(s, &d);
 	fputs("current:          ", out);
 	print_size_count(out, t->current, t->count);
-	fmt_bytes(b, sizeof(b), t->peak);
+	hs_format_bytes(b, sizeof(b), t->peak);
 	fprintf(out, "\npeak:             %s\n", b);
-	fmt_bytes(b, sizeof(b), t->interval_peak);
+	hs_format_bytes(b, sizeof(b), t->interval_peak);
 	fprintf(out, "interval peak:    %s\n", b);
 	for (i = 0; i < HS_DOMAIN_COUNT; i++) {
 		fprintf(out, "  %s traces:    ", domain_name(i));
 		print_size_count(out, d.size[i], d.count[i]);
 		fputc('\n', out);
 	}
-	fmt_bytes(b, sizeof(b), t->bytes_allocated);
+	hs_format_bytes(b, sizeof(b), t->bytes_allocated);
 	fprintf(out, "allocations:      %" PRIu64 " (%s), %" PRIu64 " frees\n",
 		t->allocs, b, t->frees);
 	fprintf(out,
@@ -815,7 +815,7 @@ static void print_info_memory(FILE *out, const struct hs_snapshot *s,
 		", unknown frees %" PRIu64 ", events %" PRIu64 "\n",
 		t->map_full, t->stack_failures, t->stack_collisions,
 		t->unknown_frees, t->lost_events);
-	fmt_bytes(b, sizeof(b), s->tracer_memory);
+	hs_format_bytes(b, sizeof(b), s->tracer_memory);
 	fprintf(out, "tracer memory:    %s\n", b);
 }
 
@@ -832,7 +832,7 @@ static void print_info_procs(FILE *out, const struct hs_snapshot *s)
 			str_or(s, p->command, "?"));
 		fputs("  current ", out);
 		print_size_count(out, p->counters.current, p->counters.count);
-		fmt_bytes(b, sizeof(b), p->counters.peak);
+		hs_format_bytes(b, sizeof(b), p->counters.peak);
 		fprintf(out, ", peak %s\n", b);
 	}
 }
@@ -920,7 +920,7 @@ static void print_lookup_text(FILE *out, const struct hs_snapshot *s,
 	uint64_t age;
 	char b[64];
 
-	fmt_bytes(b, sizeof(b), t->size);
+	hs_format_bytes(b, sizeof(b), t->size);
 	fprintf(out,
 		"0x%" PRIx64 " is at offset %" PRIu64
 		" of the %s block at 0x%" PRIx64 "\n",

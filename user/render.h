@@ -18,6 +18,11 @@ struct hs_render_opts {
 	size_t nwarnings;
 };
 
+/* tracemalloc's _format_size(): "4096 B", "12.5 KiB", "+4.0 KiB" with sign. */
+void hs_format_size(char *buf, size_t len, double size, bool sign);
+/* "12.5 KiB (12800 B)", or "4096 B" when that is already exact. */
+void hs_format_bytes(char *buf, size_t len, uint64_t bytes);
+
 /*
  * Describes what the snapshot's loss counters say was lost ("3 blocks not
  * recorded (map full), ...") in buf; false when nothing was lost.
