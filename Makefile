@@ -32,7 +32,7 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf \
 	      -Wall -Werror
 
 # Pure stages: no libbpf, no libdw, no root. The unit tests link only these.
-PURE_SRCS := snapshot.c snapfile.c stats.c render.c
+PURE_SRCS := snapshot.c snapfile.c stats.c render.c sampling.c placement.c
 # Kernel-facing and symbolization stages.
 TOOL_SRCS := main.c cmd_analyze.c record.c probes.c collect.c procmaps.c \
 	     symbolize.c sideband.c snapbuild.c status.c targets.c
@@ -71,7 +71,7 @@ heapsnap: $(PURE_OBJS) $(TOOL_OBJS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(PURE_OBJS) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(PURE_OBJS) $(LDFLAGS) -ljson-c -lzstd -lm -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(PURE_OBJS) $(LDFLAGS) -ljson-c -lzstd -lcapstone -lm -o $@
 
 # test_symbolize links libdw and reads ELF fixtures: built -g -O2 (by gcc,
 # and by clang, which emits no .debug_aranges), then copies without debug
@@ -117,7 +117,7 @@ unit: $(UNIT_BINS)
 progs:
 	$(Q)$(MAKE) -s -C tests/progs
 
-test: heapsnap $(UNIT_BINS) progs
+test: heapsnap $(UNIT_BINS) progs $(BUILD)/tools/snaptool
 	$(Q)scripts/run-tests $(BUILD)/tests
 
 deps:
@@ -142,8 +142,56 @@ install: heapsnap
 fmt:
 	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c tests/progs/*.c
 
+# libFuzzer targets for every reader entry point (clang, ASan, UBSan):
+# "make fuzz" builds them, "make fuzz-run FUZZ_SECONDS=N" runs each for N
+# seconds from the seed corpus in tests/fuzz/corpus/TARGET; what they find
+# goes to build-fuzz/corpus/TARGET and build-fuzz/crash-*.
+FUZZ := build-fuzz
+FUZZ_TARGETS := fuzz_parse fuzz_analyze fuzz_payload
+FUZZ_SECONDS ?= 10
+FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror \
+	       -Wno-missing-field-initializers -D_GNU_SOURCE -Ibpf -Iuser \
+	       -Itests/fuzz -fno-omit-frame-pointer \
+	       -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJS := $(patsubst %.c,$(FUZZ)/%.o,$(PURE_SRCS)) $(FUZZ)/fuzz_common.o
+FUZZ_BINS := $(addprefix $(FUZZ)/,$(FUZZ_TARGETS))
+
+.PHONY: fuzz fuzz-run
+.SECONDARY: $(FUZZ_OBJS)
+fuzz: $(FUZZ_BINS)
+
+$(FUZZ)/%.o: user/%.c | $(FUZZ)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ)/fuzz_common.o: tests/fuzz/fuzz_common.c tests/fuzz/fuzz.h | $(FUZZ)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) \
+		-ljson-c -lzstd -lcapstone -lm -o $@
+
+$(FUZZ):
+	$(Q)mkdir -p $@
+
+# Wraps and unwraps payloads for the malformed-file tests; writes the seeds.
+SNAPTOOL := $(BUILD)/tools/snaptool
+$(SNAPTOOL): tests/fuzz/snaptool.c tests/fuzz/fuzz_common.c tests/fuzz/fuzz.h \
+	     $(PURE_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Itests/fuzz $< \
+		tests/fuzz/fuzz_common.c $(PURE_OBJS) $(LDFLAGS) -ljson-c \
+		-lzstd -lcapstone -lm -o $@
+
+fuzz-run: $(FUZZ_BINS)
+	$(Q)scripts/fuzz-run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+-include $(wildcard $(FUZZ)/*.d)
+
 clean:
-	$(Q)rm -rf build build-san heapsnap
+	$(Q)rm -rf build build-san build-fuzz heapsnap
 	$(Q)$(MAKE) -s -C tests/progs clean
 
 -include $(wildcard $(BUILD)/*.d)

@@ -2,6 +2,10 @@
 /*
  * The probes: record each block at the allocator's return, erase it at free.
  * Nothing else happens here; user space reads the maps.
+ *
+ * Two attach mechanisms share the same logic: a uprobe session (one program
+ * that runs at entry and, if the entry asks for it, at return) where the
+ * kernel has them, and a classic uprobe/uretprobe pair where it does not.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -13,10 +17,20 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 traceback_limit = 64;
 const volatile bool track_all = false;
+/* Byte sampling: mean bytes between samples; 0 traces every allocation. */
+const volatile __u64 sample_bytes = 0;
+/* Quantiles of Exp(1), in 1/65536: the gap to the next sample. */
+const volatile __u32 sample_gap[HS_SAMPLE_GAPS];
+/* x / (1 - e^-x) at x = i / HS_WEIGHT_STEPS, in 1/65536. */
+const volatile __u32 sample_weight[HS_WEIGHT_POINTS + 1];
+/* Benchmark floor: the empty program's return value. */
+const volatile int floor_ret = 0;
 
 /* Bumped by user space at each snapshot: restarts interval_peak. */
 volatile __u64 epoch;
 struct hs_global_val global;
+
+extern bool bpf_session_is_return(void) __ksym __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -28,7 +42,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);
+	__uint(key_size, sizeof(__u64));
 	__uint(value_size, sizeof(struct hs_stack_val)); /* trimmed to the limit */
 	__uint(max_entries, 1 << 16);
 } stacks SEC(".maps");
@@ -49,10 +63,12 @@ struct hs_task {
 	__u64 arg; /* realloc: old block; posix_memalign: where the result goes */
 	__u64 stack;
 	__u32 total_nframe;
-	__u32 wrap_total_nframe;
-	__u64 wrap_sp; /* entry of a wrapper whose allocator call is pending */
-	__u64 wrap_stack;
 	__u8 old_state; /* realloc: OLD_NONE, OLD_LIVE or OLD_UNKNOWN */
+	__u8 sampled; /* the new block is to be recorded */
+	__u8 sampler_ready;
+	__s64 until_sample; /* bytes left before the next sample */
+	__u64 wrap_sp; /* entry of a wrapper whose allocator call is pending */
+	__u64 wrap_fp;
 	struct hs_live_val old;
 	struct hs_stack_val scratch;
 };
@@ -96,12 +112,40 @@ static void raise_to(__u64 *slot, __u64 val)
 	}
 }
 
+/*
+ * What a block stands for: itself when every allocation is traced, else
+ * size / P(sampled) bytes, as Go's heap profile scales.
+ */
+static __u64 weight_bytes(__u64 size)
+{
+	__u64 n = sample_bytes, x, i, rem, f0, f1;
+
+	if (!n)
+		return size;
+	x = (size * HS_WEIGHT_STEPS) / n;
+	if (x >= HS_WEIGHT_POINTS)
+		return size;
+	i = x;
+	rem = size * HS_WEIGHT_STEPS - i * n;
+	f0 = sample_weight[i];
+	f1 = sample_weight[i + 1];
+	return (n * (f0 + (f1 - f0) * rem / n)) >> 16;
+}
+
+static __u64 weight_count(__u64 size)
+{
+	if (!sample_bytes || !size)
+		return 1;
+	return weight_bytes(size) / size;
+}
+
 static void count_live(struct hs_proc_val *p, __u64 size)
 {
-	__u64 cur = __sync_fetch_and_add(&p->current, size) + size;
+	__u64 w = weight_bytes(size);
+	__u64 cur = __sync_fetch_and_add(&p->current, w) + w;
 	__u64 e = epoch;
 
-	__sync_fetch_and_add(&p->count, 1);
+	__sync_fetch_and_add(&p->count, weight_count(size));
 	raise_to(&p->peak, cur);
 	if (p->epoch != e) {
 		p->interval_peak = cur;
@@ -113,28 +157,27 @@ static void count_live(struct hs_proc_val *p, __u64 size)
 
 static void count_free(struct hs_proc_val *p, __u64 size)
 {
-	__sync_fetch_and_sub(&p->current, size);
-	__sync_fetch_and_sub(&p->count, 1);
-	__sync_fetch_and_add(&p->frees, 1);
+	__sync_fetch_and_sub(&p->current, weight_bytes(size));
+	__sync_fetch_and_sub(&p->count, weight_count(size));
+	__sync_fetch_and_add(&p->frees, weight_count(size));
 }
 
 /*
  * Walks the frame-pointer chain from an entry probe: the return address is
- * still at (%rsp) and %rbp is still the caller's frame. Stores up to
- * traceback_limit frames, counts up to HS_MAX_FRAMES, and interns the
- * stack. Returns its key, 0 when no stack could be read.
+ * at (sp) and fp is the caller's frame. Stores up to traceback_limit
+ * frames, counts up to HS_MAX_FRAMES, and interns the stack. Returns its
+ * key, 0 when no stack could be read.
  */
-static __u64 capture_stack(struct pt_regs *ctx, struct hs_task *t, __u32 tgid,
-			   struct hs_proc_val *p, __u32 *total_nframe)
+static __u64 capture_stack(struct hs_task *t, __u64 sp, __u64 fp, __u32 tgid,
+			   struct hs_proc_val *p)
 {
 	struct hs_stack_val *st = &t->scratch;
-	__u64 sp = PT_REGS_SP(ctx), fp = ctx->bp, ret;
-	__u64 h = 0x9E3779B97F4A7C15ULL ^ tgid, check = tgid;
+	__u64 h = 0x9E3779B97F4A7C15ULL ^ tgid, check = tgid, ret;
 	__u32 n = 1, total = 1, limit = traceback_limit;
 	struct hs_stack_val *old;
 	int err;
 
-	*total_nframe = 0;
+	t->total_nframe = 0;
 	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)sp)) {
 		__sync_fetch_and_add(&p->stack_failures, 1);
 		return 0;
@@ -165,7 +208,7 @@ static __u64 capture_stack(struct pt_regs *ctx, struct hs_task *t, __u32 tgid,
 			break;
 		fp = fr.fp;
 	}
-	*total_nframe = total;
+	t->total_nframe = total;
 	h ^= n;
 	if (!h)
 		h = 1;
@@ -204,16 +247,21 @@ static void record_free(__u32 tgid, __u64 ptr)
 
 	if (!ptr)
 		return;
-	p = get_proc(tgid);
-	if (!p)
-		return;
 	v = bpf_map_lookup_elem(&live, &key);
 	if (!v) {
-		__sync_fetch_and_add(&p->unknown_frees, 1);
+		/* with sampling, most blocks were never recorded */
+		if (!sample_bytes) {
+			p = get_proc(tgid);
+			if (p)
+				__sync_fetch_and_add(&p->unknown_frees, 1);
+		}
 		return;
 	}
 	size = v->size;
-	if (!bpf_map_delete_elem(&live, &key))
+	if (bpf_map_delete_elem(&live, &key))
+		return;
+	p = get_proc(tgid);
+	if (p)
 		count_free(p, size);
 }
 
@@ -241,7 +289,7 @@ static void release_old(struct hs_task *t, __u32 tgid, struct hs_proc_val *p,
 {
 	struct hs_live_key key = { .tgid = tgid, .addr = t->arg };
 
-	if (t->old_state == OLD_UNKNOWN && freed)
+	if (t->old_state == OLD_UNKNOWN && freed && !sample_bytes)
 		__sync_fetch_and_add(&p->unknown_frees, 1);
 	if (t->old_state != OLD_LIVE)
 		return;
@@ -266,8 +314,8 @@ static void record_alloc(struct hs_task *t, __u32 tgid, __u32 tid,
 	struct hs_live_val *stale;
 	int err;
 
-	__sync_fetch_and_add(&p->allocs, 1);
-	__sync_fetch_and_add(&p->bytes_allocated, t->size);
+	__sync_fetch_and_add(&p->allocs, weight_count(t->size));
+	__sync_fetch_and_add(&p->bytes_allocated, weight_bytes(t->size));
 	err = bpf_map_update_elem(&live, &key, &val, BPF_NOEXIST);
 	if (err == -17 /* EEXIST */) {
 		/* its free went unseen: replace the stale block */
@@ -289,36 +337,73 @@ static bool inside_wrapper(struct hs_task *t, __u64 sp)
 	       t->wrap_sp - sp < HS_WRAPPER_FRAME_MAX;
 }
 
-/*
- * A wrapper such as operator new has no return probe (an exception thrown
- * through a return probe's trampoline would terminate the process). Its
- * entry only keeps its caller's stack for the allocation it makes next.
- */
-static void enter_wrapper(struct pt_regs *ctx, struct hs_task *t, __u32 tgid,
-			  __u64 sp)
+/* Is this allocation of size sampled? Advances the thread's sampler. */
+static bool take_sample(struct hs_task *t, __u64 size)
 {
-	struct hs_proc_val *p = get_proc(tgid);
+	__u32 r;
 
-	if (!p)
-		return;
-	t->wrap_stack = capture_stack(ctx, t, tgid, p, &t->wrap_total_nframe);
-	t->wrap_sp = sp;
+	if (!sample_bytes)
+		return true;
+	if (!t->sampler_ready) {
+		r = bpf_get_prandom_u32() & (HS_SAMPLE_GAPS - 1);
+		t->until_sample = (sample_bytes * sample_gap[r]) >> 16;
+		t->sampler_ready = 1;
+	}
+	t->until_sample -= size;
+	if (t->until_sample > 0)
+		return false;
+	r = bpf_get_prandom_u32() & (HS_SAMPLE_GAPS - 1);
+	t->until_sample = (sample_bytes * sample_gap[r]) >> 16;
+	return true;
 }
 
-SEC("uprobe")
-int hs_entry(struct pt_regs *ctx)
+static __u64 request_size(__u32 fn, __u64 a0, __u64 a1, __u64 a2)
+{
+	switch (fn) {
+	case HS_FN_CALLOC:
+		return a0 * a1;
+	case HS_FN_REALLOC:
+	case HS_FN_MEMALIGN:
+		return a1;
+	case HS_FN_REALLOCARRAY:
+		return a1 * a2;
+	case HS_FN_POSIX_MEMALIGN:
+		return a2;
+	default:
+		return a0;
+	}
+}
+
+/*
+ * Functions that may call another public allocator function (glibc's
+ * realloc(NULL, n) calls malloc, memalign may too): they always take their
+ * return, so the nesting depth covers the inner call.
+ */
+static bool may_nest(__u32 fn)
+{
+	return fn != HS_FN_MALLOC && fn != HS_FN_CALLOC;
+}
+
+/*
+ * The entry of any probed function. Returns 0 when the return must be seen,
+ * 1 when it need not (sessions then skip the return trap).
+ */
+static int on_entry(struct pt_regs *ctx, bool session)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, fn = bpf_get_attach_cookie(ctx);
-	__u64 sp = PT_REGS_SP(ctx), a0 = PT_REGS_PARM1(ctx);
-	__u64 a1 = PT_REGS_PARM2(ctx), a2 = PT_REGS_PARM3(ctx);
+	__u64 sp = PT_REGS_SP(ctx), fp = PT_REGS_FP(ctx);
+	__u64 a0 = PT_REGS_PARM1(ctx), a1 = PT_REGS_PARM2(ctx);
+	__u64 a2 = PT_REGS_PARM3(ctx);
 	struct hs_proc_val *p;
 	struct hs_task *t;
+	__u64 size;
+	bool sampled;
 
 	t = task_state(true);
 	if (!t) {
 		__sync_fetch_and_add(&global.nested_overflow, 1);
-		return 0;
+		return 1;
 	}
 	/* a return probe that never fired leaves depth set above our frame */
 	if (t->depth && sp > t->entry_sp)
@@ -326,50 +411,49 @@ int hs_entry(struct pt_regs *ctx)
 	if (fn == HS_FN_FREE) {
 		if (!t->depth)
 			record_free(tgid, a0);
+		return 1;
+	}
+	if (t->depth) {
+		if (session)
+			return 1;
+		t->depth++;
 		return 0;
 	}
 	if (fn == HS_FN_WRAPPER) {
-		if (!t->depth && !inside_wrapper(t, sp))
-			enter_wrapper(ctx, t, tgid, sp);
-		return 0;
+		/* its caller's frames stay intact until its allocator call */
+		if (!inside_wrapper(t, sp)) {
+			t->wrap_sp = sp;
+			t->wrap_fp = fp;
+		}
+		return 1;
 	}
-	if (t->depth++)
-		return 0;
+	size = request_size(fn, a0, a1, a2);
+	sampled = take_sample(t, size);
+	if (!sampled && !may_nest(fn)) {
+		t->wrap_sp = 0;
+		return 1;
+	}
 	p = get_proc(tgid);
 	if (!p) {
-		t->depth = 0;
-		return 0;
+		t->wrap_sp = 0;
+		return 1;
 	}
+	t->depth = 1;
 	t->fn = fn;
 	t->entry_sp = sp;
-	t->arg = 0;
-	switch (fn) {
-	case HS_FN_CALLOC:
-		t->size = a0 * a1;
-		break;
-	case HS_FN_REALLOC:
-		t->arg = a0;
-		t->size = a1;
-		break;
-	case HS_FN_REALLOCARRAY:
-		t->arg = a0;
-		t->size = a1 * a2;
-		break;
-	case HS_FN_MEMALIGN:
-		t->size = a1;
-		break;
-	case HS_FN_POSIX_MEMALIGN:
-		t->arg = a0;
-		t->size = a2;
-		break;
-	default:
-		t->size = a0;
-	}
-	if (inside_wrapper(t, sp)) {
-		t->stack = t->wrap_stack;
-		t->total_nframe = t->wrap_total_nframe;
-	} else {
-		t->stack = capture_stack(ctx, t, tgid, p, &t->total_nframe);
+	t->size = size;
+	t->sampled = sampled;
+	t->arg = fn == HS_FN_REALLOC || fn == HS_FN_REALLOCARRAY ||
+				 fn == HS_FN_POSIX_MEMALIGN ?
+			 a0 :
+			 0;
+	t->stack = 0;
+	if (sampled) {
+		if (inside_wrapper(t, sp))
+			t->stack = capture_stack(t, t->wrap_sp, t->wrap_fp,
+						 tgid, p);
+		else
+			t->stack = capture_stack(t, sp, fp, tgid, p);
 	}
 	t->wrap_sp = 0;
 	if (fn == HS_FN_REALLOC || fn == HS_FN_REALLOCARRAY)
@@ -377,8 +461,7 @@ int hs_entry(struct pt_regs *ctx)
 	return 0;
 }
 
-SEC("uretprobe")
-int hs_return(struct pt_regs *ctx)
+static int on_return(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid(), ptr = PT_REGS_RC(ctx);
 	__u32 tgid = id >> 32;
@@ -402,7 +485,35 @@ int hs_return(struct pt_regs *ctx)
 		/* glibc's realloc(p, 0) frees p and returns NULL */
 		release_old(t, tgid, p, ptr || !t->size);
 	}
-	if (ptr)
+	if (ptr && t->sampled)
 		record_alloc(t, tgid, (__u32)id, p, ptr);
 	return 0;
+}
+
+SEC("uprobe")
+int hs_session(struct pt_regs *ctx)
+{
+	if (bpf_session_is_return())
+		return on_return(ctx);
+	return on_entry(ctx, true);
+}
+
+SEC("uprobe")
+int hs_entry(struct pt_regs *ctx)
+{
+	on_entry(ctx, false);
+	return 0;
+}
+
+SEC("uretprobe")
+int hs_return(struct pt_regs *ctx)
+{
+	return on_return(ctx);
+}
+
+/* The benchmark floor: the same probe points, nothing done. */
+SEC("uprobe")
+int hs_floor(struct pt_regs *ctx)
+{
+	return floor_ret;
 }

@@ -5,6 +5,11 @@
 
 #define HS_MAX_FRAMES 127 /* perf's sysctl_perf_event_max_stack default */
 
+/* Byte sampling tables (see sampling.c). */
+#define HS_SAMPLE_GAPS 4096 /* quantiles of Exp(1) */
+#define HS_WEIGHT_STEPS 256 /* weight table points per sample_bytes */
+#define HS_WEIGHT_POINTS 4096 /* the table spans 16 * sample_bytes */
+
 /* What an entry probe is: how to read its arguments and its result. */
 enum hs_func {
 	HS_FN_MALLOC = 0, /* size in arg0, pointer returned */
@@ -16,7 +21,7 @@ enum hs_func {
 	HS_FN_VALLOC, /* size in arg0, page aligned */
 	HS_FN_PVALLOC, /* size in arg0, rounded up to pages */
 	HS_FN_FREE, /* pointer in arg0, no return probe */
-	HS_FN_WRAPPER, /* e.g. operator new: its caller is the blocks's frame 0 */
+	HS_FN_WRAPPER, /* e.g. operator new: its caller is the block's frame 0 */
 	HS_FN_COUNT,
 };
 

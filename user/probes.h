@@ -14,9 +14,17 @@ struct hs_probe_point {
 	char *path; /* path that reaches the file from here */
 	dev_t dev;
 	ino_t ino;
+	uint64_t func_offset; /* file offset of the function */
 	uint64_t offset; /* file offset of the probe */
 	uint32_t fn; /* enum hs_func */
 	char *name;
+	char *why; /* why the probe sits where it does */
+};
+
+struct hs_probe_opts {
+	char *const *wrappers; /* more functions to treat as wrappers */
+	size_t nwrappers;
+	bool at_entry; /* probe at +0, never move the probe */
 };
 
 struct hs_probe_set {
@@ -26,29 +34,50 @@ struct hs_probe_set {
 
 /*
  * Adds the allocator entry points found in the ELF file at path (its dynamic
- * and static symbol tables) to set, each address once. wrappers names extra
- * functions to treat as allocation wrappers. Returns the number added, or a
- * negative errno.
+ * and static symbol tables) to set, each address once, placed where they
+ * cost least. Returns the number added, or a negative errno.
  */
 int hs_probes_scan(struct hs_probe_set *set, const char *path,
-		   char *const *wrappers, size_t nwrappers);
+		   const struct hs_probe_opts *o);
 
 /*
  * The allocator files a process maps: libc and, when present, the C++
  * runtime, reachable through /proc/PID/root. Adds their probe points.
  */
 int hs_probes_discover(struct hs_probe_set *set, pid_t pid,
-		       char *const *wrappers, size_t nwrappers, char *err,
+		       const struct hs_probe_opts *o, char *err,
 		       size_t errlen);
 
 void hs_probe_set_clear(struct hs_probe_set *set);
+
+/* How the programs attach: decided once, before the programs load. */
+enum hs_attach_mode {
+	HS_ATTACH_SESSION, /* uprobe_multi sessions: entry decides on return */
+	HS_ATTACH_CLASSIC, /* one uprobe and one uretprobe per point */
+};
+
+enum hs_floor {
+	HS_FLOOR_OFF = 0,
+	HS_FLOOR_RETURN, /* empty programs that take the return */
+	HS_FLOOR_ENTRY, /* empty programs that skip it */
+};
+
+/* Sessions when the kernel has them. */
+enum hs_attach_mode hs_probes_mode(void);
+const char *hs_attach_mode_name(enum hs_attach_mode mode);
+
+/* Chooses the programs to load for mode and floor; call before load. */
+void hs_probes_prepare(struct heapsnap_bpf *skel, enum hs_attach_mode mode,
+		       enum hs_floor floor);
 
 struct hs_attachment;
 
 /* Attaches every point of set for pid; NULL and err on failure. */
 struct hs_attachment *hs_probes_attach(struct heapsnap_bpf *skel,
 				       const struct hs_probe_set *set,
-				       pid_t pid, char *err, size_t errlen);
+				       pid_t pid, enum hs_attach_mode mode,
+				       enum hs_floor floor, char *err,
+				       size_t errlen);
 void hs_probes_detach(struct hs_attachment *a);
 size_t hs_attachment_links(const struct hs_attachment *a);
 

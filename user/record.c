@@ -22,6 +22,7 @@
 #include "probes.h"
 #include "procmaps.h"
 #include "record.h"
+#include "sampling.h"
 #include "sideband.h"
 #include "snapbuild.h"
 #include "snapfile.h"
@@ -48,6 +49,10 @@ struct record_opts {
 	uint32_t max_live;
 	uint32_t max_stacks;
 	uint32_t max_procs;
+	uint64_t sample_bytes;
+	bool at_entry;
+	bool classic;
+	enum hs_floor floor;
 	bool verbose;
 };
 
@@ -64,6 +69,7 @@ struct recorder {
 	struct hs_attachment *attach[MAX_TARGETS];
 	size_t ntargets;
 	struct hs_probe_set probes;
+	enum hs_attach_mode mode;
 	struct hs_procmaps *pm;
 	struct hs_symbolizer *sym;
 	struct hs_snapbuild *build;
@@ -93,6 +99,15 @@ static int usage(FILE *f)
 		"                          wrappers: their caller is frame 0\n"
 		"      --max-live N        live blocks the tracer can hold (default 1048576)\n"
 		"      --max-stacks N      distinct stacks it can hold (default 65536)\n"
+		"      --sample-bytes N    production mode: sample one block per N bytes\n"
+		"                          allocated on average (Poisson, per thread);\n"
+		"                          sizes and counts become unbiased estimates\n"
+		"      --probe-at-entry    probe each function at its first instruction\n"
+		"                          instead of its cheapest equivalent one\n"
+		"      --classic-uprobes   use uprobe/uretprobe pairs even where the\n"
+		"                          kernel has uprobe sessions\n"
+		"      --floor return|entry  benchmarking: attach empty programs at the\n"
+		"                          same points (taking or skipping the return)\n"
 		"  -v, --verbose           say what is probed and why\n"
 		"\n"
 		"SIGUSR1 writes a numbered snapshot now; SIGINT or SIGTERM writes the\n"
@@ -147,7 +162,27 @@ static int parse_seconds(const char *s, double *out)
 	return 0;
 }
 
-enum { OPT_LIB = 256, OPT_WRAPPER, OPT_MAX_LIVE, OPT_MAX_STACKS };
+enum {
+	OPT_LIB = 256,
+	OPT_WRAPPER,
+	OPT_MAX_LIVE,
+	OPT_MAX_STACKS,
+	OPT_SAMPLE_BYTES,
+	OPT_AT_ENTRY,
+	OPT_CLASSIC,
+	OPT_FLOOR,
+};
+
+static int parse_floor(const char *s, enum hs_floor *floor)
+{
+	if (!strcmp(s, "return"))
+		*floor = HS_FLOOR_RETURN;
+	else if (!strcmp(s, "entry"))
+		*floor = HS_FLOOR_ENTRY;
+	else
+		return -1;
+	return 0;
+}
 
 static int parse_args(struct record_opts *o, int argc, char **argv)
 {
@@ -161,6 +196,10 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		{ "wrapper", required_argument, NULL, OPT_WRAPPER },
 		{ "max-live", required_argument, NULL, OPT_MAX_LIVE },
 		{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
+		{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
+		{ "probe-at-entry", no_argument, NULL, OPT_AT_ENTRY },
+		{ "classic-uprobes", no_argument, NULL, OPT_CLASSIC },
+		{ "floor", required_argument, NULL, OPT_FLOOR },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -218,6 +257,31 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 							  &o->max_stacks)) {
 				fprintf(stderr, "Error: invalid size '%s'\n",
 					optarg);
+				return 2;
+			}
+			break;
+		case OPT_SAMPLE_BYTES: {
+			uint32_t n;
+
+			if (parse_u32(optarg, 1, 1u << 30, &n)) {
+				fprintf(stderr,
+					"Error: --sample-bytes must be 1..%u\n",
+					1u << 30);
+				return 2;
+			}
+			o->sample_bytes = n;
+			break;
+		}
+		case OPT_AT_ENTRY:
+			o->at_entry = true;
+			break;
+		case OPT_CLASSIC:
+			o->classic = true;
+			break;
+		case OPT_FLOOR:
+			if (parse_floor(optarg, &o->floor)) {
+				fprintf(stderr,
+					"Error: --floor takes return or entry\n");
 				return 2;
 			}
 			break;
@@ -291,6 +355,15 @@ static int load_bpf(struct recorder *r, char *err, size_t errlen)
 		return -1;
 	}
 	skel->rodata->traceback_limit = r->o.frames;
+	skel->rodata->sample_bytes = r->o.sample_bytes;
+	hs_sampling_gaps((uint32_t *)skel->rodata->sample_gap, HS_SAMPLE_GAPS);
+	hs_sampling_weights((uint32_t *)skel->rodata->sample_weight,
+			    HS_WEIGHT_POINTS + 1, HS_WEIGHT_STEPS);
+	r->mode = r->o.classic ? HS_ATTACH_CLASSIC : hs_probes_mode();
+	hs_probes_prepare(skel, r->mode, r->o.floor);
+	if (r->o.verbose)
+		fprintf(stderr, "heapsnap: attaching with %s\n",
+			hs_attach_mode_name(r->mode));
 	bpf_map__set_max_entries(skel->maps.live, r->o.max_live);
 	bpf_map__set_max_entries(skel->maps.stacks, r->o.max_stacks);
 	bpf_map__set_max_entries(skel->maps.procs, r->o.max_procs);
@@ -349,16 +422,19 @@ static const struct hs_sideband_ops sb_ops = {
 static int probe_set_for(struct recorder *r, pid_t pid, char *err,
 			 size_t errlen)
 {
+	struct hs_probe_opts po = {
+		.wrappers = r->o.wrappers,
+		.nwrappers = r->o.nwrappers,
+		.at_entry = r->o.at_entry,
+	};
 	size_t i;
 	int n;
 
 	hs_probe_set_clear(&r->probes);
 	if (!r->o.nlibs)
-		return hs_probes_discover(&r->probes, pid, r->o.wrappers,
-					  r->o.nwrappers, err, errlen);
+		return hs_probes_discover(&r->probes, pid, &po, err, errlen);
 	for (i = 0; i < r->o.nlibs; i++) {
-		n = hs_probes_scan(&r->probes, r->o.libs[i], r->o.wrappers,
-				   r->o.nwrappers);
+		n = hs_probes_scan(&r->probes, r->o.libs[i], &po);
 		if (n <= 0) {
 			snprintf(err, errlen, "%s: %s", r->o.libs[i],
 				 n < 0 ? strerror(-n) :
@@ -374,9 +450,9 @@ static void print_probes(const struct recorder *r, pid_t pid)
 	for (size_t i = 0; i < r->probes.n; i++) {
 		const struct hs_probe_point *p = &r->probes.pts[i];
 
-		fprintf(stderr, "heapsnap: pid %d: %s (%s) at %s+0x%llx\n", pid,
-			p->name, hs_func_name(p->fn), p->path,
-			(unsigned long long)p->offset);
+		fprintf(stderr, "heapsnap: pid %d: %s (%s) at %s+0x%llx, %s\n",
+			pid, p->name, hs_func_name(p->fn), p->path,
+			(unsigned long long)p->func_offset, p->why);
 	}
 }
 
@@ -390,11 +466,14 @@ static int attach_target(struct recorder *r, size_t i, char *err,
 			 strerror(errno));
 		return -1;
 	}
+	if (!r->o.nlibs && hs_target_check_exe(&r->targets[i], err, errlen))
+		return -1;
 	if (probe_set_for(r, pid, err, errlen))
 		return -1;
 	if (r->o.verbose)
 		print_probes(r, pid);
-	r->attach[i] = hs_probes_attach(r->skel, &r->probes, pid, err, errlen);
+	r->attach[i] = hs_probes_attach(r->skel, &r->probes, pid, r->mode,
+					r->o.floor, err, errlen);
 	if (!r->attach[i])
 		return -1;
 	hs_procmaps_read(r->pm, pid);
@@ -476,6 +555,7 @@ static struct hs_snapshot *take_snapshot(struct recorder *r, uint32_t seq,
 	s->command = hs_snapshot_intern(s, r->targets[0].command);
 	s->kernel = hs_snapshot_intern(s, uname(&uts) ? NULL : uts.release);
 	s->traceback_limit = r->o.frames;
+	s->sample_bytes = r->o.sample_bytes;
 	s->tracer_memory = hs_collect_map_memory(r->skel);
 	s->seq = seq;
 	for (size_t i = 0; i < r->ntargets; i++)
@@ -495,6 +575,16 @@ static struct hs_snapshot *take_snapshot(struct recorder *r, uint32_t seq,
 	return s;
 }
 
+/* The final snapshot is the command's result; a numbered one is not. */
+static void report_write_error(uint32_t seq, const char *err)
+{
+	if (seq)
+		fprintf(stderr, "heapsnap: warning: %s; recording goes on\n",
+			err);
+	else
+		fprintf(stderr, "Error: %s\n", err);
+}
+
 static int write_snapshot(struct recorder *r, uint32_t seq)
 {
 	char path[PATH_MAX], err[512];
@@ -505,13 +595,13 @@ static int write_snapshot(struct recorder *r, uint32_t seq)
 	s = take_snapshot(r, seq, err, sizeof(err));
 	if (!s) {
 		hs_status_clear(&r->status);
-		fprintf(stderr, "heapsnap: error: %s\n", err);
+		report_write_error(seq, err);
 		return -1;
 	}
 	ret = hs_snapfile_write(s, path, err, sizeof(err));
 	hs_status_clear(&r->status);
 	if (ret)
-		fprintf(stderr, "heapsnap: error: %s\n", err);
+		report_write_error(seq, err);
 	else
 		hs_status_wrote(&r->status, s, path);
 	hs_snapshot_free(s);
@@ -666,6 +756,9 @@ static int start_targets(struct recorder *r, char *err, size_t errlen)
 			 "heapsnap-%d.hsnap", r->targets[0].pid);
 		r->o.output = r->o.output_buf;
 	}
+	/* Found now, not when a long recording ends. */
+	if (hs_snapfile_check_path(r->o.output, err, errlen))
+		return -1;
 	for (size_t i = 0; i < r->ntargets; i++)
 		if (attach_target(r, i, err, errlen))
 			return -1;

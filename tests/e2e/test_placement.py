@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""Probe placement and attach mechanism change nothing but the cost: the
+ground-truth programs give the same exact rows with probes moved or at +0,
+with uprobe sessions or classic uprobe/uretprobe pairs."""
+import os
+import re
+import subprocess
+
+from hs import Recorder, assert_sites, parse_gt, prog, tmpdir
+
+VARIANTS = [
+    [],
+    ["--probe-at-entry"],
+    ["--classic-uprobes"],
+    ["--classic-uprobes", "--probe-at-entry"],
+]
+
+PROGRAMS = [("gt_basic", "gt_basic.c", 2), ("gt_cxx", "gt_cxx.cc", 1),
+            ("gt_threads", "gt_threads.c", 1), ("gt_dl", "gt_dl_lib.c", 1)]
+
+
+def record(name, opts):
+    out = os.path.join(tmpdir(), "s.hsnap")
+    rec = Recorder(["-v", "-o", out] + opts + ["--", prog(name)],
+                   stdout=subprocess.PIPE)
+    assert rec.finish() == 0, rec.stderr()
+    return out, parse_gt(rec.out.rest()), rec.stderr()
+
+
+def test_every_variant_gives_the_ground_truth():
+    for opts in VARIANTS:
+        for name, source, phase in PROGRAMS:
+            snap, gt, _ = record(name, opts)
+            try:
+                assert_sites(snap, gt[phase], source)
+            except AssertionError as e:
+                raise AssertionError("%s %s: %s" % (name, opts, e))
+
+
+def test_verbose_says_where_each_probe_sits_and_why():
+    _, _, err = record("gt_basic", [])
+    placed = {}
+    for m in re.finditer(r"pid \d+: (\w+) \(\w+\) at \S+\+0x[0-9a-f]+, "
+                         r"\+(\d+): (.*)", err):
+        placed[m.group(1)] = (int(m.group(2)), m.group(3))
+    assert placed["malloc"][0] == 0 and "emulated" in placed["malloc"][1]
+    assert placed["free"][0] > 0 and "emulated" in placed["free"][1], placed
+    assert "attaching with uprobe sessions" in err, err
+    _, _, err = record("gt_basic", ["--probe-at-entry"])
+    assert re.search(r"free \(free\) at \S+, \+0: --probe-at-entry", err), err
