@@ -26,18 +26,19 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	  -fno-omit-frame-pointer -D_GNU_SOURCE -I$(BUILD) -Ibpf -Iuser \
 	  $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS += $(SANFLAGS)
-LIBS := -lbpf -lelf -ldw -lzstd -ljson-c -lcapstone -lstdc++ -lz -lm
+LIBS := -lbpf -lelf -ldw -lzstd -ljson-c -lcapstone -lprotobuf-c -lstdc++ -lz -lm
 
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf \
 	      -Wall -Werror
 
 # Pure stages: no libbpf, no libdw, no root. The unit tests link only these.
-PURE_SRCS := snapshot.c snapfile.c stats.c render.c sampling.c placement.c
+PURE_SRCS := snapshot.c snapfile.c stats.c render.c sampling.c placement.c \
+	     export.c flamegraph.c
 # Kernel-facing and symbolization stages.
-TOOL_SRCS := main.c cmd_analyze.c record.c probes.c collect.c procmaps.c \
+TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c probes.c collect.c procmaps.c \
 	     symbolize.c sideband.c snapbuild.c status.c targets.c
 
-PURE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PURE_SRCS))
+PURE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PURE_SRCS)) $(BUILD)/profile.pb-c.o
 TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TOOL_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -58,6 +59,17 @@ $(BUILD)/heapsnap.skel.h: $(BUILD)/heapsnap.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name heapsnap_bpf > $@
 
+# The pprof message code, generated from our proto/profile.proto.
+$(BUILD)/%.pb-c.c $(BUILD)/%.pb-c.h: proto/%.proto | $(BUILD)
+	$(call msg,PROTOC,$@)
+	$(Q)protoc-c --c_out=$(BUILD) --proto_path=proto $<
+
+$(BUILD)/profile.pb-c.o: $(BUILD)/profile.pb-c.c $(BUILD)/profile.pb-c.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/export.o: $(BUILD)/profile.pb-c.h
+
 # Only the probe and collect stages see the skeleton.
 $(BUILD)/probes.o $(BUILD)/collect.o $(BUILD)/record.o: $(BUILD)/heapsnap.skel.h
 
@@ -71,7 +83,7 @@ heapsnap: $(PURE_OBJS) $(TOOL_OBJS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(PURE_OBJS) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(PURE_OBJS) $(LDFLAGS) -ljson-c -lzstd -lcapstone -lm -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(PURE_OBJS) $(LDFLAGS) -ljson-c -lzstd -lcapstone -lprotobuf-c -lz -lm -o $@
 
 # test_symbolize links libdw and reads ELF fixtures: built -g -O2 (by gcc,
 # and by clang, which emits no .debug_aranges), then copies without debug

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd_analyze.h"
+#include "cmd_export.h"
 #include "record.h"
 
 #define HEAPSNAP_VERSION "0.1.0"
@@ -20,6 +21,8 @@ static const struct cmd cmds[] = {
 	{ "diff", hs_cmd_diff, "compare two snapshots" },
 	{ "info", hs_cmd_info, "metadata and totals of a snapshot" },
 	{ "lookup", hs_cmd_lookup, "traceback of the block at an address" },
+	{ "export", hs_cmd_export, "a snapshot as pprof or folded stacks" },
+	{ "flamegraph", hs_cmd_flamegraph, "a flame graph (SVG/HTML) of one or two snapshots" },
 };
 
 static int usage(FILE *f)
@@ -28,7 +31,7 @@ static int usage(FILE *f)
 		   "Python's tracemalloc for any Linux process, with eBPF.\n\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
 	fprintf(f, "\nheapsnap COMMAND --help shows a command's options.\n");
 	return f == stderr ? 2 : 0;
 }
