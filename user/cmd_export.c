@@ -124,8 +124,7 @@ static int parse_width(const char *arg, unsigned int *out)
 
 	errno = 0;
 	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || *arg == '-' || v < 200 ||
-	    v > 100000)
+	if (errno || end == arg || *end || *arg == '-' || v < 200 || v > 100000)
 		return -1;
 	*out = (unsigned int)v;
 	return 0;
@@ -209,8 +208,9 @@ static int parse_args(int argc, char **argv, const struct option *longopts,
 	if (a->nfiles < min_files || a->nfiles > max_files) {
 		hs_report_error(a->json, "%s takes %s (see heapsnap %s --help)",
 				argv[0],
-				min_files == max_files ? "one snapshot file" :
-							 "one or two snapshot files",
+				min_files == max_files ?
+					"one snapshot file" :
+					"one or two snapshot files",
 				argv[0]);
 		return EXIT_USAGE;
 	}
@@ -394,8 +394,8 @@ static int export_folded(const struct export_args *a,
 	}
 	if (a->json) {
 		o = json_summary(a, "folded", warnings);
-		json_object_object_add(o, "total",
-				       json_total(f.total_bytes, f.total_count));
+		json_object_object_add(
+			o, "total", json_total(f.total_bytes, f.total_count));
 		json_add_u64(o, "lines", f.nlines);
 		if (!a->output)
 			json_object_object_add(o, "stacks",

@@ -384,7 +384,7 @@ static int pp_comment(struct pprof *pp, const char *text)
 	int64_t idx = pp_string(pp, text);
 
 	if (idx < 0 || hs_grow(&pp->comments, &pp->cap_comments,
-			    pp->ncomments + 1, sizeof(*pp->comments)))
+			       pp->ncomments + 1, sizeof(*pp->comments)))
 		return -1;
 	pp->comments[pp->ncomments++] = idx;
 	return 0;
@@ -406,7 +406,7 @@ static uint64_t pp_function(struct pprof *pp, const struct hs_frame *f)
 	e = calloc(1, sizeof(*e));
 	if (name < 0 || file < 0 || !e ||
 	    hs_grow(&pp->funcs, &pp->cap_funcs, pp->nfuncs + 1,
-		 sizeof(*pp->funcs))) {
+		    sizeof(*pp->funcs))) {
 		free(e);
 		return 0;
 	}
@@ -465,7 +465,7 @@ static int pp_line(struct pprof *pp, const struct hs_frame *f)
 	uint64_t fn = pp_function(pp, f);
 
 	if (!fn || hs_grow(&pp->lines, &pp->cap_lines, pp->nlines + 1,
-			sizeof(*pp->lines)))
+			   sizeof(*pp->lines)))
 		return -1;
 	l = &pp->lines[pp->nlines++];
 	perftools__profiles__line__init(l);
@@ -516,9 +516,10 @@ static uint64_t pp_location(struct pprof *pp, const uint32_t *frames,
 	}
 	e = calloc(1, sizeof(*e));
 	if (!e ||
-	    hs_grow(&pp->locs, &pp->cap_locs, pp->nlocs + 1, sizeof(*pp->locs)) ||
+	    hs_grow(&pp->locs, &pp->cap_locs, pp->nlocs + 1,
+		    sizeof(*pp->locs)) ||
 	    hs_grow(&pp->loc_lines, &pp->cap_loc_lines, pp->nlocs + 1,
-		 sizeof(*pp->loc_lines))) {
+		    sizeof(*pp->loc_lines))) {
 		free(e);
 		return 0;
 	}
@@ -555,11 +556,11 @@ static int pp_sample(struct pprof *pp, const uint32_t *frames, uint32_t n,
 	int64_t *v;
 
 	if (hs_grow(&pp->samples, &pp->cap_samples, pp->nsamples + 1,
-		 sizeof(*pp->samples)) ||
+		    sizeof(*pp->samples)) ||
 	    hs_grow(&pp->sample_locs, &pp->cap_sample_locs, pp->nsamples + 1,
-		 sizeof(*pp->sample_locs)) ||
+		    sizeof(*pp->sample_locs)) ||
 	    hs_grow(&pp->values, &pp->cap_values, (pp->nsamples + 1) * NVALUES,
-		 sizeof(*pp->values)))
+		    sizeof(*pp->values)))
 		return -1;
 	ps = &pp->sample_locs[pp->nsamples];
 	ps->first_loc = pp->nloc_ids;
@@ -568,7 +569,7 @@ static int pp_sample(struct pprof *pp, const uint32_t *frames, uint32_t n,
 			;
 		id = pp_location(pp, frames + i, j - i + 1);
 		if (!id || hs_grow(&pp->loc_ids, &pp->cap_loc_ids,
-				pp->nloc_ids + 1, sizeof(*pp->loc_ids)))
+				   pp->nloc_ids + 1, sizeof(*pp->loc_ids)))
 			return -1;
 		pp->loc_ids[pp->nloc_ids++] = id;
 	}
@@ -591,8 +592,7 @@ static int pp_comments(struct pprof *pp, const struct hs_pprof_summary *sum)
 	struct hs_counters t;
 
 	hs_snapshot_totals(s, &t);
-	snprintf(buf, sizeof(buf), "heapsnap snapshot of %s",
-		 cmd ? cmd : "?");
+	snprintf(buf, sizeof(buf), "heapsnap snapshot of %s", cmd ? cmd : "?");
 	if (pp_comment(pp, buf))
 		return -1;
 	snprintf(buf, sizeof(buf),
@@ -638,8 +638,7 @@ static int pp_build(struct pprof *pp, const struct hs_query *q,
 
 	if (pp_string(pp, "") != 0)
 		return -1;
-	pp->map_of_module =
-		calloc(s->nmodules + 1, sizeof(*pp->map_of_module));
+	pp->map_of_module = calloc(s->nmodules + 1, sizeof(*pp->map_of_module));
 	sums = hs_stack_sums(s, q);
 	if (!pp->map_of_module || !sums) {
 		free(sums);

@@ -30,6 +30,7 @@
 /* A frame, symbolically: what nodes of two snapshots are merged by. */
 struct fdesc {
 	char *name;
+	char *label; /* drawn in the box and searched: "name (file.c:12)" */
 	char *file; /* NULL when unknown */
 	char *module; /* NULL when unknown */
 	uint32_t line;
@@ -79,10 +80,27 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* "name (file.c:12)", with the file's base name; "name" without a file. */
+static char *make_label(const char *name, const char *file, uint32_t line)
+{
+	const char *base = file ? strrchr(file, '/') : NULL;
+	char *out;
+
+	base = base ? base + 1 : file;
+	if (!file)
+		return strdup(name);
+	if (line &&
+	    asprintf(&out, "%s (%s:%" PRIu32 ")", name, base, line) >= 0)
+		return out;
+	if (!line && asprintf(&out, "%s (%s)", name, base) >= 0)
+		return out;
+	return NULL;
+}
+
 /* The desc of name/file/line, added if new; NO_DESC on no memory. */
 static uint32_t desc_intern(struct hs_flame *f, const char *name,
-			    const char *file, uint32_t line,
-			    const char *module, bool inlined)
+			    const char *file, uint32_t line, const char *module,
+			    bool inlined)
 {
 	struct fdesc_ix *e, *found;
 	struct fdesc *d;
@@ -100,18 +118,22 @@ static uint32_t desc_intern(struct hs_flame *f, const char *name,
 		free(e);
 		return found->desc;
 	}
-	if (hs_grow(&f->descs, &f->cap_descs, f->ndescs + 1, sizeof(*f->descs))) {
+	if (hs_grow(&f->descs, &f->cap_descs, f->ndescs + 1,
+		    sizeof(*f->descs))) {
 		free(e);
 		return NO_DESC;
 	}
 	d = &f->descs[f->ndescs];
 	d->name = strdup(name);
+	d->label = make_label(name, file, line);
 	d->file = dup_or_null(file);
 	d->module = dup_or_null(module);
 	d->line = line;
 	d->inlined = inlined;
-	if (!d->name || (file && !d->file) || (module && !d->module)) {
+	if (!d->name || !d->label || (file && !d->file) ||
+	    (module && !d->module)) {
 		free(d->name);
+		free(d->label);
 		free(d->file);
 		free(d->module);
 		free(e);
@@ -148,7 +170,8 @@ static uint32_t child_of(struct hs_flame *f, uint32_t parent, uint32_t desc)
 		return e->node;
 	e = calloc(1, sizeof(*e));
 	if (!e || f->nnodes >= UINT32_MAX ||
-	    hs_grow(&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(*f->nodes))) {
+	    hs_grow(&f->nodes, &f->cap_nodes, f->nnodes + 1,
+		    sizeof(*f->nodes))) {
 		free(e);
 		return UINT32_MAX;
 	}
@@ -188,7 +211,8 @@ static int add_stack(struct hs_flame *f, const struct hs_snapshot *s,
 	for (i = n; i-- > 0;) {
 		d = desc_cache[frames[i]];
 		if (d == NO_DESC) {
-			d = desc_cache[frames[i]] = desc_of_frame(f, s, frames[i]);
+			d = desc_cache[frames[i]] =
+				desc_of_frame(f, s, frames[i]);
 			if (d == NO_DESC)
 				return -1;
 		}
@@ -260,7 +284,7 @@ static int cmp_children(const void *a, const void *b, void *arg)
  */
 static int layout(struct hs_flame *f)
 {
-	uint64_t (*child_bytes)[2];
+	uint64_t(*child_bytes)[2];
 	uint32_t *fill;
 	struct node *n, *p;
 	uint64_t self[2], x;
@@ -353,6 +377,7 @@ void hs_flame_free(struct hs_flame *f)
 	}
 	for (i = 0; i < f->ndescs; i++) {
 		free(f->descs[i].name);
+		free(f->descs[i].label);
 		free(f->descs[i].file);
 		free(f->descs[i].module);
 	}
@@ -458,6 +483,11 @@ static const char *node_name(const struct hs_flame *f, const struct node *n)
 	return n->desc == NO_DESC ? "all" : f->descs[n->desc].name;
 }
 
+static const char *node_label(const struct hs_flame *f, const struct node *n)
+{
+	return n->desc == NO_DESC ? "all" : f->descs[n->desc].label;
+}
+
 static void print_bytes(FILE *out, uint64_t bytes)
 {
 	char b[64];
@@ -519,7 +549,8 @@ static void print_tooltip(FILE *out, const struct hs_flame *f,
 		fprintf(out, " (%+.1f%%)", 100.0 * delta / n->bytes[0]);
 	else if (delta)
 		fputs(" (new)", out);
-	fprintf(out, "\n%" PRIu64 " \xe2\x86\x92 %" PRIu64 " blocks (%+" PRId64 ")",
+	fprintf(out,
+		"\n%" PRIu64 " \xe2\x86\x92 %" PRIu64 " blocks (%+" PRId64 ")",
 		n->count[0], n->count[1], (int64_t)(n->count[1] - n->count[0]));
 }
 
@@ -536,6 +567,12 @@ static double px(const struct canvas *c, uint64_t w)
 	return c->root_w ? (double)w * c->plot_w / (double)c->root_w : 0;
 }
 
+/* Drawn width: a pixel less, so neighbours of one colour stay apart. */
+static double gap(double w)
+{
+	return w >= 2 ? w - 1 : w;
+}
+
 static bool drawn(const struct canvas *c, const struct node *n)
 {
 	return px(c, n->w) >= MIN_PX;
@@ -545,7 +582,7 @@ static void print_frame(FILE *out, const struct hs_flame *f,
 			const struct canvas *c, uint32_t i)
 {
 	const struct node *n = &f->nodes[i];
-	const char *name = node_name(f, n);
+	const char *name = node_name(f, n), *text = node_label(f, n);
 	double x = XPAD + px(c, n->x), w = px(c, n->w);
 	double y = c->height - BOTTOM_PAD - (n->depth + 1.0) * FRAME_H;
 	char colour[32], label[NAME_LEN];
@@ -555,20 +592,20 @@ static void print_frame(FILE *out, const struct hs_flame *f,
 			     c->max_delta);
 	else
 		name_colour(colour, sizeof(colour), name);
-	fit_label(label, sizeof(label), name, w);
+	fit_label(label, sizeof(label), text, w);
 	fprintf(out,
 		"<g class=\"f\" id=\"f%" PRIu32 "\" data-d=\"%" PRIu32
 		"\" data-x=\"%" PRIu64 "\" data-w=\"%" PRIu64
 		"\" data-v=\"%" PRIu64 "\" data-n=\"",
 		i, n->depth, n->x, n->w, n->bytes[1]);
-	xml_puts(out, name);
+	xml_puts(out, text);
 	fputs("\"><title>", out);
 	print_tooltip(out, f, n);
 	fprintf(out,
 		"</title><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" "
 		"height=\"%d\" fill=\"%s\" rx=\"2\" ry=\"2\"/>"
 		"<text x=\"%.2f\" y=\"%.1f\">",
-		x, y, w, FRAME_H - 1, colour, x + 3, y + 10.5);
+		x, y, gap(w), FRAME_H - 1, colour, x + 3, y + 10.5);
 	xml_puts(out, label);
 	fputs("</text></g>\n", out);
 }
@@ -629,7 +666,7 @@ static const char flame_script[] =
 	"  }\n"
 	"  function place(f, x, w) {\n"
 	"    f.r.setAttribute(\"x\", x.toFixed(2));\n"
-	"    f.r.setAttribute(\"width\", w.toFixed(2));\n"
+	"    f.r.setAttribute(\"width\", (w >= 2 ? w - 1 : w).toFixed(2));\n"
 	"    f.t.setAttribute(\"x\", (x + 3).toFixed(2));\n"
 	"    f.t.textContent = label(f, w);\n"
 	"  }\n"
@@ -752,9 +789,9 @@ static void print_subtitle(FILE *out, const struct hs_flame *f)
 	print_bytes(out, root->bytes[0]);
 	fputs(" \xe2\x86\x92 ", out);
 	print_bytes(out, root->bytes[1]);
-	fputs(" (", out);
+	fputs(": ", out);
 	print_delta(out, node_delta(root));
-	fputs(") \xc2\xb7 red grew, blue shrank \xc2\xb7 width: the larger of "
+	fputs(" \xc2\xb7 red grew, blue shrank \xc2\xb7 width: the larger of "
 	      "old and new",
 	      out);
 }
@@ -779,7 +816,7 @@ static void canvas_init(struct canvas *c, const struct hs_flame *f,
 		if (n->depth > c->depth)
 			c->depth = n->depth;
 		mag = (uint64_t)(node_delta(n) < 0 ? -node_delta(n) :
-						      node_delta(n));
+						     node_delta(n));
 		if (i && mag > c->max_delta)
 			c->max_delta = mag;
 	}
@@ -855,7 +892,8 @@ static void print_html_head(FILE *out, const struct hs_flame *f,
 }
 
 void hs_flame_render(FILE *out, const struct hs_flame *f,
-		     const struct hs_flame_opts *o, struct hs_flame_summary *sum)
+		     const struct hs_flame_opts *o,
+		     struct hs_flame_summary *sum)
 {
 	struct canvas c;
 

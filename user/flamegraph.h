@@ -42,6 +42,7 @@ void hs_flame_free(struct hs_flame *f);
 
 /* Writes the SVG (or the HTML page). */
 void hs_flame_render(FILE *out, const struct hs_flame *f,
-		     const struct hs_flame_opts *o, struct hs_flame_summary *sum);
+		     const struct hs_flame_opts *o,
+		     struct hs_flame_summary *sum);
 
 #endif
