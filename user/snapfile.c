@@ -590,6 +590,30 @@ fail:
 	return -1;
 }
 
+int hs_snapfile_check_path(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	char *tmp = NULL;
+	int fd;
+
+	/* rename() would replace a symlink there, but not a directory */
+	if (!lstat(path, &st) && S_ISDIR(st.st_mode)) {
+		seterr(err, errlen, "cannot write %s: %s", path,
+		       strerror(EISDIR));
+		return -1;
+	}
+	fd = open_temp(path, &tmp);
+	if (fd < 0) {
+		seterr(err, errlen, "cannot write %s: %s", path,
+		       strerror(errno));
+		return -1;
+	}
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	return 0;
+}
+
 /* Reading */
 
 struct parser {

@@ -16,6 +16,13 @@ int hs_snapfile_write(const struct hs_snapshot *s, const char *path, char *err,
 		      size_t errlen);
 
 /*
+ * Checks that snapshots can be written to path, by creating and removing a
+ * temporary file next to it, as hs_snapfile_write() would. Returns 0, or -1
+ * with a one-line reason in err.
+ */
+int hs_snapfile_check_path(const char *path, char *err, size_t errlen);
+
+/*
  * Reads a snapshot file, or parses one from memory. Any malformed input gives
  * NULL and a one-line reason in err; memory use stays bounded by the input.
  * The result is sealed (read-only tables).

@@ -2,6 +2,7 @@
 /* The processes to trace: validated pids, or a command started stopped. */
 #include <errno.h>
 #include <fcntl.h>
+#include <gelf.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -115,6 +116,113 @@ int hs_target_open(struct hs_target *t, pid_t pid, char *err, size_t errlen)
 	return 0;
 }
 
+enum exe_kind {
+	EXE_OTHER, /* dynamically linked, or not ELF (a script) */
+	EXE_STATIC_MALLOC, /* static, with malloc in its symbol table */
+	EXE_STATIC_NO_MALLOC, /* static, with symbols but no malloc */
+	EXE_STATIC_STRIPPED, /* static, without a symbol table */
+};
+
+static bool symtab_has_malloc(Elf *elf, Elf_Scn *scn)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	GElf_Shdr sh;
+	GElf_Sym sym;
+	const char *name;
+	size_t i, n;
+
+	if (!data || !gelf_getshdr(scn, &sh) || !sh.sh_entsize)
+		return false;
+	n = sh.sh_size / sh.sh_entsize;
+	for (i = 0; i < n; i++) {
+		if (!gelf_getsym(data, (int)i, &sym) ||
+		    GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+		    sym.st_shndx == SHN_UNDEF)
+			continue;
+		name = elf_strptr(elf, sh.sh_link, sym.st_name);
+		if (name && !strcmp(name, "malloc"))
+			return true;
+	}
+	return false;
+}
+
+static enum exe_kind classify_elf(Elf *elf)
+{
+	enum exe_kind kind = EXE_STATIC_STRIPPED;
+	Elf_Scn *scn = NULL;
+	GElf_Phdr ph;
+	GElf_Shdr sh;
+	size_t i, n;
+
+	if (elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &n))
+		return EXE_OTHER;
+	for (i = 0; i < n; i++)
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_INTERP)
+			return EXE_OTHER;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB &&
+						 sh.sh_type != SHT_DYNSYM))
+			continue;
+		if (symtab_has_malloc(elf, scn))
+			return EXE_STATIC_MALLOC;
+		if (sh.sh_type == SHT_SYMTAB)
+			kind = EXE_STATIC_NO_MALLOC;
+	}
+	return kind;
+}
+
+static enum exe_kind exe_kind(const char *path)
+{
+	enum exe_kind kind = EXE_OTHER;
+	Elf *elf;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return EXE_OTHER; /* the exec or the attach will say why */
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf)
+		kind = classify_elf(elf);
+	elf_end(elf);
+	close(fd);
+	return kind;
+}
+
+int hs_target_check_exe(const struct hs_target *t, char *err, size_t errlen)
+{
+	char proc[64], shown[PATH_MAX];
+	const char *path = t->exe, *name = t->exe;
+	ssize_t n;
+
+	if (!path) {
+		snprintf(proc, sizeof(proc), "/proc/%d/exe", t->pid);
+		path = proc;
+		n = readlink(proc, shown, sizeof(shown) - 1);
+		shown[n > 0 ? n : 0] = 0;
+		name = n > 0 ? shown : proc;
+	}
+	switch (exe_kind(path)) {
+	case EXE_STATIC_STRIPPED:
+		snprintf(err, errlen,
+			 "%s is statically linked and stripped: its allocator is inside it and has no symbol to probe",
+			 name);
+		return -1;
+	case EXE_STATIC_NO_MALLOC:
+		snprintf(err, errlen,
+			 "%s is statically linked and defines no malloc: there is no allocator library to probe",
+			 name);
+		return -1;
+	case EXE_STATIC_MALLOC:
+		snprintf(err, errlen,
+			 "%s is statically linked: its allocator is inside it; trace it with --lib %s",
+			 name, name);
+		return -1;
+	default:
+		return 0;
+	}
+}
+
 /* The executable execvp() would run, found before fork. */
 static char *find_exec(const char *name)
 {
@@ -206,7 +314,7 @@ int hs_target_spawn(struct hs_target *t, char *const *argv,
 		close(report_fds[0]);
 		child(gate_fds[0], report_fds[1], exe, argv);
 	}
-	free(exe);
+	t->exe = exe;
 	close(gate_fds[0]);
 	close(report_fds[1]);
 	t->pid = pid;
@@ -255,4 +363,6 @@ void hs_target_close(struct hs_target *t)
 	t->pidfd = -1;
 	free(t->command);
 	t->command = NULL;
+	free(t->exe);
+	t->exe = NULL;
 }

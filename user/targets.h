@@ -14,6 +14,7 @@ struct hs_target {
 	bool exited;
 	bool child; /* started by us: reap it */
 	int status; /* wait status of a child */
+	char *exe; /* a command: the executable it runs; NULL for a pid */
 };
 
 /*
@@ -24,6 +25,14 @@ int hs_target_check(pid_t pid, char *err, size_t errlen);
 
 /* Opens a target for a running process; -1 with err on failure. */
 int hs_target_open(struct hs_target *t, pid_t pid, char *err, size_t errlen);
+
+/*
+ * Checks that the target's executable leaves the allocator to a library
+ * heapsnap can find: a statically linked one has its allocator inside it,
+ * found only through its symbol table and --lib. Returns 0 (also for a file
+ * that is not ELF, such as a script), or -1 with a one-line reason in err.
+ */
+int hs_target_check_exe(const struct hs_target *t, char *err, size_t errlen);
 
 /* Holds a spawned command before its exec. */
 struct hs_gate {

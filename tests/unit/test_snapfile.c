@@ -634,6 +634,40 @@ static void test_write_failures(void)
 	rm_tree(dir);
 }
 
+/* What record checks before it attaches: the writes to come would work. */
+static void test_check_path(void)
+{
+	char *dir = make_tmpdir(), *sub = join(dir, "sub"), *path;
+	char err[256] = "", want[512];
+
+	path = join(dir, "ok.hsnap");
+	ASSERT_EQ(hs_snapfile_check_path(path, err, sizeof(err)), 0, err);
+	ASSERT_EQ(count_entries(dir), 0, "the probe file is removed");
+	ASSERT_EQ(access(path, F_OK), -1, "nothing at the path");
+	free(path);
+
+	path = join(dir, "missing/x.hsnap");
+	ASSERT_EQ(hs_snapfile_check_path(path, err, sizeof(err)), -1,
+		  "no dir");
+	snprintf(want, sizeof(want),
+		 "cannot write %s: No such file or directory", path);
+	ASSERT_STREQ(err, want, "no dir message");
+	free(path);
+
+	mkdir(sub, 0700);
+	ASSERT_EQ(hs_snapfile_check_path(sub, err, sizeof(err)), -1,
+		  "path is a directory");
+	ASSERT_TRUE(strstr(err, "Is a directory"), err);
+	path = join(dir, "sub/");
+	ASSERT_EQ(hs_snapfile_check_path(path, err, sizeof(err)), -1,
+		  "trailing slash");
+	ASSERT_EQ(count_entries(dir), 1, "only the directory");
+	ASSERT_EQ(count_entries(sub), 0, "nothing in the directory");
+	free(path);
+	free(sub);
+	rm_tree(dir);
+}
+
 /*
  * A write that runs out of space keeps the old file. Runs in a child with
  * its own mount namespace, so the small tmpfs goes away with it.
@@ -1342,6 +1376,7 @@ int main(void)
 	RUN_TEST(test_read_snapshot_extends);
 	RUN_TEST(test_mode_and_overwrite);
 	RUN_TEST(test_write_failures);
+	RUN_TEST(test_check_path);
 	RUN_TEST_OR_SKIP(test_write_enospc);
 	RUN_TEST(test_truncation);
 	RUN_TEST(test_bit_flips);
