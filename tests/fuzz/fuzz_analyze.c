@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * libFuzzer target: raw file bytes, parsed, then every analysis path the
+ * commands run (top, diff, info, lookup; text and JSON).
+ */
+#include "fuzz.h"
+#include "snapfile.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct hs_snapshot *s;
+	char err[256];
+
+	s = hs_snapfile_parse(data, size, err, sizeof(err));
+	if (s)
+		fuzz_analyze(s);
+	hs_snapshot_free(s);
+	return 0;
+}
