@@ -256,7 +256,8 @@ uint32_t hs_snapshot_add_stack(struct hs_snapshot *s, const uint32_t *frames,
 			       uint32_t nframes)
 {
 	struct stack_arg a = { frames, nframes };
-	static const uint32_t empty;
+	/* no frame has this index: the key of [frame 0] is { 0 } */
+	static const uint32_t empty = HS_NONE;
 
 	if (!s->index)
 		return make_stack(s, &a);
