@@ -346,6 +346,8 @@ struct pprof {
 
 	int64_t *comments;
 	size_t ncomments, cap_comments;
+
+	uint64_t unknown_loc; /* the location of empty stacks, 0: none yet */
 };
 
 /* Index of str in the string table, added if new; -1 on no memory. */
@@ -547,6 +549,46 @@ static uint64_t pp_location(struct pprof *pp, const uint32_t *frames,
 	return e->id;
 }
 
+/*
+ * Traces without a stack get a location named "<unknown>", as heapsnap
+ * shows them: pprof leaves a sample without locations out of its nodes.
+ */
+static uint64_t pp_unknown_location(struct pprof *pp)
+{
+	Perftools__Profiles__Location *loc;
+	Perftools__Profiles__Function *fn;
+	Perftools__Profiles__Line *l;
+	int64_t name;
+
+	if (pp->unknown_loc)
+		return pp->unknown_loc;
+	name = pp_string(pp, "<unknown>");
+	if (name < 0 ||
+	    hs_grow(&pp->funcs, &pp->cap_funcs, pp->nfuncs + 1,
+		    sizeof(*pp->funcs)) ||
+	    hs_grow(&pp->lines, &pp->cap_lines, pp->nlines + 1,
+		    sizeof(*pp->lines)) ||
+	    hs_grow(&pp->locs, &pp->cap_locs, pp->nlocs + 1,
+		    sizeof(*pp->locs)) ||
+	    hs_grow(&pp->loc_lines, &pp->cap_loc_lines, pp->nlocs + 1,
+		    sizeof(*pp->loc_lines)))
+		return 0;
+	fn = &pp->funcs[pp->nfuncs++];
+	perftools__profiles__function__init(fn);
+	fn->id = pp->nfuncs;
+	fn->name = name;
+	fn->system_name = name;
+	l = &pp->lines[pp->nlines];
+	perftools__profiles__line__init(l);
+	l->function_id = fn->id;
+	pp->loc_lines[pp->nlocs] = (struct pp_location){ pp->nlines++, 1 };
+	loc = &pp->locs[pp->nlocs++];
+	perftools__profiles__location__init(loc);
+	loc->id = pp->nlocs;
+	pp->unknown_loc = loc->id;
+	return loc->id;
+}
+
 static int pp_sample(struct pprof *pp, const uint32_t *frames, uint32_t n,
 		     const struct hs_stack_sum *sum)
 {
@@ -564,6 +606,13 @@ static int pp_sample(struct pprof *pp, const uint32_t *frames, uint32_t n,
 		return -1;
 	ps = &pp->sample_locs[pp->nsamples];
 	ps->first_loc = pp->nloc_ids;
+	if (!n) {
+		id = pp_unknown_location(pp);
+		if (!id || hs_grow(&pp->loc_ids, &pp->cap_loc_ids,
+				   pp->nloc_ids + 1, sizeof(*pp->loc_ids)))
+			return -1;
+		pp->loc_ids[pp->nloc_ids++] = id;
+	}
 	for (i = 0; i < n; i = j + 1) {
 		for (j = i; j + 1 < n && pp->s->frames[frames[j]].inlined; j++)
 			;

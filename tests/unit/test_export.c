@@ -484,6 +484,37 @@ out:
 	hs_snapshot_free(s);
 }
 
+static void test_pprof_unknown_stack(void)
+{
+	struct hs_snapshot *s = hs_snapshot_new();
+	struct hs_query q = fx_query(HS_KEY_TRACEBACK, false);
+	uint32_t a = fx_frame(s, "a", "/a.c", 1, "/bin/x", 1);
+	const Perftools__Profiles__Sample *sm;
+	struct hs_pprof_summary sum;
+	Perftools__Profiles__Profile *p;
+	char t[256];
+
+	fx_traces(s, fx_stack(s, 1, a), 1, 8, 0);
+	fx_traces(s, fx_stack(s, 0), 2, 16, 0);
+	fx_traces(s, HS_NONE, 1, 4, 0);
+	p = encode_decode(s, &q, &sum);
+	if (!p)
+		goto out;
+	ASSERT_EQ(p->n_sample, 3, "[a], the empty and the invalid stack");
+	sm = sample_with(p, 2, 32);
+	if (ASSERT_TRUE(sm != NULL, "the empty stack") &&
+	    ASSERT_EQ(sm->n_location_id, 1, "one location")) {
+		loc_text(p, sm->location_id[0], t, sizeof(t));
+		ASSERT_STREQ(t, "0x0 ?: <unknown> :0", "named <unknown>");
+		ASSERT_EQ(sample_with(p, 1, 4)->location_id[0],
+			  sm->location_id[0], "one unknown location");
+	}
+	ASSERT_TRUE(sample_with(p, 1, 8) != NULL, "[a] apart");
+	perftools__profiles__profile__free_unpacked(p, NULL);
+out:
+	hs_snapshot_free(s);
+}
+
 static void test_pprof_empty(void)
 {
 	struct hs_snapshot *s = hs_snapshot_new();
@@ -508,6 +539,7 @@ int main(void)
 	RUN_TEST(test_pprof_header);
 	RUN_TEST(test_pprof_samples_locations_lines);
 	RUN_TEST(test_pprof_filters);
+	RUN_TEST(test_pprof_unknown_stack);
 	RUN_TEST(test_pprof_empty);
 	return TEST_EXIT();
 }
