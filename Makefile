@@ -146,7 +146,7 @@ demo: deps
 
 bench: heapsnap
 	$(Q)$(MAKE) -s -C bench
-	$(Q)scripts/bench
+	$(Q)scripts/bench $(BENCH_ARGS)
 
 install: heapsnap
 	install -D -m 0755 heapsnap $(DESTDIR)$(PREFIX)/bin/heapsnap

@@ -70,6 +70,9 @@ struct hs_task {
 	__u64 wrap_sp; /* entry of a wrapper whose allocator call is pending */
 	__u64 wrap_fp;
 	struct hs_live_val old;
+	__u64 window_base; /* user address of window[0] */
+	__u64 window_words; /* words of window[] that are valid */
+	__u64 window[HS_STACK_WINDOW];
 	struct hs_stack_val scratch;
 };
 
@@ -163,6 +166,78 @@ static void count_free(struct hs_proc_val *p, __u64 size)
 }
 
 /*
+ * The stack is read in windows of HS_STACK_WINDOW words: most frames of a
+ * call chain lie within a few hundred bytes, and one read of a window costs
+ * about what one read of a frame does.
+ */
+static bool load_window(struct hs_task *t, __u64 at)
+{
+	if (!bpf_probe_read_user(t->window, sizeof(t->window), (void *)at)) {
+		t->window_base = at;
+		t->window_words = HS_STACK_WINDOW;
+		return true;
+	}
+	/* near the top of the stack a whole window may not be mapped */
+	if (!bpf_probe_read_user(t->window, 2 * sizeof(__u64), (void *)at)) {
+		t->window_base = at;
+		t->window_words = 2;
+		return true;
+	}
+	return false;
+}
+
+/* Reads the two words at addr: a frame's saved fp and its return address. */
+static bool read_frame(struct hs_task *t, __u64 addr, __u64 *next_fp,
+		       __u64 *ret)
+{
+	__u64 idx = (addr - t->window_base) / 8;
+
+	if (addr < t->window_base || idx + 1 >= t->window_words) {
+		if (!load_window(t, addr))
+			return false;
+		idx = 0;
+	}
+	barrier_var(idx);
+	if (idx >= HS_STACK_WINDOW - 1)
+		return false;
+	*next_fp = t->window[idx];
+	*ret = t->window[idx + 1];
+	return true;
+}
+
+struct walk {
+	struct hs_task *t;
+	__u64 sp, fp, h, check;
+	__u32 n, total, limit;
+};
+
+/* One frame of the walk; bpf_loop() keeps the verifier's work linear. */
+static long walk_frame(__u64 i, void *data)
+{
+	struct walk *w = data;
+	struct hs_task *t = w->t;
+	__u64 next_fp, ret;
+	__u32 n = w->n;
+
+	if (!w->fp || (w->fp & 7) || w->fp < w->sp)
+		return 1;
+	if (!read_frame(t, w->fp, &next_fp, &ret) || !ret)
+		return 1;
+	if (n < w->limit && n < HS_MAX_FRAMES) {
+		t->scratch.ip[n] = ret;
+		w->h = (w->h ^ ret) * 0xff51afd7ed558ccdULL;
+		w->h ^= w->h >> 32;
+		w->check = w->check * 31 + (ret >> 4);
+		w->n = n + 1;
+	}
+	w->total++;
+	if (next_fp <= w->fp)
+		return 1;
+	w->fp = next_fp;
+	return 0;
+}
+
+/*
  * Walks the frame-pointer chain from an entry probe: the return address is
  * at (sp) and fp is the caller's frame. Stores up to traceback_limit
  * frames, counts up to HS_MAX_FRAMES, and interns the stack. Returns its
@@ -172,53 +247,42 @@ static __u64 capture_stack(struct hs_task *t, __u64 sp, __u64 fp, __u32 tgid,
 			   struct hs_proc_val *p)
 {
 	struct hs_stack_val *st = &t->scratch;
-	__u64 h = 0x9E3779B97F4A7C15ULL ^ tgid, check = tgid, ret;
-	__u32 n = 1, total = 1, limit = traceback_limit;
+	struct walk w = {
+		.t = t,
+		.sp = sp,
+		.fp = fp,
+		.h = 0x9E3779B97F4A7C15ULL ^ tgid,
+		.check = tgid,
+		.n = 1,
+		.total = 1,
+		.limit = traceback_limit,
+	};
 	struct hs_stack_val *old;
+	__u64 ret, h;
 	int err;
 
 	t->total_nframe = 0;
-	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)sp)) {
+	t->window_words = 0;
+	if (!load_window(t, sp)) {
 		__sync_fetch_and_add(&p->stack_failures, 1);
 		return 0;
 	}
+	ret = t->window[0];
 	st->ip[0] = ret;
-	h = (h ^ ret) * 0xff51afd7ed558ccdULL;
-	check = check * 31 + (ret >> 4);
-	for (int i = 1; i < HS_MAX_FRAMES; i++) {
-		struct {
-			__u64 fp;
-			__u64 ret;
-		} fr;
-
-		if (!fp || (fp & 7) || fp < sp)
-			break;
-		if (bpf_probe_read_user(&fr, sizeof(fr), (void *)fp) ||
-		    !fr.ret)
-			break;
-		if (i < limit) {
-			st->ip[i] = fr.ret;
-			h = (h ^ fr.ret) * 0xff51afd7ed558ccdULL;
-			h ^= h >> 32;
-			check = check * 31 + (fr.ret >> 4);
-			n++;
-		}
-		total++;
-		if (fr.fp <= fp)
-			break;
-		fp = fr.fp;
-	}
-	t->total_nframe = total;
-	h ^= n;
+	w.h = (w.h ^ ret) * 0xff51afd7ed558ccdULL;
+	w.check = w.check * 31 + (ret >> 4);
+	bpf_loop(HS_MAX_FRAMES - 1, walk_frame, &w, 0);
+	t->total_nframe = w.total;
+	h = w.h ^ w.n;
 	if (!h)
 		h = 1;
 	st->tgid = tgid;
-	st->nframe = n;
-	st->check = (__u32)(check ^ (check >> 32));
+	st->nframe = w.n;
+	st->check = (__u32)(w.check ^ (w.check >> 32));
 
 	old = bpf_map_lookup_elem(&stacks, &h);
 	if (old) {
-		if (old->check != st->check || old->nframe != n ||
+		if (old->check != st->check || old->nframe != w.n ||
 		    old->tgid != tgid)
 			__sync_fetch_and_add(&p->stack_collisions, 1);
 		return h;
