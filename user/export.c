@@ -646,7 +646,7 @@ static int pp_comments(struct pprof *pp, const struct hs_pprof_summary *sum)
 		return -1;
 	snprintf(buf, sizeof(buf),
 		 "live: %" PRIu64 " bytes in %" PRIu64
-		 " blocks (exported: %" PRIu64 " bytes in %" PRIu64 ")",
+		 " blocks (exported: %" PRIu64 " bytes in %" PRIu64 " blocks)",
 		 t.current, t.count, sum->inuse_space, sum->inuse_objects);
 	if (pp_comment(pp, buf))
 		return -1;
