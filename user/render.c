@@ -308,6 +308,11 @@ static void print_title(FILE *out, const struct hs_stats *st, size_t shown)
 	else
 		fprintf(out, "Top %zu %s%s\n", shown, key_noun(st->key, shown),
 			cumul);
+	if (st->sample_bytes)
+		fprintf(out,
+			"(estimates: one allocation in every %" PRIu64
+			" bytes was sampled; sizes and counts are scaled)\n",
+			st->sample_bytes);
 }
 
 /* "12.5 KiB (12800 B) in 100 blocks" */
@@ -550,6 +555,9 @@ static void render_stats_json(FILE *out, const struct hs_stats *st,
 			       json_str_or_null(hs_key_name(st->key)));
 	json_object_object_add(root, "cumulative",
 			       json_object_new_boolean(st->cumulative));
+	json_object_object_add(root, "estimated",
+			       json_object_new_boolean(st->sample_bytes != 0));
+	json_add_u64(root, "sample_bytes", st->sample_bytes);
 	json_add_u64(total, "size", st->total_size);
 	json_add_u64(total, "count", st->total_count);
 	if (st->is_diff) {
@@ -615,16 +623,19 @@ struct domain_sums {
 	uint64_t count[HS_DOMAIN_COUNT];
 };
 
+/* Per-domain totals, through the stats so that sampling is scaled alike. */
 static void sum_domains(const struct hs_snapshot *s, struct domain_sums *d)
 {
-	size_t i;
-
 	memset(d, 0, sizeof(*d));
-	for (i = 0; i < s->ntraces; i++) {
-		if (s->traces[i].domain >= HS_DOMAIN_COUNT)
+	for (int i = 0; i < HS_DOMAIN_COUNT; i++) {
+		struct hs_query q = { .key = HS_KEY_MODULE, .domain = i };
+		struct hs_stats st;
+
+		if (hs_stats_top(s, &q, &st))
 			continue;
-		d->size[s->traces[i].domain] += s->traces[i].size;
-		d->count[s->traces[i].domain]++;
+		d->size[i] = st.total_size;
+		d->count[i] = st.total_count;
+		hs_stats_free(&st);
 	}
 }
 
@@ -743,6 +754,8 @@ static void render_info_json(FILE *out, const struct hs_snapshot *s,
 	json_add_info_counters(root, &t);
 	json_add_u64(root, "tracer_memory", s->tracer_memory);
 	json_add_u64(root, "sample_bytes", s->sample_bytes);
+	json_object_object_add(root, "estimated",
+			       json_object_new_boolean(s->sample_bytes != 0));
 	json_add_u64(root, "seq", s->seq);
 	json_add_u64(root, "traces", s->ntraces);
 	json_object_object_add(root, "processes", json_processes(s));
@@ -781,7 +794,7 @@ static void print_info_header(FILE *out, const struct hs_snapshot *s)
 	if (s->sample_bytes)
 		fprintf(out,
 			"sampling:         one allocation per %" PRIu64
-			" bytes\n",
+			" bytes: every size and count below is an estimate\n",
 			s->sample_bytes);
 	else
 		fputs("sampling:         every allocation\n", out);

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -629,23 +630,53 @@ static bool stack_kept(struct ctx *c, struct side *sd, size_t stack)
 	return sd->stack_state[stack] == STACK_KEPT;
 }
 
-/* Sums the selected traces per stack. */
-static void sum_traces(struct ctx *c, struct side *sd)
+/*
+ * Sums the selected traces per stack. A sampled snapshot's traces stand for
+ * hs_trace_scale() blocks each; those sums are kept exact in doubles and
+ * rounded once per stack.
+ */
+static int sum_traces(struct ctx *c, struct side *sd)
 {
 	const struct hs_snapshot *s = sd->s;
+	size_t i, stack, nslots = s->nstacks + 1;
+	double *est = NULL, tot_size = 0, tot_count = 0;
 	const struct hs_trace *t;
-	size_t i, stack;
 
+	if (s->sample_bytes) {
+		est = calloc(2 * nslots, sizeof(*est));
+		if (!est)
+			return -ENOMEM;
+	}
 	for (i = 0; i < s->ntraces; i++) {
+		double k;
+
 		t = &s->traces[i];
 		stack = t->stack < s->nstacks ? t->stack : s->nstacks;
 		if (!domain_selected(c->q, t) || !stack_kept(c, sd, stack))
 			continue;
-		sd->stack_size[stack] += t->size;
-		sd->stack_count[stack]++;
-		c->total_size[sd->slot] += t->size;
-		c->total_count[sd->slot]++;
+		if (!est) {
+			sd->stack_size[stack] += t->size;
+			sd->stack_count[stack]++;
+			c->total_size[sd->slot] += t->size;
+			c->total_count[sd->slot]++;
+			continue;
+		}
+		k = hs_trace_scale(s, t);
+		est[2 * stack] += (double)t->size * k;
+		est[2 * stack + 1] += k;
+		tot_size += (double)t->size * k;
+		tot_count += k;
 	}
+	for (i = 0; est && i < nslots; i++) {
+		sd->stack_size[i] = (uint64_t)llround(est[2 * i]);
+		sd->stack_count[i] = (uint64_t)llround(est[2 * i + 1]);
+	}
+	if (est) {
+		c->total_size[sd->slot] += (uint64_t)llround(tot_size);
+		c->total_count[sd->slot] += (uint64_t)llround(tot_count);
+	}
+	free(est);
+	return 0;
 }
 
 static int add_stacks(struct ctx *c, struct side *sd)
@@ -671,9 +702,8 @@ static int add_stacks(struct ctx *c, struct side *sd)
 static int process_side(struct ctx *c, struct side *sd,
 			const struct hs_snapshot *s, int slot)
 {
-	if (side_init(c, sd, s, slot))
+	if (side_init(c, sd, s, slot) || sum_traces(c, sd))
 		return -1;
-	sum_traces(c, sd);
 	return add_stacks(c, sd);
 }
 
@@ -837,16 +867,33 @@ out:
 	return err;
 }
 
+/* The coarser sampling of the snapshots compared: 0 when both are exact. */
+static uint64_t sampling_of(const struct hs_snapshot *old,
+			    const struct hs_snapshot *new)
+{
+	uint64_t a = old ? old->sample_bytes : 0;
+
+	return a > new->sample_bytes ? a : new->sample_bytes;
+}
+
 int hs_stats_top(const struct hs_snapshot *s, const struct hs_query *q,
 		 struct hs_stats *out)
 {
-	return compute(NULL, s, q, out);
+	int err = compute(NULL, s, q, out);
+
+	if (!err)
+		out->sample_bytes = sampling_of(NULL, s);
+	return err;
 }
 
 int hs_stats_diff(const struct hs_snapshot *old, const struct hs_snapshot *new,
 		  const struct hs_query *q, struct hs_stats *out)
 {
-	return compute(old, new, q, out);
+	int err = compute(old, new, q, out);
+
+	if (!err)
+		out->sample_bytes = sampling_of(old, new);
+	return err;
 }
 
 void hs_stats_free(struct hs_stats *st)

@@ -62,6 +62,7 @@ struct hs_stats {
 	enum hs_key key;
 	bool cumulative;
 	bool is_diff;
+	uint64_t sample_bytes; /* nonzero: every number is an estimate */
 	struct hs_stat *rows; /* sorted */
 	size_t nrows;
 	uint64_t total_size; /* of the traces kept by the filters */
