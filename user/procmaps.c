@@ -6,8 +6,10 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "procmaps.h"
@@ -20,7 +22,7 @@ struct mapping {
 
 struct proc {
 	pid_t pid;
-	bool same_mntns; /* the process sees our file system */
+	bool same_root; /* the process sees our file system, from our root */
 	struct mapping *maps; /* sorted by start */
 	size_t nmaps;
 	uint64_t max_len;
@@ -38,6 +40,8 @@ struct hs_procmaps {
 	struct file *files;
 	size_t nfiles;
 	ino_t self_mntns;
+	struct stat self_root;
+	bool self_root_ok;
 };
 
 static ino_t mntns_of(const char *pid)
@@ -53,9 +57,25 @@ struct hs_procmaps *hs_procmaps_new(void)
 {
 	struct hs_procmaps *pm = calloc(1, sizeof(*pm));
 
-	if (pm)
+	if (pm) {
 		pm->self_mntns = mntns_of("self");
+		pm->self_root_ok = !stat("/", &pm->self_root);
+	}
 	return pm;
+}
+
+/* Same mount namespace and same root directory (not chrooted). */
+static bool shares_root(const struct hs_procmaps *pm, const char *pid)
+{
+	char path[64];
+	struct stat st;
+
+	if (!pm->self_mntns || mntns_of(pid) != pm->self_mntns ||
+	    !pm->self_root_ok)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%s/root", pid);
+	return !stat(path, &st) && st.st_dev == pm->self_root.st_dev &&
+	       st.st_ino == pm->self_root.st_ino;
 }
 
 void hs_procmaps_free(struct hs_procmaps *pm)
@@ -95,15 +115,44 @@ static struct proc *find_proc(struct hs_procmaps *pm, pid_t pid, bool create)
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	snprintf(pidstr, sizeof(pidstr), "%d", pid);
-	p->same_mntns = pm->self_mntns && mntns_of(pidstr) == pm->self_mntns;
+	p->same_root = shares_root(pm, pidstr);
 	return p;
+}
+
+/*
+ * Opens path as the process sees it. Opening "/proc/PID/root" + path would
+ * resolve an absolute symlink or ".." inside the container against our own
+ * root, so a container could make us open any host file: the path is
+ * resolved with openat2(RESOLVE_IN_ROOT) under the process's root instead.
+ * The kernel gives mapped paths with every symlink resolved, so a symlink
+ * on the way means the file was replaced since: it is not followed at all.
+ */
+static int open_in_root(pid_t pid, const char *path)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
+			   RESOLVE_NO_MAGICLINKS,
+	};
+	char root[64];
+	int dirfd, fd, e;
+
+	snprintf(root, sizeof(root), "/proc/%d/root", pid);
+	dirfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -1;
+	fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	e = errno;
+	close(dirfd);
+	errno = e;
+	return fd;
 }
 
 /*
  * Opens the mapped file the way that cannot pick the wrong one: the
  * mapping's own /proc/PID/map_files entry, then the path inside the
  * process's root. A host path is used only for a process that shares our
- * mount namespace.
+ * mount namespace and root (once it has exited, its /proc entries are gone).
  */
 static int open_mapped(const struct proc *p, uint64_t start, uint64_t end,
 		       uint64_t ino, const char *path)
@@ -117,20 +166,21 @@ static int open_mapped(const struct proc *p, uint64_t start, uint64_t end,
 	fd = open(buf, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0)
 		return fd;
-	snprintf(buf, sizeof(buf), "/proc/%d/root%s", p->pid, path);
-	fd = open(buf, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && p->same_mntns)
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_in_root(p->pid, path);
+	if (fd < 0 && p->same_root)
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
-	if (ino && (fstat(fd, &st) || st.st_ino != ino)) {
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (ino && st.st_ino != ino)) {
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
-static size_t intern_file(struct hs_procmaps *pm, int fd, const char *path)
+static size_t intern_file(struct hs_procmaps *pm, int fd, const char *path,
+			  bool foreign)
 {
 	struct stat st;
 	struct file *f;
@@ -140,7 +190,8 @@ static size_t intern_file(struct hs_procmaps *pm, int fd, const char *path)
 		for (i = 0; i < pm->nfiles; i++) {
 			f = &pm->files[i];
 			if (f->mf.fd >= 0 && f->dev == st.st_dev &&
-			    f->ino == st.st_ino && !strcmp(f->mf.path, path)) {
+			    f->ino == st.st_ino && f->mf.foreign == foreign &&
+			    !strcmp(f->mf.path, path)) {
 				close(fd);
 				return i;
 			}
@@ -148,6 +199,7 @@ static size_t intern_file(struct hs_procmaps *pm, int fd, const char *path)
 	} else {
 		for (i = 0; i < pm->nfiles; i++)
 			if (pm->files[i].mf.fd < 0 &&
+			    pm->files[i].mf.foreign == foreign &&
 			    !strcmp(pm->files[i].mf.path, path))
 				return i;
 		memset(&st, 0, sizeof(st));
@@ -161,6 +213,7 @@ static size_t intern_file(struct hs_procmaps *pm, int fd, const char *path)
 	if (!f->mf.path)
 		goto fail;
 	f->mf.fd = fd;
+	f->mf.foreign = foreign;
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	return pm->nfiles++;
@@ -212,7 +265,7 @@ void hs_procmaps_add(struct hs_procmaps *pm, pid_t pid, uint64_t start,
 	m.end = start + len;
 	m.pgoff = pgoff;
 	m.time_ns = time_ns;
-	m.file = intern_file(pm, fd, path);
+	m.file = intern_file(pm, fd, path, !p->same_root);
 	if (m.file == SIZE_MAX)
 		return;
 	insert_mapping(p, &m);

@@ -33,6 +33,7 @@ void hs_procmaps_forget(struct hs_procmaps *pm, pid_t pid);
 struct hs_module_file {
 	const char *path; /* path inside the process's mount namespace */
 	int fd; /* -1 when the file could not be opened */
+	bool foreign; /* path is not ours: another mount namespace or root */
 };
 
 /*

@@ -63,7 +63,8 @@ static int module_handle(struct hs_snapbuild *b, const struct hs_module_file *f)
 	b->handles = h;
 	h = &b->handles[b->nhandles++];
 	h->fd = f->fd;
-	h->handle = hs_symbolizer_add_module(b->sym, f->path, f->fd);
+	h->handle = hs_symbolizer_add_module_flags(
+		b->sym, f->path, f->fd, f->foreign ? HS_SYM_FOREIGN : 0);
 	return h->handle;
 }
 

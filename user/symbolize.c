@@ -12,6 +12,13 @@
  * happens once per module, on its first uncached address, and may block for
  * as long as the servers take.
  *
+ * A module of another mount namespace (HS_SYM_FOREIGN: a container's) has a
+ * path that means nothing on this host. Looking for its .gnu_debuglink file
+ * next to that path, or under /usr/lib/debug by that path, would read host
+ * files that the container names. Such a module gets only the build-id
+ * lookup, whose files are checked against the module's build-id (and no
+ * debuginfod).
+ *
  * Not thread-safe.
  */
 #include <dwarf.h>
@@ -72,6 +79,7 @@ struct module {
 	struct die_ranges cu_ranges;
 	Dwarf_Addr dwbias;
 	bool cu_ranges_done;
+	bool foreign; /* added with HS_SYM_FOREIGN */
 };
 
 /* A slot is empty when nframes is 0: a resolved address has >= 1 frame. */
@@ -112,6 +120,13 @@ struct hs_symbolizer {
 static const Dwfl_Callbacks offline_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
 	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+/* No lookup by path: /usr/lib/debug/.build-id only. */
+static const Dwfl_Callbacks foreign_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_build_id_find_debuginfo,
 	.section_address = dwfl_offline_section_address,
 };
 
@@ -355,12 +370,19 @@ static int read_segments(struct module *m)
 int hs_symbolizer_add_module(struct hs_symbolizer *sym, const char *path,
 			     int fd)
 {
+	return hs_symbolizer_add_module_flags(sym, path, fd, 0);
+}
+
+int hs_symbolizer_add_module_flags(struct hs_symbolizer *sym,
+				   const char *path, int fd, unsigned int flags)
+{
+	bool foreign = flags & HS_SYM_FOREIGN;
 	struct module *m;
 	struct stat st;
 	size_t i;
 	int dupfd, err;
 
-	if (!sym || !path || fd < 0)
+	if (!sym || !path || fd < 0 || (flags & ~HS_SYM_FOREIGN))
 		return -EINVAL;
 	if (fstat(fd, &st))
 		return -errno;
@@ -368,7 +390,8 @@ int hs_symbolizer_add_module(struct hs_symbolizer *sym, const char *path,
 		return -ENOEXEC;
 	for (i = 0; i < sym->nmodules; i++) {
 		if (sym->modules[i].dev == st.st_dev &&
-		    sym->modules[i].ino == st.st_ino)
+		    sym->modules[i].ino == st.st_ino &&
+		    sym->modules[i].foreign == foreign)
 			return i;
 	}
 	if (sym->nmodules >= INT32_MAX)
@@ -378,12 +401,16 @@ int hs_symbolizer_add_module(struct hs_symbolizer *sym, const char *path,
 	if (err)
 		return err;
 	m = &sym->modules[sym->nmodules];
-	*m = (struct module){ .dev = st.st_dev, .ino = st.st_ino };
+	*m = (struct module){
+		.dev = st.st_dev,
+		.ino = st.st_ino,
+		.foreign = foreign,
+	};
 
 	dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (dupfd < 0)
 		return -errno;
-	m->dwfl = dwfl_begin(&offline_callbacks);
+	m->dwfl = dwfl_begin(foreign ? &foreign_callbacks : &offline_callbacks);
 	if (!m->dwfl) {
 		close(dupfd);
 		return -ENOMEM;

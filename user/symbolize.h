@@ -31,6 +31,16 @@ void hs_symbolizer_free(struct hs_symbolizer *sym);
 int hs_symbolizer_add_module(struct hs_symbolizer *sym, const char *path,
 			     int fd);
 
+/*
+ * path names the file in another mount namespace (a container's): separate
+ * debug files are looked up by build-id only, never by path on this host.
+ */
+#define HS_SYM_FOREIGN 0x1u
+
+/* hs_symbolizer_add_module() with HS_SYM_* flags. */
+int hs_symbolizer_add_module_flags(struct hs_symbolizer *sym,
+				   const char *path, int fd, unsigned int flags);
+
 /* The module's GNU build-id; returns its length, 0 when it has none. */
 int hs_symbolizer_build_id(struct hs_symbolizer *sym, int module,
 			   const uint8_t **id);

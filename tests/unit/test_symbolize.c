@@ -310,6 +310,35 @@ static void test_debuglink(void)
 	hs_symbolizer_free(sym);
 }
 
+/*
+ * A container's module: its path is not ours, so the .gnu_debuglink next to
+ * it is not followed; it symbolizes from its own symbol table only.
+ */
+static void test_foreign_no_debuglink(void)
+{
+	struct hs_symbolizer *sym = hs_symbolizer_new();
+	struct hs_sym_frame frames[8];
+	int fd, local, foreign, n;
+
+	fd = open(fixture("libfix-split.so"), O_RDONLY | O_CLOEXEC);
+	if (!ASSERT_TRUE(fd >= 0, "open libfix-split.so"))
+		return;
+	foreign = hs_symbolizer_add_module_flags(
+		sym, fixture("libfix-split.so"), fd, HS_SYM_FOREIGN);
+	local = hs_symbolizer_add_module(sym, fixture("libfix-split.so"), fd);
+	ASSERT_TRUE(foreign >= 0 && local >= 0, "add both");
+	ASSERT_TRUE(foreign != local, "one module per kind");
+	n = hs_symbolizer_resolve(sym, foreign, inline_a.file_off, NULL, frames,
+				  8);
+	if (ASSERT_EQ(n, 1, "foreign frames"))
+		check_frame(&frames[0], "fix_inline_a", NULL, 0, false);
+	check_inline_chain(sym, local, &inline_a, "fix_inline_a");
+	ASSERT_EQ(hs_symbolizer_add_module_flags(sym, "x", fd, 0x80), -EINVAL,
+		  "unknown flag");
+	close(fd);
+	hs_symbolizer_free(sym);
+}
+
 /* Copies len bytes of from (all of it when len < 0) to the fd out. */
 static int copy_to(const char *from, int out, off_t len)
 {
@@ -767,6 +796,7 @@ int main(void)
 	RUN_TEST(test_cxx_demangled);
 	RUN_TEST(test_no_debuginfo);
 	RUN_TEST(test_debuglink);
+	RUN_TEST(test_foreign_no_debuglink);
 	RUN_SKIPPABLE(test_build_id_dir);
 	RUN_SKIPPABLE(test_debuginfod);
 	RUN_TEST(test_truncated);
