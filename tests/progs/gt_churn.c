@@ -25,7 +25,7 @@ struct slot {
 	int site;
 };
 
-static int lines[NLINES];
+static int lines[NLINES], pool_line;
 static long long site_bytes[NLINES], site_count[NLINES];
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -88,7 +88,7 @@ int main(int argc, char **argv)
 	long long steps = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	pool = calloc((size_t)n, sizeof(*pool));
+	pool_line = __LINE__; pool = calloc((size_t)n, sizeof(*pool));
 	if (!pool || n < 1)
 		return 2;
 	printf("READY 0\n");
@@ -113,6 +113,8 @@ int main(int argc, char **argv)
 		site_bytes[pool[i].site] += (long long)pool[i].size;
 		site_count[pool[i].site]++;
 	}
+	printf("GT 1 %s %d main %zu 1\n", __FILE__, pool_line,
+	       (size_t)n * sizeof(*pool));
 	for (i = 0; i < NLINES; i++)
 		if (site_count[i])
 			printf("GT 1 %s %d alloc_at %lld %lld\n", __FILE__,
