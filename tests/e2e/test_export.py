@@ -3,14 +3,16 @@
 reads the pprof export of a recorded ground-truth program and must print
 the same bytes as heapsnap and the program itself; headless Chromium loads
 the flame graph, runs its script, and shows the top site's frame."""
+import fcntl
 import html.parser
 import json
 import os
 import re
+import select
 import shutil
 import struct
 import subprocess
-import tempfile
+import time
 import xml.etree.ElementTree as ET
 import zlib
 
@@ -392,6 +394,151 @@ def test_flamegraph_in_chromium():
         img = png_pixels(shot)
         assert img[0] == 1200, img[0]
         assert near(pixel(img, x, y), want), (url, pixel(img, x, y), want)
+
+
+def high_fds(fds):
+    """The fds moved to 10 and above, clear of the 3 and 4 they go to."""
+    moved = tuple(fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in fds)
+    for fd in fds:
+        os.close(fd)
+    return moved
+
+
+class Browser:
+    """Headless Chromium driven over the DevTools protocol on a pipe
+    (--remote-debugging-pipe: commands on fd 3, replies on fd 4, each
+    message ended by a NUL byte)."""
+
+    def __init__(self, url, width=1200, height=800):
+        to_chrome_r, self.to_chrome = high_fds(os.pipe())
+        self.from_chrome, from_chrome_w = high_fds(os.pipe())
+        argv = [chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--remote-debugging-pipe",
+                "--window-size=%d,%d" % (width, height),
+                "--user-data-dir=" + tmpdir(), url]
+        # the shell moves the pipe ends to fds 3 and 4, then runs chromium
+        sh = 'exec "$@" 3<&%d 4>&%d %d<&- %d>&-' % (
+            to_chrome_r, from_chrome_w, to_chrome_r, from_chrome_w)
+        self.p = subprocess.Popen(["bash", "-c", sh, "bash"] + argv,
+                                  pass_fds=(to_chrome_r, from_chrome_w),
+                                  stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        self.buf, self.next_id, self.session = b"", 0, None
+        targets = self.call("Target.getTargets")["targetInfos"]
+        page = [t for t in targets if t["type"] == "page"][0]
+        self.session = self.call("Target.attachToTarget",
+                                 targetId=page["targetId"],
+                                 flatten=True)["sessionId"]
+
+    def call(self, method, timeout=30, **params):
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params}
+        if self.session:
+            msg["sessionId"] = self.session
+        os.write(self.to_chrome, json.dumps(msg).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\0" in self.buf:
+                raw, self.buf = self.buf.split(b"\0", 1)
+                reply = json.loads(raw)
+                if reply.get("id") == self.next_id:
+                    assert "error" not in reply, (method, reply)
+                    return reply["result"]
+            left = deadline - time.monotonic()
+            assert left > 0, "no reply to " + method
+            if select.select([self.from_chrome], [], [], left)[0]:
+                data = os.read(self.from_chrome, 1 << 16)
+                assert data, "chromium exited"
+                self.buf += data
+
+    def js(self, expr):
+        r = self.call("Runtime.evaluate", expression=expr,
+                      returnByValue=True)
+        assert "exceptionDetails" not in r, (expr, r)
+        return r["result"].get("value")
+
+    def wait_js(self, expr, timeout=30):
+        deadline = time.monotonic() + timeout
+        while not self.js(expr):
+            assert time.monotonic() < deadline, "timed out: " + expr
+            time.sleep(0.1)
+
+    def mouse(self, kind, x, y):
+        self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y,
+                  button="left", clickCount=1)
+
+    def key(self, key, code, keycode, text=None):
+        for kind in ("keyDown", "keyUp"):
+            params = {"type": kind, "key": key, "code": code,
+                      "windowsVirtualKeyCode": keycode}
+            if text and kind == "keyDown":
+                params["text"] = text
+            self.call("Input.dispatchKeyEvent", **params)
+
+    def close(self):
+        try:
+            self.call("Browser.close", timeout=10)
+        except (AssertionError, OSError):
+            pass
+        try:
+            self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        os.close(self.to_chrome)
+        os.close(self.from_chrome)
+
+
+def test_flamegraph_hover_click_and_keys_in_chromium():
+    chromium()
+    snap, gt = record_cmd("gt_basic")
+    page = os.path.join(tmpdir(), "f.html")
+    heapsnap_json("flamegraph", snap, "-o", page)
+    line = [l for (f, l), v in gt[2].items() if v[1] == 123456][0]
+    label = "phase2 (%s:%d)" % (SRC, line)
+    sel = "document.querySelector('g.f[data-n=\"%s\"] rect')" % label
+    b = Browser("file://" + page)
+    try:
+        b.wait_js("document.getElementById('hs-flame') && document."
+                  "getElementById('hs-flame').getAttribute('data-ready')")
+        x, y, w = b.js("(() => { const r = %s.getBoundingClientRect(); "
+                       "return [r.x + r.width / 2, r.y + r.height / 2, "
+                       "r.width]; })()" % sel)
+        assert w < 1000, w
+        # hover: the details line tells the frame's function, file:line
+        # and bytes
+        b.mouse("mouseMoved", x, y)
+        details = b.js("document.getElementById('details').textContent")
+        assert details.startswith("phase2  |  "), details
+        assert "%s:%d" % (SRC, line) in details, details
+        assert "(123456 B)" in details, details
+        # click: the frame fills the width
+        b.mouse("mousePressed", x, y)
+        b.mouse("mouseReleased", x, y)
+        assert b.js(sel + ".getAttribute('width')") == "1179.00"
+        assert b.js("document.getElementById('unzoom')"
+                    ".classList.contains('hide')") is False
+        # "/" focuses the search box; typing highlights the matches
+        b.key("/", "Slash", 191, "/")
+        assert b.js("document.activeElement.id") == "hs-search"
+        b.call("Input.insertText", text="phase2")
+        assert b.js(sel + ".getAttribute('fill')") == "rgb(230,0,230)"
+        assert b.js("document.getElementById('matched').textContent"
+                    ).startswith("Matched: ")
+        # Escape clears the search; Reset shows every frame again
+        b.key("Escape", "Escape", 27)
+        assert b.js(sel + ".getAttribute('fill')") != "rgb(230,0,230)"
+        assert b.js("document.getElementById('matched').textContent") == ""
+        b.js("document.getElementById('hs-reset').click()")
+        assert float(b.js(sel + ".getAttribute('width')")) < 1000
+        assert b.js("document.querySelectorAll('g.f.hide').length") == 0
+    finally:
+        b.close()
 
 
 def test_diff_flamegraph():
