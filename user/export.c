@@ -97,6 +97,7 @@ const uint32_t *hs_stack_frames(const struct hs_snapshot *s, size_t i,
 				uint32_t *n)
 {
 	const struct hs_stack *st;
+	uint32_t j;
 
 	*n = 0;
 	if (i >= s->nstacks)
@@ -105,6 +106,9 @@ const uint32_t *hs_stack_frames(const struct hs_snapshot *s, size_t i,
 	if (st->first > s->nstack_frames ||
 	    st->nframes > s->nstack_frames - st->first)
 		return NULL;
+	for (j = 0; j < st->nframes; j++)
+		if (s->stack_frames[st->first + j] >= s->nframes)
+			return NULL;
 	*n = st->nframes;
 	return s->stack_frames + st->first;
 }

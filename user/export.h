@@ -36,7 +36,8 @@ struct hs_stack_sum *hs_stack_sums(const struct hs_snapshot *s,
 
 /*
  * The frames of stack slot i of hs_stack_sums(), most recent call first;
- * none (NULL, *n = 0) for the slot of traces without a stack.
+ * none (NULL, *n = 0) for the slot of traces without a stack, and for a
+ * stack that refers to frames the snapshot does not have.
  */
 const uint32_t *hs_stack_frames(const struct hs_snapshot *s, size_t i,
 				uint32_t *n);

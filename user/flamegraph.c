@@ -231,7 +231,7 @@ static int add_snapshot(struct hs_flame *f, const struct hs_snapshot *s,
 	uint32_t *desc_cache = malloc((s->nframes + 1) * sizeof(uint32_t));
 	const uint32_t *frames;
 	const char *cmd = hs_snapshot_str(s, s->command);
-	uint32_t n, j;
+	uint32_t n;
 	size_t i;
 	int err = !sums || !desc_cache;
 
@@ -241,10 +241,6 @@ static int add_snapshot(struct hs_flame *f, const struct hs_snapshot *s,
 		if (!sums[i].bytes && !sums[i].count)
 			continue;
 		frames = hs_stack_frames(s, i, &n);
-		/* a frame index out of range makes the stack unknown */
-		for (j = 0; j < n; j++)
-			if (frames[j] >= s->nframes)
-				n = 0;
 		err = add_stack(f, s, desc_cache, frames, n, side, &sums[i]);
 	}
 	if (!err && cmd) {
