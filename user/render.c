@@ -560,6 +560,7 @@ static void render_stats_json(FILE *out, const struct hs_stats *st,
 	json_add_u64(root, "sample_bytes", st->sample_bytes);
 	json_add_u64(total, "size", st->total_size);
 	json_add_u64(total, "count", st->total_count);
+	json_add_u64(total, "keys", st->nrows);
 	if (st->is_diff) {
 		json_add_i64(total, "size_diff", st->total_size_diff);
 		json_add_i64(total, "count_diff", st->total_count_diff);

@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""No losses at scale, with map sizes set by options: ten million live
+blocks, and a quarter of a million distinct stacks."""
+import os
+import subprocess
+
+from hs import Recorder, heapsnap_json, prog, tmpdir
+
+
+def record(args, cmd, timeout=600):
+    out = os.path.join(tmpdir(), "s.hsnap")
+    rec = Recorder(["-o", out] + args + ["--"] + cmd, stdout=subprocess.PIPE)
+    assert rec.finish(timeout=timeout) == 0, rec.stderr()
+    return out
+
+
+def no_losses(info):
+    lost = dict(info["lost"])
+    assert lost == {"map_full": 0, "stack_failures": 0, "unknown_frees": 0,
+                    "events": 0, "stack_collisions": 0}, lost
+
+
+def test_ten_million_live_blocks():
+    snap = record(["--max-live", "10100000"],
+                  [prog("gt_many"), "10000000"])
+    info = heapsnap_json("info", snap)
+    no_losses(info)
+    top = heapsnap_json("top", snap, "-n", "0", "--include", "*/gt_many.c")
+    got = sorted((st["size"], st["count"]) for st in top["stats"])
+    assert got == [(40000000, 2500000), (80000000, 1), (80000000, 2500000),
+                   (120000000, 2500000), (160000000, 2500000)], got
+
+
+def test_262144_distinct_stacks():
+    snap = record(["--max-stacks", "300000"], [prog("gt_stacks"), "18"])
+    info = heapsnap_json("info", snap)
+    no_losses(info)
+    top = heapsnap_json("top", snap, "--by", "traceback", "-n", "20",
+                        "--include", "*/gt_stacks.c")
+    assert top["total"]["keys"] == 1 << 18, top["total"]
+    assert (top["total"]["size"], top["total"]["count"]) == (8 << 18, 1 << 18)
+    paths = set()
+    for st in top["stats"]:
+        assert (st["size"], st["count"]) == (8, 1), st
+        fns = [f["function"] for f in st["traceback"]]
+        assert len(fns) == 2 * 18 + 3, fns
+        assert fns[0] == "step" and fns[-2:] == ["main",
+                                                 "__libc_start_call_main"], fns
+        paths.add(tuple((f["function"], f["line"]) for f in st["traceback"]))
+    assert len(paths) == 20
+
+
+def test_full_stack_map_is_counted():
+    snap = record(["--max-stacks", "1000"], [prog("gt_stacks"), "12"])
+    info = heapsnap_json("info", snap)
+    # 4096 distinct stacks do not fit in 1000 slots: the rest are counted
+    assert info["lost"]["stack_failures"] >= 4096 - 1000, info["lost"]
+    assert info["warnings"], info
