@@ -47,12 +47,27 @@ struct {
 	__uint(max_entries, 1 << 16);
 } stacks SEC(".maps");
 
+/* Each traced process has a slot in counters; procs maps its pid to it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32);
-	__type(value, struct hs_proc_val);
+	__type(value, __u32);
 	__uint(max_entries, 4096);
 } procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct hs_proc_val);
+	__uint(max_entries, 4096);
+} counters SEC(".maps");
+
+/* Unused slots: user space fills it, and takes slots back from the gone. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__type(value, __u32);
+	__uint(max_entries, 4096);
+} free_slots SEC(".maps");
 
 /* Per-thread state between an allocator's entry and its return. */
 struct hs_task {
@@ -67,6 +82,8 @@ struct hs_task {
 	__u8 sampled; /* the new block is to be recorded */
 	__u8 sampler_ready;
 	__s64 until_sample; /* bytes left before the next sample */
+	__u32 slot_tgid; /* the process whose counters slot is cached */
+	__u32 slot;
 	__u64 wrap_sp; /* entry of a wrapper whose allocator call is pending */
 	__u64 wrap_fp;
 	struct hs_live_val old;
@@ -84,22 +101,6 @@ struct {
 	__type(key, int);
 	__type(value, struct hs_task);
 } tasks SEC(".maps");
-
-static struct hs_proc_val *get_proc(__u32 tgid)
-{
-	static const struct hs_proc_val zero;
-	struct hs_proc_val *p;
-
-	p = bpf_map_lookup_elem(&procs, &tgid);
-	if (p || !track_all)
-		return p;
-	if (bpf_map_update_elem(&procs, &tgid, &zero, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&procs, &tgid)) {
-		__sync_fetch_and_add(&global.proc_map_full, 1);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&procs, &tgid);
-}
 
 static void raise_to(__u64 *slot, __u64 val)
 {
@@ -302,7 +303,43 @@ static struct hs_task *task_state(bool create)
 					     0);
 }
 
-static void record_free(__u32 tgid, __u64 ptr)
+/* A new process seen by a system-wide trace gets a free slot. */
+static __u32 *claim_slot(__u32 tgid)
+{
+	__u32 slot, *have;
+
+	if (bpf_map_pop_elem(&free_slots, &slot)) {
+		__sync_fetch_and_add(&global.proc_map_full, 1);
+		return NULL;
+	}
+	if (bpf_map_update_elem(&procs, &tgid, &slot, BPF_NOEXIST)) {
+		bpf_map_push_elem(&free_slots, &slot, 0);
+		have = bpf_map_lookup_elem(&procs, &tgid);
+		if (!have)
+			__sync_fetch_and_add(&global.proc_map_full, 1);
+		return have;
+	}
+	return bpf_map_lookup_elem(&procs, &tgid);
+}
+
+/* The process's counters, through the slot this thread has cached. */
+static struct hs_proc_val *get_proc(struct hs_task *t, __u32 tgid)
+{
+	__u32 *slot;
+
+	if (t->slot_tgid != tgid) {
+		slot = bpf_map_lookup_elem(&procs, &tgid);
+		if (!slot && track_all)
+			slot = claim_slot(tgid);
+		if (!slot)
+			return NULL;
+		t->slot = *slot;
+		t->slot_tgid = tgid;
+	}
+	return bpf_map_lookup_elem(&counters, &t->slot);
+}
+
+static void record_free(struct hs_task *t, __u32 tgid, __u64 ptr)
 {
 	struct hs_live_key key = { .tgid = tgid, .addr = ptr };
 	struct hs_proc_val *p;
@@ -315,7 +352,7 @@ static void record_free(__u32 tgid, __u64 ptr)
 	if (!v) {
 		/* with sampling, most blocks were never recorded */
 		if (!sample_bytes) {
-			p = get_proc(tgid);
+			p = get_proc(t, tgid);
 			if (p)
 				__sync_fetch_and_add(&p->unknown_frees, 1);
 		}
@@ -324,7 +361,7 @@ static void record_free(__u32 tgid, __u64 ptr)
 	size = v->size;
 	if (bpf_map_delete_elem(&live, &key))
 		return;
-	p = get_proc(tgid);
+	p = get_proc(t, tgid);
 	if (p)
 		count_free(p, size);
 }
@@ -474,7 +511,7 @@ static int on_entry(struct pt_regs *ctx, bool session)
 		t->depth = 0;
 	if (fn == HS_FN_FREE) {
 		if (!t->depth)
-			record_free(tgid, a0);
+			record_free(t, tgid, a0);
 		return 1;
 	}
 	if (t->depth) {
@@ -497,7 +534,7 @@ static int on_entry(struct pt_regs *ctx, bool session)
 		t->wrap_sp = 0;
 		return 1;
 	}
-	p = get_proc(tgid);
+	p = get_proc(t, tgid);
 	if (!p) {
 		t->wrap_sp = 0;
 		return 1;
@@ -537,7 +574,7 @@ static int on_return(struct pt_regs *ctx)
 		return 0;
 	if (--t->depth)
 		return 0;
-	p = get_proc(tgid);
+	p = get_proc(t, tgid);
 	if (!p)
 		return 0;
 	if (t->fn == HS_FN_POSIX_MEMALIGN) {

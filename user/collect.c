@@ -195,14 +195,33 @@ const struct hs_raw_stack *hs_raw_find_stack(const struct hs_raw *raw,
 	return NULL;
 }
 
+int hs_collect_init_slots(struct heapsnap_bpf *skel)
+{
+	int fd = bpf_map__fd(skel->maps.free_slots);
+	__u32 n = bpf_map__max_entries(skel->maps.counters);
+
+	for (__u32 slot = 0; slot < n; slot++)
+		if (bpf_map_update_elem(fd, NULL, &slot, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+static bool proc_slot(struct heapsnap_bpf *skel, pid_t pid, __u32 *slot)
+{
+	__u32 key = (__u32)pid;
+
+	return !bpf_map_lookup_elem(bpf_map__fd(skel->maps.procs), &key, slot);
+}
+
 bool hs_collect_counters(struct heapsnap_bpf *skel, pid_t pid,
 			 struct hs_raw_counters *c)
 {
 	struct hs_proc_val v;
-	__u32 key = (__u32)pid;
+	__u32 slot;
 
 	memset(c, 0, sizeof(*c));
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.procs), &key, &v))
+	if (!proc_slot(skel, pid, &slot) ||
+	    bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &slot, &v))
 		return false;
 	c->current = v.current;
 	c->count = v.count;
@@ -222,13 +241,19 @@ bool hs_collect_counters(struct heapsnap_bpf *skel, pid_t pid,
 int hs_collect_add_proc(struct heapsnap_bpf *skel, pid_t pid)
 {
 	struct hs_proc_val zero;
-	__u32 key = (__u32)pid;
+	__u32 key = (__u32)pid, slot;
 
+	if (proc_slot(skel, pid, &slot))
+		return 0;
+	if (bpf_map_lookup_and_delete_elem(bpf_map__fd(skel->maps.free_slots),
+					   NULL, &slot))
+		return -ENOSPC;
 	memset(&zero, 0, sizeof(zero));
 	zero.epoch = skel->bss->epoch;
-	if (bpf_map_update_elem(bpf_map__fd(skel->maps.procs), &key, &zero,
-				BPF_NOEXIST) &&
-	    errno != EEXIST)
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.counters), &slot, &zero,
+				BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.procs), &key, &slot,
+				BPF_NOEXIST))
 		return -errno;
 	return 0;
 }
@@ -305,11 +330,14 @@ static void forget_stacks(int fd, pid_t pid)
 
 void hs_collect_forget(struct heapsnap_bpf *skel, pid_t pid)
 {
-	__u32 key = (__u32)pid;
+	__u32 key = (__u32)pid, slot;
 
 	forget_live(bpf_map__fd(skel->maps.live), pid);
 	forget_stacks(bpf_map__fd(skel->maps.stacks), pid);
-	bpf_map_delete_elem(bpf_map__fd(skel->maps.procs), &key);
+	if (!proc_slot(skel, pid, &slot) &&
+	    !bpf_map_delete_elem(bpf_map__fd(skel->maps.procs), &key))
+		bpf_map_update_elem(bpf_map__fd(skel->maps.free_slots), NULL,
+				    &slot, BPF_ANY);
 }
 
 uint64_t hs_collect_new_epoch(struct heapsnap_bpf *skel)
@@ -337,7 +365,8 @@ static uint64_t map_memlock(const struct bpf_map *map)
 uint64_t hs_collect_map_memory(struct heapsnap_bpf *skel)
 {
 	return map_memlock(skel->maps.live) + map_memlock(skel->maps.stacks) +
-	       map_memlock(skel->maps.procs) + map_memlock(skel->maps.tasks);
+	       map_memlock(skel->maps.procs) + map_memlock(skel->maps.counters) +
+	       map_memlock(skel->maps.tasks);
 }
 
 uint64_t hs_collect_global_losses(struct heapsnap_bpf *skel)

@@ -49,6 +49,8 @@ void hs_raw_free(struct hs_raw *raw);
 const struct hs_raw_stack *hs_raw_find_stack(const struct hs_raw *raw,
 					     uint64_t key);
 
+/* Puts every counters slot in the free list; once, after load. */
+int hs_collect_init_slots(struct heapsnap_bpf *skel);
 /* The counters of one process; false when it has none yet. */
 bool hs_collect_counters(struct heapsnap_bpf *skel, pid_t pid,
 			 struct hs_raw_counters *c);

@@ -367,6 +367,8 @@ static int load_bpf(struct recorder *r, char *err, size_t errlen)
 	bpf_map__set_max_entries(skel->maps.live, r->o.max_live);
 	bpf_map__set_max_entries(skel->maps.stacks, r->o.max_stacks);
 	bpf_map__set_max_entries(skel->maps.procs, r->o.max_procs);
+	bpf_map__set_max_entries(skel->maps.counters, r->o.max_procs);
+	bpf_map__set_max_entries(skel->maps.free_slots, r->o.max_procs);
 	bpf_map__set_value_size(skel->maps.stacks,
 				(__u32)(offsetof(struct hs_stack_val, ip) +
 					r->o.frames * sizeof(__u64)));
@@ -378,6 +380,12 @@ static int load_bpf(struct recorder *r, char *err, size_t errlen)
 		return -1;
 	}
 	r->skel = skel;
+	e = hs_collect_init_slots(skel);
+	if (e) {
+		snprintf(err, errlen, "cannot fill the process slots: %s",
+			 strerror(-e));
+		return -1;
+	}
 	return 0;
 }
 
@@ -460,10 +468,12 @@ static int attach_target(struct recorder *r, size_t i, char *err,
 			 size_t errlen)
 {
 	pid_t pid = r->targets[i].pid;
+	int e;
 
-	if (hs_collect_add_proc(r->skel, pid)) {
+	e = hs_collect_add_proc(r->skel, pid);
+	if (e) {
 		snprintf(err, errlen, "cannot track pid %d: %s", pid,
-			 strerror(errno));
+			 strerror(-e));
 		return -1;
 	}
 	if (!r->o.nlibs && hs_target_check_exe(&r->targets[i], err, errlen))
