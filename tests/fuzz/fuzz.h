@@ -24,4 +24,15 @@ void fuzz_analyze(const struct hs_snapshot *s);
 uint8_t *fuzz_wrap_payload(const uint8_t *payload, size_t len,
 			   size_t *file_len);
 
+/*
+ * A custom mutation for the targets that take whole files: one of the
+ * libFuzzer's own mutation as is (it mostly tests the checksum checks);
+ * the same followed by fixing both checksums (it reaches the size checks
+ * and the zstd decoder); or, when data is a valid file, a mutation of its
+ * uncompressed payload, compressed and wrapped again (it reaches the
+ * section parser and, in fuzz_analyze, the analysis).
+ */
+size_t fuzz_mutate_file(uint8_t *data, size_t size, size_t max_size,
+			unsigned int seed);
+
 #endif

@@ -11,6 +11,10 @@
 
 #define HDR_LEN 40
 
+/* libFuzzer's mutator; a weak stub lets snaptool link without libFuzzer. */
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size)
+	__attribute__((weak));
+
 static FILE *devnull(void)
 {
 	static FILE *f;
@@ -180,4 +184,74 @@ uint8_t *fuzz_wrap_payload(const uint8_t *payload, size_t len,
 	put_u32(f + 36, crc32c(f, 36));
 	*file_len = HDR_LEN + clen;
 	return f;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void fix_crcs(uint8_t *data, size_t size)
+{
+	put_u32(data + 32, crc32c(data + HDR_LEN, size - HDR_LEN));
+	put_u32(data + 36, crc32c(data, 36));
+}
+
+/* Mutates the payload of a valid file; 0 when data is not one. */
+static size_t mutate_payload(uint8_t *data, size_t size, size_t max_size)
+{
+	uint64_t raw_len = get_u64(data + 16);
+	size_t n, cap, len, file_len;
+	uint8_t *raw, *file;
+
+	if (raw_len > (1u << 20) || !LLVMFuzzerMutate)
+		return 0;
+	cap = raw_len + 4096;
+	raw = malloc(cap);
+	if (!raw)
+		return 0;
+	n = ZSTD_decompress(raw, cap, data + HDR_LEN, size - HDR_LEN);
+	if (ZSTD_isError(n)) {
+		free(raw);
+		return 0;
+	}
+	len = LLVMFuzzerMutate(raw, n, cap);
+	file = fuzz_wrap_payload(raw, len, &file_len);
+	free(raw);
+	if (!file || file_len > max_size) {
+		free(file);
+		return 0;
+	}
+	memcpy(data, file, file_len);
+	free(file);
+	return file_len;
+}
+
+size_t fuzz_mutate_file(uint8_t *data, size_t size, size_t max_size,
+			unsigned int seed)
+{
+	size_t n;
+
+	if (!LLVMFuzzerMutate)
+		return size;
+	switch (seed % 3) {
+	case 0:
+		return LLVMFuzzerMutate(data, size, max_size);
+	case 1:
+		n = LLVMFuzzerMutate(data, size, max_size);
+		if (n >= HDR_LEN)
+			fix_crcs(data, n);
+		return n;
+	default:
+		if (size > HDR_LEN && !memcmp(data, "HSNAP\r\n\x1a", 8)) {
+			n = mutate_payload(data, size, max_size);
+			if (n)
+				return n;
+		}
+		return LLVMFuzzerMutate(data, size, max_size);
+	}
 }
