@@ -130,6 +130,8 @@ progs:
 	$(Q)$(MAKE) -s -C tests/progs
 
 test: heapsnap $(UNIT_BINS) progs $(BUILD)/tools/snaptool
+	$(Q)$(MAKE) -s fuzz >/dev/null 2>&1 || \
+		echo "fuzz targets not built (clang with libFuzzer?): make fuzz"
 	$(Q)scripts/run-tests $(BUILD)/tests
 
 deps:
