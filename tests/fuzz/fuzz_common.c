@@ -64,7 +64,8 @@ static void run_query(const struct hs_snapshot *s, const struct hs_query *q,
 	if (!hs_stats_top(s, q, &st)) {
 		if (!filtered)
 			check_totals(s, &st);
-		render_both(&st, q->cumulative ? 0 : 3, q->key == HS_KEY_LINENO);
+		render_both(&st, q->cumulative ? 0 : 3,
+			    q->key == HS_KEY_LINENO);
 		hs_stats_free(&st);
 	}
 	if (!hs_stats_diff(s, s, q, &st)) {
@@ -162,8 +163,7 @@ static uint32_t crc32c(const uint8_t *p, size_t len)
 	return ~crc;
 }
 
-uint8_t *fuzz_wrap_payload(const uint8_t *payload, size_t len,
-			   size_t *file_len)
+uint8_t *fuzz_wrap_payload(const uint8_t *payload, size_t len, size_t *file_len)
 {
 	size_t bound = ZSTD_compressBound(len), clen;
 	uint8_t *f = malloc(HDR_LEN + bound);

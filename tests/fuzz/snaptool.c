@@ -164,8 +164,10 @@ static struct hs_snapshot *make(int kind)
 {
 	struct hs_snapshot *s = hs_snapshot_new();
 	uint32_t app, libc, f[64], st[3];
-	static const uint8_t bid[20] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
-					 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 };
+	static const uint8_t bid[20] = {
+		1,  2,	3,  4,	5,  6,	7,  8,	9,  10,
+		11, 12, 13, 14, 15, 16, 17, 18, 19, 20
+	};
 
 	if (!s)
 		die("hs_snapshot_new");
