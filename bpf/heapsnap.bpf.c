@@ -213,7 +213,7 @@ struct walk {
 };
 
 /* One frame of the walk; bpf_loop() keeps the verifier's work linear. */
-static long walk_frame(__u64 i, void *data)
+static __always_inline long walk_step(__u64 i, void *data)
 {
 	struct walk *w = data;
 	struct hs_task *t = w->t;
@@ -236,6 +236,11 @@ static long walk_frame(__u64 i, void *data)
 		return 1;
 	w->fp = next_fp;
 	return 0;
+}
+
+static long walk_frame(__u64 i, void *data)
+{
+	return walk_step(i, data);
 }
 
 /*
@@ -272,7 +277,12 @@ static __u64 capture_stack(struct hs_task *t, __u64 sp, __u64 fp, __u32 tgid,
 	st->ip[0] = ret;
 	w.h = (w.h ^ ret) * 0xff51afd7ed558ccdULL;
 	w.check = w.check * 31 + (ret >> 4);
-	bpf_loop(HS_MAX_FRAMES - 1, walk_frame, &w, 0);
+	/* the first frames inline: most stacks end there, and a call costs */
+	for (int i = 0; i < HS_INLINE_FRAMES; i++)
+		if (walk_step(i, &w))
+			goto walked;
+	bpf_loop(HS_MAX_FRAMES - 1 - HS_INLINE_FRAMES, walk_frame, &w, 0);
+walked:
 	t->total_nframe = w.total;
 	h = w.h ^ w.n;
 	if (!h)

@@ -5,6 +5,7 @@
 
 #define HS_MAX_FRAMES 127 /* perf's sysctl_perf_event_max_stack default */
 #define HS_STACK_WINDOW 64 /* words of user stack read at once */
+#define HS_INLINE_FRAMES 4 /* frames walked before bpf_loop() takes over */
 
 /* Byte sampling tables (see sampling.c). */
 #define HS_SAMPLE_GAPS 4096 /* quantiles of Exp(1) */
