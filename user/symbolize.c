@@ -373,8 +373,8 @@ int hs_symbolizer_add_module(struct hs_symbolizer *sym, const char *path,
 	return hs_symbolizer_add_module_flags(sym, path, fd, 0);
 }
 
-int hs_symbolizer_add_module_flags(struct hs_symbolizer *sym,
-				   const char *path, int fd, unsigned int flags)
+int hs_symbolizer_add_module_flags(struct hs_symbolizer *sym, const char *path,
+				   int fd, unsigned int flags)
 {
 	bool foreign = flags & HS_SYM_FOREIGN;
 	struct module *m;

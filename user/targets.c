@@ -160,8 +160,8 @@ static enum exe_kind classify_elf(Elf *elf)
 		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_INTERP)
 			return EXE_OTHER;
 	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB &&
-						 sh.sh_type != SHT_DYNSYM))
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
 			continue;
 		if (symtab_has_malloc(elf, scn))
 			return EXE_STATIC_MALLOC;
