@@ -628,3 +628,32 @@ int hs_floor(struct pt_regs *ctx)
 {
 	return floor_ret;
 }
+
+/*
+ * A traced process replaced its image: what the old image allocated is gone
+ * with it. Its counters start again (the losses stay: they were losses);
+ * user space drops the blocks older than exec_ns.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(hs_exec, struct task_struct *task, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, *slot;
+	struct hs_proc_val *p;
+
+	slot = bpf_map_lookup_elem(&procs, &tgid);
+	if (!slot)
+		return 0;
+	p = bpf_map_lookup_elem(&counters, slot);
+	if (!p)
+		return 0;
+	__sync_lock_test_and_set(&p->current, 0);
+	__sync_lock_test_and_set(&p->count, 0);
+	__sync_lock_test_and_set(&p->peak, 0);
+	__sync_lock_test_and_set(&p->interval_peak, 0);
+	__sync_lock_test_and_set(&p->allocs, 0);
+	__sync_lock_test_and_set(&p->frees, 0);
+	__sync_lock_test_and_set(&p->bytes_allocated, 0);
+	p->exec_ns = bpf_ktime_get_ns();
+	return 0;
+}

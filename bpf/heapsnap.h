@@ -74,6 +74,7 @@ struct hs_proc_val {
 	__u64 stack_failures;
 	__u64 stack_collisions;
 	__u64 unknown_frees;
+	__u64 exec_ns; /* its last exec: older blocks belong to the old image */
 };
 
 /*

@@ -14,15 +14,24 @@
 
 #define BATCH 4096
 
-static bool pid_wanted(const pid_t *pids, size_t npids, uint32_t pid)
+/* The processes to collect, and when each last called exec. */
+struct wanted {
+	const pid_t *pids;
+	size_t npids;
+	uint64_t *exec_ns;
+};
+
+/* Is this block of a wanted process, and of its current image? */
+static bool block_wanted(const struct wanted *w, const struct hs_live_key *k,
+			 const struct hs_live_val *v)
 {
 	size_t i;
 
-	if (!npids)
+	if (!w->npids)
 		return true;
-	for (i = 0; i < npids; i++)
-		if ((uint32_t)pids[i] == pid)
-			return true;
+	for (i = 0; i < w->npids; i++)
+		if ((uint32_t)w->pids[i] == k->tgid)
+			return v->time_ns >= w->exec_ns[i];
 	return false;
 }
 
@@ -52,8 +61,7 @@ static int push_trace(struct hs_raw *raw, size_t *cap,
 	return 0;
 }
 
-static int read_live(int fd, const pid_t *pids, size_t npids,
-		     struct hs_raw *raw)
+static int read_live(int fd, const struct wanted *w, struct hs_raw *raw)
 {
 	struct hs_live_key *keys = calloc(BATCH, sizeof(*keys));
 	struct hs_live_val *vals = calloc(BATCH, sizeof(*vals));
@@ -79,7 +87,7 @@ static int read_live(int fd, const pid_t *pids, size_t npids,
 			err = 0;
 		}
 		for (__u32 i = 0; i < count; i++) {
-			if (!pid_wanted(pids, npids, keys[i].tgid))
+			if (!block_wanted(w, &keys[i], &vals[i]))
 				continue;
 			err = push_trace(raw, &cap, &keys[i], &vals[i]);
 			if (err)
@@ -155,10 +163,18 @@ cleanup:
 int hs_collect(struct heapsnap_bpf *skel, const pid_t *pids, size_t npids,
 	       struct hs_raw *raw)
 {
+	struct wanted w = { pids, npids, calloc(npids + 1, sizeof(uint64_t)) };
+	struct hs_raw_counters c;
 	int err;
 
 	memset(raw, 0, sizeof(*raw));
-	err = read_live(bpf_map__fd(skel->maps.live), pids, npids, raw);
+	if (!w.exec_ns)
+		return -ENOMEM;
+	for (size_t i = 0; i < npids; i++)
+		if (hs_collect_counters(skel, pids[i], &c))
+			w.exec_ns[i] = c.exec_ns;
+	err = read_live(bpf_map__fd(skel->maps.live), &w, raw);
+	free(w.exec_ns);
 	if (!err)
 		err = read_stacks(skel, raw);
 	if (err)
@@ -235,6 +251,7 @@ bool hs_collect_counters(struct heapsnap_bpf *skel, pid_t pid,
 	c->stack_failures = v.stack_failures;
 	c->stack_collisions = v.stack_collisions;
 	c->unknown_frees = v.unknown_frees;
+	c->exec_ns = v.exec_ns;
 	return true;
 }
 
@@ -258,7 +275,7 @@ int hs_collect_add_proc(struct heapsnap_bpf *skel, pid_t pid)
 	return 0;
 }
 
-static void forget_live(int fd, pid_t pid)
+static void forget_live(int fd, pid_t pid, uint64_t before_ns)
 {
 	struct hs_live_key *keys = calloc(BATCH, sizeof(*keys));
 	struct hs_live_val *vals = calloc(BATCH, sizeof(*vals));
@@ -275,7 +292,8 @@ static void forget_live(int fd, pid_t pid)
 					 vals, &count, NULL))
 			done = true;
 		for (__u32 i = 0; i < count; i++) {
-			if (keys[i].tgid != (__u32)pid)
+			if (keys[i].tgid != (__u32)pid ||
+			    vals[i].time_ns >= before_ns)
 				continue;
 			if (ndoomed == cap) {
 				size_t ncap = cap ? cap * 2 : BATCH;
@@ -332,12 +350,20 @@ void hs_collect_forget(struct heapsnap_bpf *skel, pid_t pid)
 {
 	__u32 key = (__u32)pid, slot;
 
-	forget_live(bpf_map__fd(skel->maps.live), pid);
+	forget_live(bpf_map__fd(skel->maps.live), pid, UINT64_MAX);
 	forget_stacks(bpf_map__fd(skel->maps.stacks), pid);
 	if (!proc_slot(skel, pid, &slot) &&
 	    !bpf_map_delete_elem(bpf_map__fd(skel->maps.procs), &key))
 		bpf_map_update_elem(bpf_map__fd(skel->maps.free_slots), NULL,
 				    &slot, BPF_ANY);
+}
+
+void hs_collect_forget_image(struct heapsnap_bpf *skel, pid_t pid)
+{
+	struct hs_raw_counters c;
+
+	if (hs_collect_counters(skel, pid, &c) && c.exec_ns)
+		forget_live(bpf_map__fd(skel->maps.live), pid, c.exec_ns);
 }
 
 uint64_t hs_collect_new_epoch(struct heapsnap_bpf *skel)

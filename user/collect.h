@@ -32,6 +32,7 @@ struct hs_raw_counters {
 	uint64_t current, count, peak, interval_peak, interval_epoch;
 	uint64_t allocs, frees, bytes_allocated;
 	uint64_t map_full, stack_failures, stack_collisions, unknown_frees;
+	uint64_t exec_ns; /* when it last called exec; 0: never */
 };
 
 struct hs_raw {
@@ -55,6 +56,8 @@ int hs_collect_init_slots(struct heapsnap_bpf *skel);
 bool hs_collect_counters(struct heapsnap_bpf *skel, pid_t pid,
 			 struct hs_raw_counters *c);
 int hs_collect_add_proc(struct heapsnap_bpf *skel, pid_t pid);
+/* Drops the blocks of a process's image before its last exec. */
+void hs_collect_forget_image(struct heapsnap_bpf *skel, pid_t pid);
 /* Drops a process's traces, stacks and counters from the maps. */
 void hs_collect_forget(struct heapsnap_bpf *skel, pid_t pid);
 /* Starts a new interval_peak period. */

@@ -325,6 +325,21 @@ void hs_procmaps_forget(struct hs_procmaps *pm, pid_t pid)
 	*p = pm->procs[--pm->nprocs];
 }
 
+void hs_procmaps_fork(struct hs_procmaps *pm, pid_t parent, pid_t child)
+{
+	struct proc *c = find_proc(pm, child, true), *p;
+
+	p = find_proc(pm, parent, false); /* after the child: it may move */
+	if (!c || !p || c->nmaps)
+		return;
+	c->maps = malloc(p->nmaps * sizeof(*c->maps) + 1);
+	if (!c->maps)
+		return;
+	memcpy(c->maps, p->maps, p->nmaps * sizeof(*c->maps));
+	c->nmaps = p->nmaps;
+	c->max_len = p->max_len;
+}
+
 bool hs_procmaps_find(struct hs_procmaps *pm, pid_t pid, uint64_t addr,
 		      uint64_t time_ns, const struct hs_module_file **file,
 		      uint64_t *file_off)

@@ -30,6 +30,9 @@ void hs_procmaps_exec(struct hs_procmaps *pm, pid_t pid, uint64_t time_ns);
 
 void hs_procmaps_forget(struct hs_procmaps *pm, pid_t pid);
 
+/* A forked child starts with its parent's mappings. */
+void hs_procmaps_fork(struct hs_procmaps *pm, pid_t parent, pid_t child);
+
 struct hs_module_file {
 	const char *path; /* path inside the process's mount namespace */
 	int fd; /* -1 when the file could not be opened */

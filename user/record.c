@@ -52,6 +52,7 @@ struct record_opts {
 	uint64_t sample_bytes;
 	bool at_entry;
 	bool classic;
+	bool follow_forks;
 	enum hs_floor floor;
 	bool verbose;
 };
@@ -59,6 +60,7 @@ struct record_opts {
 struct proc_state {
 	uint64_t last_current; /* current at the previous snapshot */
 	uint64_t epoch; /* epoch that started at the previous snapshot */
+	uint64_t exec_ns; /* the exec whose old blocks are dropped */
 };
 
 struct recorder {
@@ -77,6 +79,8 @@ struct recorder {
 	struct hs_status status;
 	uint64_t lost_events;
 	uint32_t seq; /* last numbered snapshot written */
+	pid_t forks[MAX_TARGETS]; /* children of targets, to trace */
+	size_t nforks;
 	int epfd, sigfd;
 	bool stop;
 };
@@ -104,6 +108,8 @@ static int usage(FILE *f)
 		"                          sizes and counts become unbiased estimates\n"
 		"      --probe-at-entry    probe each function at its first instruction\n"
 		"                          instead of its cheapest equivalent one\n"
+		"      --follow-forks      also trace the children the targets fork,\n"
+		"                          each as its own process\n"
 		"      --classic-uprobes   use uprobe/uretprobe pairs even where the\n"
 		"                          kernel has uprobe sessions\n"
 		"      --floor return|entry  benchmarking: attach empty programs at the\n"
@@ -171,6 +177,7 @@ enum {
 	OPT_AT_ENTRY,
 	OPT_CLASSIC,
 	OPT_FLOOR,
+	OPT_FOLLOW_FORKS,
 };
 
 static int parse_floor(const char *s, enum hs_floor *floor)
@@ -200,6 +207,7 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		{ "probe-at-entry", no_argument, NULL, OPT_AT_ENTRY },
 		{ "classic-uprobes", no_argument, NULL, OPT_CLASSIC },
 		{ "floor", required_argument, NULL, OPT_FLOOR },
+		{ "follow-forks", no_argument, NULL, OPT_FOLLOW_FORKS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -274,6 +282,9 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		}
 		case OPT_AT_ENTRY:
 			o->at_entry = true;
+			break;
+		case OPT_FOLLOW_FORKS:
+			o->follow_forks = true;
 			break;
 		case OPT_CLASSIC:
 			o->classic = true;
@@ -380,6 +391,12 @@ static int load_bpf(struct recorder *r, char *err, size_t errlen)
 		return -1;
 	}
 	r->skel = skel;
+	skel->links.hs_exec = bpf_program__attach(skel->progs.hs_exec);
+	if (!skel->links.hs_exec) {
+		snprintf(err, errlen, "cannot attach to sched_process_exec: %s",
+			 strerror(errno));
+		return -1;
+	}
 	e = hs_collect_init_slots(skel);
 	if (e) {
 		snprintf(err, errlen, "cannot fill the process slots: %s",
@@ -411,9 +428,26 @@ static void sb_mmap(void *ctx, pid_t pid, uint64_t start, uint64_t len,
 static void sb_exec(void *ctx, pid_t pid, uint64_t time_ns)
 {
 	struct recorder *r = ctx;
+	int i = find_target(r, pid);
 
-	if (find_target(r, pid) >= 0)
-		hs_procmaps_exec(r->pm, pid, time_ns);
+	if (i < 0)
+		return;
+	hs_procmaps_exec(r->pm, pid, time_ns);
+	r->targets[i].exec_pending = true;
+}
+
+static void sb_fork(void *ctx, pid_t pid, pid_t ppid, uint64_t time_ns)
+{
+	struct recorder *r = ctx;
+
+	(void)time_ns;
+	if (!r->o.follow_forks || find_target(r, ppid) < 0)
+		return;
+	hs_procmaps_fork(r->pm, ppid, pid);
+	if (r->nforks < MAX_TARGETS)
+		r->forks[r->nforks++] = pid;
+	else
+		r->lost_events++;
 }
 
 static void sb_lost(void *ctx, uint64_t n)
@@ -424,6 +458,7 @@ static void sb_lost(void *ctx, uint64_t n)
 static const struct hs_sideband_ops sb_ops = {
 	.mmap = sb_mmap,
 	.exec = sb_exec,
+	.fork = sb_fork,
 	.lost = sb_lost,
 };
 
@@ -692,6 +727,71 @@ static void refresh_status(struct recorder *r)
 			 sum.map_full + sum.stack_failures + r->lost_events);
 }
 
+/*
+ * After an exec the probes stay (they follow the task), the counters were
+ * restarted by the BPF exec hook, and the old image's blocks go here.
+ */
+static void handle_execs(struct recorder *r)
+{
+	struct hs_raw_counters c;
+	char *cmd;
+
+	for (size_t i = 0; i < r->ntargets; i++) {
+		struct hs_target *t = &r->targets[i];
+
+		if (!t->exec_pending ||
+		    !hs_collect_counters(r->skel, t->pid, &c) ||
+		    c.exec_ns == r->state[i].exec_ns)
+			continue;
+		hs_collect_forget_image(r->skel, t->pid);
+		r->state[i].exec_ns = c.exec_ns;
+		r->state[i].last_current = 0;
+		t->exec_pending = false;
+		cmd = hs_read_cmdline(t->pid);
+		if (cmd) {
+			free(t->command);
+			t->command = cmd;
+		}
+		if (r->o.verbose)
+			fprintf(stderr, "heapsnap: pid %d called exec: %s\n",
+				t->pid, t->command ? t->command : "?");
+	}
+}
+
+/* --follow-forks: each child of a target becomes a target of its own. */
+static void adopt_forks(struct recorder *r)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	char err[512];
+
+	for (size_t k = 0; k < r->nforks; k++) {
+		size_t i = r->ntargets;
+
+		if (i == MAX_TARGETS) {
+			fprintf(stderr,
+				"heapsnap: warning: pid %d not traced: at most %d processes\n",
+				r->forks[k], MAX_TARGETS);
+			continue;
+		}
+		if (hs_target_open(&r->targets[i], r->forks[k], err,
+				   sizeof(err)) ||
+		    attach_target(r, i, err, sizeof(err))) {
+			hs_target_close(&r->targets[i]);
+			if (r->o.verbose)
+				fprintf(stderr, "heapsnap: child %d: %s\n",
+					r->forks[k], err);
+			continue;
+		}
+		ev.data.u64 = i;
+		epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->targets[i].pidfd, &ev);
+		r->ntargets++;
+		if (r->o.verbose)
+			fprintf(stderr, "heapsnap: tracing child pid %d\n",
+				r->forks[k]);
+	}
+	r->nforks = 0;
+}
+
 static void run_loop(struct recorder *r)
 {
 	double start = now_s(), next_interval = start + r->o.interval;
@@ -714,6 +814,8 @@ static void run_loop(struct recorder *r)
 			}
 		}
 		hs_sideband_drain(r->sb);
+		handle_execs(r);
+		adopt_forks(r);
 		if (all_exited(r))
 			break;
 		t = now_s();

@@ -12,6 +12,7 @@ struct hs_target {
 	int pidfd; /* readable once the process has exited */
 	char *command; /* its command line, space separated */
 	bool exited;
+	bool exec_pending; /* it called exec: drop its old image's blocks */
 	bool child; /* started by us: reap it */
 	int status; /* wait status of a child */
 	char *exe; /* a command: the executable it runs; NULL for a pid */
