@@ -29,6 +29,8 @@ enum {
 	OPT_DOMAIN,
 	OPT_JSON,
 	OPT_NO_SOURCE,
+	OPT_PID,
+	OPT_COMM,
 };
 
 static const struct option stats_options[] = {
@@ -38,6 +40,8 @@ static const struct option stats_options[] = {
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "all-frames", no_argument, NULL, OPT_ALL_FRAMES },
 	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "pid", required_argument, NULL, OPT_PID },
+	{ "comm", required_argument, NULL, OPT_COMM },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "no-source", no_argument, NULL, OPT_NO_SOURCE },
 	{ "help", no_argument, NULL, 'h' },
@@ -53,7 +57,7 @@ static const struct option plain_options[] = {
 
 static const char stats_options_help[] =
 	"  --by KEY               lineno (default), filename, function, module,\n"
-	"                         traceback\n"
+	"                         traceback, process\n"
 	"  --cumulative           count each block in every frame of its traceback\n"
 	"  -n N                   show N rows (default 10, 0 = all)\n"
 	"  --include GLOB[:LINE]  keep traces with a frame whose file (or module)\n"
@@ -62,6 +66,9 @@ static const char stats_options_help[] =
 	"  --all-frames           filters test every frame, not only the most\n"
 	"                         recent one\n"
 	"  --domain heap|mmap     keep one domain\n"
+	"  --pid PID[,PID...]     keep these processes\n"
+	"  --comm GLOB            keep processes whose command name matches;\n"
+	"                         repeatable\n"
 	"  --no-source            do not print source lines\n"
 	"  --json                 JSON output\n"
 	"  -h, --help             this help\n";
@@ -97,6 +104,8 @@ struct analyze_args {
 	struct hs_query q;
 	struct hs_render_opts r;
 	struct hs_filter *filters;
+	uint32_t *pids;
+	const char **comms;
 	char **files;
 	int nfiles;
 };
@@ -171,6 +180,25 @@ static int add_filter(struct analyze_args *a, const char *arg, bool inclusive)
 	return 0;
 }
 
+static int add_pids(struct analyze_args *a, const char *arg)
+{
+	const char *p = arg;
+
+	while (*p) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(p, &end, 10);
+		if (errno || end == p || v > UINT32_MAX ||
+		    (*end && *end != ','))
+			return -1;
+		a->pids[a->q.npids++] = (uint32_t)v;
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
 /* Applies one parsed option; returns -1 after reporting a bad value. */
 static int apply_option(struct analyze_args *a, int opt, const char *arg)
 {
@@ -182,7 +210,7 @@ static int apply_option(struct analyze_args *a, int opt, const char *arg)
 		if (key < 0) {
 			hs_report_error(
 				a->r.json,
-				"unknown key '%s' (lineno, filename, function, module, traceback)",
+				"unknown key '%s' (lineno, filename, function, module, traceback, process)",
 				arg);
 			return -1;
 		}
@@ -213,6 +241,14 @@ static int apply_option(struct analyze_args *a, int opt, const char *arg)
 		hs_report_error(a->r.json, "unknown domain '%s' (heap, mmap)",
 			     arg);
 		return -1;
+	case OPT_PID:
+		if (!add_pids(a, arg))
+			return 0;
+		hs_report_error(a->r.json, "bad pid list '%s'", arg);
+		return -1;
+	case OPT_COMM:
+		a->comms[a->q.ncomms++] = arg;
+		return 0;
 	case OPT_JSON:
 		a->r.json = true;
 		return 0;
@@ -275,8 +311,19 @@ static int parse_args(int argc, char **argv, const struct option *longopts,
 	return -1;
 }
 
-static int args_init(struct analyze_args *a, int argc)
+static void args_free(struct analyze_args *a)
 {
+	free(a->filters);
+	free(a->pids);
+	free(a->comms);
+}
+
+static int args_init(struct analyze_args *a, int argc, char **argv)
+{
+	size_t chars = 1;
+
+	for (int i = 0; i < argc; i++)
+		chars += strlen(argv[i]);
 	memset(a, 0, sizeof(*a));
 	a->q.key = HS_KEY_LINENO;
 	a->q.domain = -1;
@@ -284,7 +331,12 @@ static int args_init(struct analyze_args *a, int argc)
 	a->r.source = true;
 	a->filters = calloc((size_t)argc + 1, sizeof(*a->filters));
 	a->q.filters = a->filters;
-	return a->filters ? 0 : -1;
+	/* a pid list has at most one pid per two characters */
+	a->pids = calloc(chars / 2 + 1, sizeof(*a->pids));
+	a->q.pids = a->pids;
+	a->comms = calloc((size_t)argc + 1, sizeof(*a->comms));
+	a->q.comms = a->comms;
+	return a->filters && a->pids && a->comms ? 0 : -1;
 }
 
 static struct hs_snapshot *load(const struct analyze_args *a, const char *path)
@@ -366,7 +418,7 @@ static int stats_command(int argc, char **argv, bool diff)
 	struct analyze_args a;
 	int rc;
 
-	if (args_init(&a, argc)) {
+	if (args_init(&a, argc, argv)) {
 		hs_report_error(hs_wants_json(argc, argv), "out of memory");
 		return 1;
 	}
@@ -374,7 +426,7 @@ static int stats_command(int argc, char **argv, bool diff)
 			diff ? diff_usage : top_usage, diff ? 2 : 1, &a);
 	if (rc < 0)
 		rc = run_stats(&a, diff);
-	free(a.filters);
+	args_free(&a);
 	return rc;
 }
 
@@ -394,7 +446,7 @@ int hs_cmd_info(int argc, char **argv)
 	struct analyze_args a;
 	int rc;
 
-	if (args_init(&a, argc)) {
+	if (args_init(&a, argc, argv)) {
 		hs_report_error(hs_wants_json(argc, argv), "out of memory");
 		return 1;
 	}
@@ -408,7 +460,7 @@ int hs_cmd_info(int argc, char **argv)
 			rc = hs_finish_output(a.r.json);
 		}
 	}
-	free(a.filters);
+	args_free(&a);
 	return rc;
 }
 
@@ -449,13 +501,13 @@ int hs_cmd_lookup(int argc, char **argv)
 	struct analyze_args a;
 	int rc;
 
-	if (args_init(&a, argc)) {
+	if (args_init(&a, argc, argv)) {
 		hs_report_error(hs_wants_json(argc, argv), "out of memory");
 		return 1;
 	}
 	rc = parse_args(argc, argv, plain_options, lookup_usage, 2, &a);
 	if (rc < 0)
 		rc = run_lookup(&a);
-	free(a.filters);
+	args_free(&a);
 	return rc;
 }

@@ -131,6 +131,11 @@ static void print_label(FILE *out, enum hs_key key, const struct hs_stat *row)
 {
 	struct frame_view v;
 
+	if (key == HS_KEY_PROCESS) {
+		fprintf(out, "pid %" PRIu32 " (%s)", row->pid,
+			row->command ? row->command : "?");
+		return;
+	}
 	if (!row->nframes) {
 		fputs("<unknown>", out);
 		return;
@@ -291,6 +296,7 @@ static const char *key_noun(enum hs_key key, size_t n)
 		[HS_KEY_FUNCTION] = { "function", "functions" },
 		[HS_KEY_MODULE] = { "module", "modules" },
 		[HS_KEY_TRACEBACK] = { "traceback", "tracebacks" },
+		[HS_KEY_PROCESS] = { "process", "processes" },
 	};
 
 	if ((size_t)key >= ARRAY_SIZE(nouns))
@@ -519,6 +525,11 @@ static json_object *json_stat(const struct hs_stats *st,
 	if (st->is_diff) {
 		json_add_i64(o, "size_diff", row->size_diff);
 		json_add_i64(o, "count_diff", row->count_diff);
+	}
+	if (st->key == HS_KEY_PROCESS) {
+		json_add_u64(o, "pid", row->pid);
+		json_object_object_add(o, "command",
+				       json_str_or_null(row->command));
 	}
 	json_object_object_add(
 		o, "traceback",

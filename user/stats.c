@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -25,7 +26,7 @@
 static const char *const key_names[] = {
 	[HS_KEY_LINENO] = "lineno",	  [HS_KEY_FILENAME] = "filename",
 	[HS_KEY_FUNCTION] = "function",	  [HS_KEY_MODULE] = "module",
-	[HS_KEY_TRACEBACK] = "traceback",
+	[HS_KEY_TRACEBACK] = "traceback", [HS_KEY_PROCESS] = "process",
 };
 
 int hs_key_parse(const char *name)
@@ -228,9 +229,59 @@ static bool stack_selected(const struct matcher *m, struct match_memo *memo,
 	return included;
 }
 
-static bool domain_selected(const struct hs_query *q, const struct hs_trace *t)
+static const struct hs_proc *proc_of(const struct hs_snapshot *s, uint32_t pid)
 {
-	return q->domain < 0 || t->domain == q->domain;
+	for (size_t i = 0; i < s->nprocs; i++)
+		if (s->procs[i].pid == pid)
+			return &s->procs[i];
+	return NULL;
+}
+
+/* The command's name: the base name of its first word. */
+static void command_name(const char *cmd, char *buf, size_t len)
+{
+	const char *end, *base = cmd;
+
+	end = cmd + strcspn(cmd, " ");
+	for (const char *p = cmd; p < end; p++)
+		if (*p == '/')
+			base = p + 1;
+	snprintf(buf, len, "%.*s", (int)(end - base), base);
+}
+
+static bool process_selected(const struct hs_query *q,
+			     const struct hs_snapshot *s,
+			     const struct hs_trace *t)
+{
+	const struct hs_proc *p;
+	char name[256];
+	size_t i;
+
+	if (q->npids) {
+		for (i = 0; i < q->npids && q->pids[i] != t->pid; i++)
+			;
+		if (i == q->npids)
+			return false;
+	}
+	if (!q->ncomms)
+		return true;
+	p = proc_of(s, t->pid);
+	if (!p || !hs_snapshot_str(s, p->command))
+		return false;
+	command_name(hs_snapshot_str(s, p->command), name, sizeof(name));
+	for (i = 0; i < q->ncomms; i++)
+		if (!fnmatch(q->comms[i], name, 0))
+			return true;
+	return false;
+}
+
+/* The filters that look at the trace, not its frames. */
+static bool domain_selected(const struct hs_query *q,
+			    const struct hs_snapshot *s,
+			    const struct hs_trace *t)
+{
+	return (q->domain < 0 || t->domain == q->domain) &&
+	       (!(q->npids || q->ncomms) || process_selected(q, s, t));
 }
 
 bool hs_trace_selected(const struct hs_snapshot *s, const struct hs_trace *t,
@@ -239,7 +290,7 @@ bool hs_trace_selected(const struct hs_snapshot *s, const struct hs_trace *t,
 	struct matcher m;
 	bool ok;
 
-	if (!domain_selected(q, t))
+	if (!domain_selected(q, s, t))
 		return false;
 	if (!q->nfilters)
 		return true;
@@ -652,7 +703,7 @@ static int sum_traces(struct ctx *c, struct side *sd)
 
 		t = &s->traces[i];
 		stack = t->stack < s->nstacks ? t->stack : s->nstacks;
-		if (!domain_selected(c->q, t) || !stack_kept(c, sd, stack))
+		if (!domain_selected(c->q, s, t) || !stack_kept(c, sd, stack))
 			continue;
 		if (!est) {
 			sd->stack_size[stack] += t->size;
@@ -839,6 +890,132 @@ static void ctx_fini(struct ctx *c)
 	free(c->scratch);
 }
 
+/* ---- the process key: rows per process, not per frame ---- */
+
+struct proc_group {
+	UT_hash_handle hh;
+	uint32_t pid;
+	double size[2], count[2]; /* [0]: old snapshot, [1]: new */
+	const struct hs_snapshot *snap;
+	const char *command;
+};
+
+static int sum_processes(struct proc_group **groups,
+			 const struct hs_snapshot *s, int slot,
+			 const struct hs_query *q, const struct matcher *m)
+{
+	uint8_t *kept = calloc(s->nstacks + 1, 1); /* 0: unknown, 1, 2 */
+	struct proc_group *g;
+
+	if (!kept)
+		return -1;
+	for (size_t i = 0; i < s->ntraces; i++) {
+		const struct hs_trace *t = &s->traces[i];
+		size_t st = t->stack < s->nstacks ? t->stack : s->nstacks;
+		double k = hs_trace_scale(s, t);
+
+		if (!domain_selected(q, s, t))
+			continue;
+		if (!kept[st])
+			kept[st] = stack_selected(m, NULL, s,
+						  stack_at(s, t->stack)) ?
+					   1 :
+					   2;
+		if (kept[st] != 1)
+			continue;
+		HASH_FIND(hh, *groups, &t->pid, sizeof(t->pid), g);
+		if (!g) {
+			const struct hs_proc *p = proc_of(s, t->pid);
+
+			g = calloc(1, sizeof(*g));
+			if (!g) {
+				free(kept);
+				return -1;
+			}
+			g->pid = t->pid;
+			g->snap = s;
+			g->command = p ? hs_snapshot_str(s, p->command) : NULL;
+			HASH_ADD(hh, *groups, pid, sizeof(g->pid), g);
+		}
+		g->size[slot] += (double)t->size * k;
+		g->count[slot] += k;
+	}
+	free(kept);
+	return 0;
+}
+
+static int proc_cmp(const void *a, const void *b, void *diff)
+{
+	const struct hs_stat *x = a, *y = b;
+	uint64_t kx, ky;
+
+	if (diff) {
+		kx = (uint64_t)llabs(x->size_diff);
+		ky = (uint64_t)llabs(y->size_diff);
+		if (kx != ky)
+			return kx < ky ? 1 : -1;
+	}
+	if (x->size != y->size)
+		return x->size < y->size ? 1 : -1;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static int compute_processes(const struct hs_snapshot *old,
+			     const struct hs_snapshot *new,
+			     const struct hs_query *q, struct hs_stats *out)
+{
+	struct proc_group *groups = NULL, *g, *tmp;
+	double tot[2][2] = { { 0 } };
+	struct matcher m;
+	size_t n = 0;
+	int err = -1;
+
+	if (matcher_init(&m, q))
+		return -1;
+	if (sum_processes(&groups, new, 1, q, &m) ||
+	    (old && sum_processes(&groups, old, 0, q, &m)))
+		goto out;
+	out->rows = calloc(HASH_COUNT(groups) + 1, sizeof(*out->rows));
+	if (!out->rows)
+		goto out;
+	HASH_ITER(hh, groups, g, tmp) {
+		struct hs_stat *r = &out->rows[n++];
+
+		r->size = (uint64_t)llround(g->size[1]);
+		r->count = (uint64_t)llround(g->count[1]);
+		r->size_diff = (int64_t)r->size - llround(g->size[0]);
+		r->count_diff = (int64_t)r->count - llround(g->count[0]);
+		r->pid = g->pid;
+		r->command = g->command;
+		r->snap = g->snap;
+		for (int i = 0; i < 2; i++) {
+			tot[i][0] += g->size[i];
+			tot[i][1] += g->count[i];
+		}
+	}
+	qsort_r(out->rows, n, sizeof(*out->rows), proc_cmp,
+		old ? (void *)out : NULL);
+	out->nrows = n;
+	out->key = HS_KEY_PROCESS;
+	out->is_diff = old != NULL;
+	out->total_size = (uint64_t)llround(tot[1][0]);
+	out->total_count = (uint64_t)llround(tot[1][1]);
+	if (old) {
+		out->total_size_diff = llround(tot[1][0]) - llround(tot[0][0]);
+		out->total_count_diff = llround(tot[1][1]) - llround(tot[0][1]);
+	}
+	err = 0;
+out:
+	HASH_ITER(hh, groups, g, tmp) {
+		HASH_DEL(groups, g);
+		free(g);
+	}
+	matcher_fini(&m);
+	return err;
+}
+
 static int compute(const struct hs_snapshot *old, const struct hs_snapshot *new,
 		   const struct hs_query *q, struct hs_stats *out)
 {
@@ -847,6 +1024,12 @@ static int compute(const struct hs_snapshot *old, const struct hs_snapshot *new,
 
 	memset(out, 0, sizeof(*out));
 	memset(&c, 0, sizeof(c));
+	if (q->key == HS_KEY_PROCESS) {
+		err = compute_processes(old, new, q, out);
+		if (err)
+			hs_stats_free(out);
+		return err;
+	}
 	if (!hs_key_name(q->key) || matcher_init(&c.matcher, q))
 		return -1;
 	c.q = q;

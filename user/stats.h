@@ -19,6 +19,7 @@ enum hs_key {
 	HS_KEY_FUNCTION,
 	HS_KEY_MODULE,
 	HS_KEY_TRACEBACK,
+	HS_KEY_PROCESS, /* one row per process (pid and command) */
 };
 
 /* "lineno" -> HS_KEY_LINENO; -1 for an unknown name. */
@@ -39,6 +40,10 @@ struct hs_query {
 	size_t nfilters;
 	bool all_frames;
 	int domain; /* -1: every domain */
+	const uint32_t *pids; /* keep these processes only, when npids */
+	size_t npids;
+	const char *const *comms; /* fnmatch() patterns on the command name */
+	size_t ncomms;
 };
 
 /*
@@ -52,6 +57,8 @@ struct hs_stat {
 	uint64_t count;
 	int64_t size_diff;
 	int64_t count_diff;
+	uint32_t pid; /* process key: the process */
+	const char *command; /* process key: its command line, or NULL */
 	/* The key's frames, as frame indices into snap. */
 	const struct hs_snapshot *snap;
 	const uint32_t *frames;

@@ -482,6 +482,79 @@ static void test_empty_snapshot(void)
 	hs_snapshot_free(s);
 }
 
+/* Two processes, one of them in two places; blocks of pid 7 are bigger. */
+static struct hs_snapshot *two_processes(void)
+{
+	struct hs_snapshot *s = hs_snapshot_new();
+	struct hs_proc p = { .pid = 7 };
+	uint32_t a, b;
+	size_t i;
+
+	p.command = hs_snapshot_intern(s, "/usr/bin/server --port 80");
+	hs_snapshot_add_proc(s, &p);
+	p.pid = 9;
+	p.command = hs_snapshot_intern(s, "./worker");
+	hs_snapshot_add_proc(s, &p);
+	a = fx_stack(s, 1, fx_frame(s, "f", "a.c", 1, NULL, 0));
+	b = fx_stack(s, 1, fx_frame(s, "g", "b.c", 2, NULL, 0));
+	fx_traces(s, a, 3, 100, HS_DOMAIN_HEAP); /* pid 42 by default */
+	fx_traces(s, b, 2, 10, HS_DOMAIN_HEAP);
+	for (i = 0; i < s->ntraces; i++)
+		s->traces[i].pid = i < 3 ? 7 : 9;
+	fx_traces(s, a, 1, 1000, HS_DOMAIN_MMAP);
+	s->traces[s->ntraces - 1].pid = 9;
+	return s;
+}
+
+static void test_process_key_and_filters(void)
+{
+	struct hs_snapshot *s = two_processes();
+	struct hs_query q = fx_query(HS_KEY_PROCESS, false);
+	static const uint32_t only9[] = { 9 };
+	static const char *const server[] = { "serv*" };
+	struct hs_stats st;
+
+	ASSERT_EQ(hs_key_parse("process"), HS_KEY_PROCESS, "key name");
+	ASSERT_EQ(hs_stats_top(s, &q, &st), 0, "top by process");
+	ASSERT_EQ(st.nrows, 2, "rows");
+	ASSERT_EQ(st.rows[0].pid, 9, "biggest first");
+	ASSERT_EQ(st.rows[0].size, 1020, "pid 9 size");
+	ASSERT_EQ(st.rows[0].count, 3, "pid 9 count");
+	ASSERT_STREQ(st.rows[0].command, "./worker", "pid 9 command");
+	ASSERT_EQ(st.rows[1].size, 300, "pid 7 size");
+	ASSERT_EQ(st.total_size, 1320, "total");
+	hs_stats_free(&st);
+
+	q.domain = HS_DOMAIN_HEAP;
+	ASSERT_EQ(hs_stats_top(s, &q, &st), 0, "heap only");
+	ASSERT_EQ(st.rows[0].pid, 7, "pid 7 leads the heap");
+	ASSERT_EQ(st.total_size, 320, "heap total");
+	hs_stats_free(&st);
+
+	q = fx_query(HS_KEY_LINENO, false);
+	q.pids = only9;
+	q.npids = 1;
+	ASSERT_EQ(hs_stats_top(s, &q, &st), 0, "--pid 9");
+	ASSERT_EQ(st.total_size, 1020, "--pid 9 total");
+	ASSERT_EQ(st.nrows, 2, "--pid 9 rows");
+	hs_stats_free(&st);
+
+	q.npids = 0;
+	q.comms = server;
+	q.ncomms = 1;
+	ASSERT_EQ(hs_stats_top(s, &q, &st), 0, "--comm serv*");
+	ASSERT_EQ(st.total_size, 300, "--comm matches the command's name");
+	ASSERT_EQ(st.nrows, 1, "--comm rows");
+	hs_stats_free(&st);
+
+	q.key = HS_KEY_PROCESS;
+	ASSERT_EQ(hs_stats_diff(s, s, &q, &st), 0, "diff by process");
+	ASSERT_EQ(st.nrows, 1, "diff rows");
+	ASSERT_EQ(st.rows[0].size_diff, 0, "no change");
+	hs_stats_free(&st);
+	hs_snapshot_free(s);
+}
+
 int main(void)
 {
 	RUN_TEST(test_key_names);
@@ -498,5 +571,6 @@ int main(void)
 	RUN_TEST(test_diff_keys);
 	RUN_TEST(test_diff_self);
 	RUN_TEST(test_empty_snapshot);
+	RUN_TEST(test_process_key_and_filters);
 	return TEST_EXIT();
 }
