@@ -33,10 +33,10 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf \
 
 # Pure stages: no libbpf, no libdw, no root. The unit tests link only these.
 PURE_SRCS := snapshot.c snapfile.c stats.c render.c sampling.c placement.c \
-	     export.c flamegraph.c
+	     export.c flamegraph.c allocators.c
 # Kernel-facing and symbolization stages.
 TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c probes.c collect.c procmaps.c \
-	     symbolize.c sideband.c snapbuild.c status.c targets.c
+	     symbolize.c sideband.c snapbuild.c status.c targets.c discover.c
 
 PURE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PURE_SRCS)) $(BUILD)/profile.pb-c.o
 TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TOOL_SRCS))

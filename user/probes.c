@@ -15,6 +15,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "allocators.h"
 #include "heapsnap.h"
 #include "heapsnap.skel.h"
 #include "placement.h"
@@ -23,36 +24,6 @@
 /* Newer than the UAPI headers Debian 12 ships. */
 #define HS_BPF_TRACE_UPROBE_SESSION 57
 #define HS_FUNC_BYTES 64
-
-struct alloc_sym {
-	const char *name;
-	uint32_t fn;
-};
-
-static const struct alloc_sym alloc_syms[] = {
-	{ "malloc", HS_FN_MALLOC },
-	{ "calloc", HS_FN_CALLOC },
-	{ "realloc", HS_FN_REALLOC },
-	{ "reallocarray", HS_FN_REALLOCARRAY },
-	{ "free", HS_FN_FREE },
-	{ "posix_memalign", HS_FN_POSIX_MEMALIGN },
-	{ "aligned_alloc", HS_FN_MEMALIGN },
-	{ "memalign", HS_FN_MEMALIGN },
-	{ "valloc", HS_FN_VALLOC },
-	{ "pvalloc", HS_FN_PVALLOC },
-};
-
-/* C++ operator new and new[], plain, nothrow and aligned. */
-static const char *const default_wrappers[] = {
-	"_Znwm",
-	"_Znam",
-	"_ZnwmRKSt9nothrow_t",
-	"_ZnamRKSt9nothrow_t",
-	"_ZnwmSt11align_val_t",
-	"_ZnamSt11align_val_t",
-	"_ZnwmSt11align_val_tRKSt9nothrow_t",
-	"_ZnamSt11align_val_tRKSt9nothrow_t",
-};
 
 static const char *const func_names[HS_FN_COUNT] = {
 	[HS_FN_MALLOC] = "malloc",
@@ -70,23 +41,6 @@ static const char *const func_names[HS_FN_COUNT] = {
 const char *hs_func_name(uint32_t fn)
 {
 	return fn < HS_FN_COUNT ? func_names[fn] : "?";
-}
-
-static int classify(const char *name, const struct hs_probe_opts *o)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(alloc_syms) / sizeof(alloc_syms[0]); i++)
-		if (!strcmp(name, alloc_syms[i].name))
-			return (int)alloc_syms[i].fn;
-	for (i = 0; i < sizeof(default_wrappers) / sizeof(default_wrappers[0]);
-	     i++)
-		if (!strcmp(name, default_wrappers[i]))
-			return HS_FN_WRAPPER;
-	for (i = 0; i < o->nwrappers; i++)
-		if (!fnmatch(o->wrappers[i], name, 0))
-			return HS_FN_WRAPPER;
-	return -1;
 }
 
 static int vaddr_to_offset(Elf *elf, uint64_t vaddr, uint64_t *off)
@@ -188,88 +142,378 @@ static int add_point(struct hs_probe_set *set, const char *path, int fd,
 	return 0;
 }
 
-static int scan_symtab(struct hs_probe_set *set, Elf *elf, Elf_Scn *scn,
-		       const char *path, int fd, const struct stat *st,
-		       const struct hs_probe_opts *o)
+/* A function of the file that may be probed. */
+struct cand {
+	const char *name;
+	uint64_t vaddr;
+	uint64_t size;
+	int fn;
+	bool or_wrapper;
+	bool alias; /* only jumps to another probed function */
+};
+
+struct got_name {
+	uint64_t slot;
+	const char *name;
+};
+
+struct plt_range {
+	uint64_t lo, hi, off;
+};
+
+/* What one file offers, read once. */
+struct scan {
+	Elf *elf;
+	int fd;
+	enum hs_alloc_family fam;
+	struct cand *c;
+	size_t n;
+	struct got_name *got;
+	size_t ngot;
+	struct plt_range plt[4];
+	size_t nplt;
+};
+
+static bool is_candidate_sym(const GElf_Sym *sym)
 {
-	Elf_Data *data = elf_getdata(scn, NULL);
-	GElf_Shdr sh;
-	size_t i, n;
-	int added = 0;
+	int bind = GELF_ST_BIND(sym->st_info);
 
-	if (!data || !gelf_getshdr(scn, &sh) || !sh.sh_entsize)
-		return 0;
-	n = sh.sh_size / sh.sh_entsize;
-	for (i = 0; i < n; i++) {
-		const char *name;
-		uint64_t off;
-		GElf_Sym sym;
-		int fn, err;
+	return GELF_ST_TYPE(sym->st_info) == STT_FUNC &&
+	       sym->st_shndx != SHN_UNDEF && sym->st_value &&
+	       (bind == STB_GLOBAL || bind == STB_WEAK);
+}
 
-		if (!gelf_getsym(data, (int)i, &sym) ||
-		    GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-		    sym.st_shndx == SHN_UNDEF || !sym.st_value)
-			continue;
-		name = elf_strptr(elf, sh.sh_link, sym.st_name);
-		if (!name)
-			continue;
-		fn = classify(name, o);
-		if (fn < 0 || vaddr_to_offset(elf, sym.st_value, &off) ||
-		    has_offset(set, st->st_dev, st->st_ino, off))
-			continue;
-		err = add_point(set, path, fd, st, off, sym.st_size, fn, name,
-				o);
-		if (err)
-			return err;
-		added++;
+/* Calls fn for every defined global function of the symbol tables. */
+static int each_func(struct scan *sc,
+		     int (*fn)(struct scan *sc, const char *name,
+			       const GElf_Sym *sym, void *arg),
+		     void *arg)
+{
+	/* .dynsym first: its names are the ones other modules call */
+	for (int pass = 0; pass < 2; pass++) {
+		Elf_Scn *scn = NULL;
+
+		while ((scn = elf_nextscn(sc->elf, scn))) {
+			Elf_Data *data = elf_getdata(scn, NULL);
+			GElf_Shdr sh;
+			size_t i, n;
+
+			if (!gelf_getshdr(scn, &sh) ||
+			    sh.sh_type != (pass ? SHT_SYMTAB : SHT_DYNSYM) ||
+			    !data || !sh.sh_entsize)
+				continue;
+			n = sh.sh_size / sh.sh_entsize;
+			for (i = 0; i < n; i++) {
+				const char *name;
+				GElf_Sym sym;
+				int r;
+
+				if (!gelf_getsym(data, (int)i, &sym) ||
+				    !is_candidate_sym(&sym))
+					continue;
+				name = elf_strptr(sc->elf, sh.sh_link,
+						  sym.st_name);
+				if (!name)
+					continue;
+				r = fn(sc, name, &sym, arg);
+				if (r)
+					return r;
+			}
+		}
 	}
-	return added;
+	return 0;
+}
+
+static int find_family(struct scan *sc, const char *name, const GElf_Sym *sym,
+		       void *arg)
+{
+	enum hs_alloc_family f = hs_family_marker(name);
+
+	(void)sym;
+	(void)arg;
+	if (f == HS_FAM_LIBC)
+		return 0;
+	sc->fam = f;
+	return 1;
+}
+
+static int add_cand(struct scan *sc, const char *name, const GElf_Sym *sym,
+		    void *arg)
+{
+	const struct hs_probe_opts *o = arg;
+	struct hs_sym_class k = hs_classify(sc->fam, name);
+	struct cand *c;
+
+	if (k.fn < 0) {
+		for (size_t i = 0; i < o->nwrappers; i++)
+			if (!fnmatch(o->wrappers[i], name, 0))
+				k.fn = HS_FN_WRAPPER;
+		if (k.fn < 0)
+			return 0;
+	}
+	for (size_t i = 0; i < sc->n; i++)
+		if (sc->c[i].vaddr == sym->st_value)
+			return 0; /* an alias at one address is probed once */
+	c = realloc(sc->c, (sc->n + 1) * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	sc->c = c;
+	c = &sc->c[sc->n++];
+	c->name = name;
+	c->vaddr = sym->st_value;
+	c->size = sym->st_size;
+	c->fn = k.fn;
+	c->or_wrapper = k.or_wrapper;
+	c->alias = false;
+	return 0;
+}
+
+/* The symbols the GOT slots hold, from the relocations that fill them. */
+static int read_got(struct scan *sc)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(sc->elf, scn))) {
+		Elf_Data *data = elf_getdata(scn, NULL), *symd;
+		Elf_Scn *symscn;
+		GElf_Shdr sh, symsh;
+		size_t n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA ||
+		    !data || !sh.sh_entsize)
+			continue;
+		symscn = elf_getscn(sc->elf, sh.sh_link);
+		symd = symscn ? elf_getdata(symscn, NULL) : NULL;
+		if (!symd || !gelf_getshdr(symscn, &symsh))
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (size_t i = 0; i < n; i++) {
+			struct got_name *g;
+			const char *name;
+			GElf_Rela rel;
+			GElf_Sym sym;
+			int type;
+
+			if (!gelf_getrela(data, (int)i, &rel))
+				continue;
+			type = (int)GELF_R_TYPE(rel.r_info);
+			if ((type != R_X86_64_JUMP_SLOT &&
+			     type != R_X86_64_GLOB_DAT) ||
+			    !gelf_getsym(symd, (int)GELF_R_SYM(rel.r_info),
+					 &sym))
+				continue;
+			name = elf_strptr(sc->elf, symsh.sh_link, sym.st_name);
+			if (!name || !*name)
+				continue;
+			g = realloc(sc->got, (sc->ngot + 1) * sizeof(*g));
+			if (!g)
+				return -ENOMEM;
+			sc->got = g;
+			sc->got[sc->ngot].slot = rel.r_offset;
+			sc->got[sc->ngot++].name = name;
+		}
+	}
+	return 0;
+}
+
+static void read_plt(struct scan *sc)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(sc->elf, &shstrndx))
+		return;
+	while ((scn = elf_nextscn(sc->elf, scn)) && sc->nplt < 4) {
+		const char *name;
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_EXECINSTR))
+			continue;
+		name = elf_strptr(sc->elf, shstrndx, sh.sh_name);
+		if (!name || strncmp(name, ".plt", 4))
+			continue;
+		sc->plt[sc->nplt].lo = sh.sh_addr;
+		sc->plt[sc->nplt].hi = sh.sh_addr + sh.sh_size;
+		sc->plt[sc->nplt++].off = sh.sh_offset;
+	}
+}
+
+/* The name a PLT stub at vaddr jumps to, or NULL. */
+static const char *plt_name(const struct scan *sc, uint64_t vaddr)
+{
+	uint8_t code[16];
+	uint64_t slot;
+	ssize_t n;
+
+	for (size_t i = 0; i < sc->nplt; i++) {
+		if (vaddr < sc->plt[i].lo || vaddr >= sc->plt[i].hi)
+			continue;
+		n = pread(sc->fd, code, sizeof(code),
+			  (off_t)(sc->plt[i].off + vaddr - sc->plt[i].lo));
+		if (n <= 0 || !hs_code_plt_slot(code, (size_t)n, vaddr, &slot))
+			return NULL;
+		for (size_t k = 0; k < sc->ngot; k++)
+			if (sc->got[k].slot == slot)
+				return sc->got[k].name;
+		return NULL;
+	}
+	return NULL;
+}
+
+/*
+ * Is the code at vaddr a function heapsnap probes, here or, through the
+ * PLT, wherever the name resolves (every allocator file is scanned)?
+ */
+static bool probed_at(const struct scan *sc, uint64_t vaddr)
+{
+	const char *name;
+
+	for (size_t i = 0; i < sc->n; i++)
+		if (sc->c[i].vaddr == vaddr)
+			return true;
+	name = plt_name(sc, vaddr);
+	return name && hs_classify(sc->fam, name).fn >= 0;
+}
+
+static ssize_t read_code(const struct scan *sc, const struct cand *c,
+			 uint8_t *buf, size_t len)
+{
+	uint64_t off;
+
+	if (c->size && c->size < len)
+		len = (size_t)c->size;
+	if (vaddr_to_offset(sc->elf, c->vaddr, &off))
+		return -1;
+	return pread(sc->fd, buf, len, (off_t)off);
+}
+
+/*
+ * An alias (a jump to another probed function) is probed there only, or a
+ * free would count twice. An operator new that calls a probed function is
+ * a wrapper of it; one that allocates by itself is an allocator.
+ */
+static void read_cands(struct scan *sc)
+{
+	uint64_t targets[64], t;
+	uint8_t code[4096];
+
+	for (size_t i = 0; i < sc->n; i++) {
+		struct cand *c = &sc->c[i];
+		ssize_t len = read_code(sc, c, code, sizeof(code));
+		size_t nt;
+
+		if (len <= 0)
+			continue;
+		if (hs_code_thunk(code, (size_t)len, c->vaddr, &t) &&
+		    t != c->vaddr && probed_at(sc, t)) {
+			c->alias = true;
+			continue;
+		}
+		if (!c->or_wrapper)
+			continue;
+		nt = hs_code_branches(code, (size_t)len, c->vaddr, targets,
+				      sizeof(targets) / sizeof(targets[0]));
+		for (size_t k = 0; k < nt; k++) {
+			if (targets[k] >= c->vaddr &&
+			    targets[k] < c->vaddr + (uint64_t)len)
+				continue;
+			if (probed_at(sc, targets[k])) {
+				c->fn = HS_FN_WRAPPER;
+				break;
+			}
+		}
+	}
 }
 
 int hs_probes_scan(struct hs_probe_set *set, const char *path,
 		   const struct hs_probe_opts *o)
 {
-	Elf_Scn *scn = NULL;
+	struct scan sc = { .fd = -1, .fam = HS_FAM_LIBC };
+	int added = 0, err = 0;
 	struct stat st;
-	int fd, added = 0, err = 0;
-	Elf *elf;
 
 	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	sc.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (sc.fd < 0)
 		return -errno;
-	if (fstat(fd, &st)) {
+	if (fstat(sc.fd, &st)) {
 		err = -errno;
-		close(fd);
-		return err;
+		goto out;
 	}
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		elf_end(elf);
-		close(fd);
-		return -ENOEXEC;
+	sc.elf = elf_begin(sc.fd, ELF_C_READ_MMAP, NULL);
+	if (!sc.elf || elf_kind(sc.elf) != ELF_K_ELF) {
+		err = -ENOEXEC;
+		goto out;
 	}
-	/* .dynsym first: its names are the ones other modules call */
-	for (int pass = 0; pass < 2 && !err; pass++) {
-		scn = NULL;
-		while ((scn = elf_nextscn(elf, scn))) {
-			GElf_Shdr sh;
-			int r;
+	each_func(&sc, find_family, NULL);
+	err = each_func(&sc, add_cand, (void *)o);
+	if (!err)
+		err = read_got(&sc);
+	if (err)
+		goto out;
+	read_plt(&sc);
+	read_cands(&sc);
+	for (size_t i = 0; i < sc.n && !err; i++) {
+		const struct cand *c = &sc.c[i];
+		uint64_t off;
 
-			if (!gelf_getshdr(scn, &sh) ||
-			    sh.sh_type != (pass ? SHT_SYMTAB : SHT_DYNSYM))
-				continue;
-			r = scan_symtab(set, elf, scn, path, fd, &st, o);
-			if (r < 0) {
-				err = r;
-				break;
-			}
-			added += r;
-		}
+		if (c->alias || vaddr_to_offset(sc.elf, c->vaddr, &off) ||
+		    has_offset(set, st.st_dev, st.st_ino, off))
+			continue;
+		err = add_point(set, path, sc.fd, &st, off, c->size, c->fn,
+				c->name, o);
+		if (!err)
+			added++;
 	}
-	elf_end(elf);
-	close(fd);
+out:
+	free(sc.c);
+	free(sc.got);
+	elf_end(sc.elf);
+	close(sc.fd);
 	return err ? err : added;
+}
+
+static int note_func(struct scan *sc, const char *name, const GElf_Sym *sym,
+		     void *arg)
+{
+	struct hs_file_info *fi = arg;
+	enum hs_alloc_family f = hs_family_marker(name);
+
+	(void)sc;
+	(void)sym;
+	if (f != HS_FAM_LIBC)
+		fi->fam = f;
+	if (!strcmp(name, "malloc"))
+		fi->defines_malloc = true;
+	return 0;
+}
+
+int hs_probes_inspect(const char *path, struct hs_file_info *fi)
+{
+	struct scan sc = { .fd = -1, .fam = HS_FAM_LIBC };
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	int err = 0;
+
+	memset(fi, 0, sizeof(*fi));
+	elf_version(EV_CURRENT);
+	sc.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (sc.fd < 0)
+		return -errno;
+	sc.elf = elf_begin(sc.fd, ELF_C_READ_MMAP, NULL);
+	if (!sc.elf || elf_kind(sc.elf) != ELF_K_ELF) {
+		err = -ENOEXEC;
+		goto out;
+	}
+	while ((scn = elf_nextscn(sc.elf, scn)))
+		if (gelf_getshdr(scn, &sh) &&
+		    (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM))
+			fi->has_symbols = true;
+	each_func(&sc, note_func, fi);
+out:
+	elf_end(sc.elf);
+	close(sc.fd);
+	return err;
 }
 
 void hs_probe_set_clear(struct hs_probe_set *set)
@@ -284,75 +528,6 @@ void hs_probe_set_clear(struct hs_probe_set *set)
 	free(set->pts);
 	set->pts = NULL;
 	set->n = 0;
-}
-
-static bool is_allocator_lib(const char *path)
-{
-	const char *base = strrchr(path, '/');
-
-	base = base ? base + 1 : path;
-	return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-2.", 7) ||
-	       !strncmp(base, "libstdc++.so", 12);
-}
-
-static bool set_has_file(const struct hs_probe_set *set, const char *path)
-{
-	struct stat st;
-	size_t i;
-
-	if (stat(path, &st))
-		return false;
-	for (i = 0; i < set->n; i++)
-		if (set->pts[i].dev == st.st_dev && set->pts[i].ino == st.st_ino)
-			return true;
-	return false;
-}
-
-int hs_probes_discover(struct hs_probe_set *set, pid_t pid,
-		       const struct hs_probe_opts *o, char *err,
-		       size_t errlen)
-{
-	char maps[64], line[4096], path[PATH_MAX + 64];
-	bool found_libc = false;
-	FILE *f;
-
-	snprintf(maps, sizeof(maps), "/proc/%d/maps", pid);
-	f = fopen(maps, "re");
-	if (!f) {
-		snprintf(err, errlen, "cannot read %s: %s", maps,
-			 strerror(errno));
-		return -errno;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *file = strchr(line, '/');
-		int r;
-
-		if (!file)
-			continue;
-		file[strcspn(file, "\n")] = 0;
-		if (!is_allocator_lib(file))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/root%s", pid, file);
-		if (set_has_file(set, path))
-			continue;
-		r = hs_probes_scan(set, path, o);
-		if (r < 0) {
-			snprintf(err, errlen, "cannot read symbols of %s: %s",
-				 file, strerror(-r));
-			fclose(f);
-			return r;
-		}
-		if (strstr(file, "/libc"))
-			found_libc = found_libc || r > 0;
-	}
-	fclose(f);
-	if (!found_libc) {
-		snprintf(err, errlen,
-			 "process %d maps no glibc allocator (use --lib PATH)",
-			 pid);
-		return -ENOENT;
-	}
-	return 0;
 }
 
 enum hs_attach_mode hs_probes_mode(void)

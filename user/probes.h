@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "allocators.h"
+
 struct heapsnap_bpf;
 
 /* One place to probe: a function of an allocator file. */
@@ -35,18 +37,20 @@ struct hs_probe_set {
 /*
  * Adds the allocator entry points found in the ELF file at path (its dynamic
  * and static symbol tables) to set, each address once, placed where they
- * cost least. Returns the number added, or a negative errno.
+ * cost least; a function that only jumps to another probed one is probed
+ * there. Returns the number added, or a negative errno.
  */
 int hs_probes_scan(struct hs_probe_set *set, const char *path,
 		   const struct hs_probe_opts *o);
 
-/*
- * The allocator files a process maps: libc and, when present, the C++
- * runtime, reachable through /proc/PID/root. Adds their probe points.
- */
-int hs_probes_discover(struct hs_probe_set *set, pid_t pid,
-		       const struct hs_probe_opts *o, char *err,
-		       size_t errlen);
+/* What heapsnap needs to know of a file before it scans it. */
+struct hs_file_info {
+	enum hs_alloc_family fam;
+	bool defines_malloc; /* a global function named malloc */
+	bool has_symbols; /* any symbol table */
+};
+
+int hs_probes_inspect(const char *path, struct hs_file_info *fi);
 
 void hs_probe_set_clear(struct hs_probe_set *set);
 

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "collect.h"
+#include "discover.h"
 #include "heapsnap.h"
 #include "heapsnap.skel.h"
 #include "probes.h"
@@ -462,20 +463,38 @@ static const struct hs_sideband_ops sb_ops = {
 	.lost = sb_lost,
 };
 
-static int probe_set_for(struct recorder *r, pid_t pid, char *err,
-			 size_t errlen)
+/*
+ * The allocator files of a target: a command not yet run is asked of its
+ * dynamic linker, a running process of its maps; --lib overrides both.
+ */
+static int probe_set_for(struct recorder *r, const struct hs_target *t,
+			 char *err, size_t errlen)
 {
 	struct hs_probe_opts po = {
 		.wrappers = r->o.wrappers,
 		.nwrappers = r->o.nwrappers,
 		.at_entry = r->o.at_entry,
 	};
+	struct hs_discovery d = { .n = 0 };
 	size_t i;
 	int n;
 
 	hs_probe_set_clear(&r->probes);
-	if (!r->o.nlibs)
-		return hs_probes_discover(&r->probes, pid, &po, err, errlen);
+	if (!r->o.nlibs) {
+		n = -ENOEXEC;
+		if (t->exe)
+			n = hs_discover_exec(&r->probes, &d, t->exe, &po, err,
+					     errlen);
+		if (n == -ENOEXEC)
+			n = hs_discover_pid(&r->probes, &d, t->pid, &po, err,
+					    errlen);
+		for (i = 0; r->o.verbose && i < d.n; i++)
+			fprintf(stderr,
+				"heapsnap: pid %d: allocator %s (%s; %d probe points)\n",
+				t->pid, d.files[i].shown, d.files[i].why,
+				d.files[i].points);
+		return n;
+	}
 	for (i = 0; i < r->o.nlibs; i++) {
 		n = hs_probes_scan(&r->probes, r->o.libs[i], &po);
 		if (n <= 0) {
@@ -484,6 +503,10 @@ static int probe_set_for(struct recorder *r, pid_t pid, char *err,
 					 "no allocator functions in it");
 			return -1;
 		}
+		if (r->o.verbose)
+			fprintf(stderr,
+				"heapsnap: pid %d: allocator %s (--lib; %d probe points)\n",
+				t->pid, r->o.libs[i], n);
 	}
 	return 0;
 }
@@ -513,7 +536,7 @@ static int attach_target(struct recorder *r, size_t i, char *err,
 	}
 	if (!r->o.nlibs && hs_target_check_exe(&r->targets[i], err, errlen))
 		return -1;
-	if (probe_set_for(r, pid, err, errlen))
+	if (probe_set_for(r, &r->targets[i], err, errlen))
 		return -1;
 	if (r->o.verbose)
 		print_probes(r, pid);

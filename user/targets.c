@@ -213,11 +213,6 @@ int hs_target_check_exe(const struct hs_target *t, char *err, size_t errlen)
 			 "%s is statically linked and defines no malloc: there is no allocator library to probe",
 			 name);
 		return -1;
-	case EXE_STATIC_MALLOC:
-		snprintf(err, errlen,
-			 "%s is statically linked: its allocator is inside it; trace it with --lib %s",
-			 name, name);
-		return -1;
 	default:
 		return 0;
 	}

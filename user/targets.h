@@ -28,10 +28,10 @@ int hs_target_check(pid_t pid, char *err, size_t errlen);
 int hs_target_open(struct hs_target *t, pid_t pid, char *err, size_t errlen);
 
 /*
- * Checks that the target's executable leaves the allocator to a library
- * heapsnap can find: a statically linked one has its allocator inside it,
- * found only through its symbol table and --lib. Returns 0 (also for a file
- * that is not ELF, such as a script), or -1 with a one-line reason in err.
+ * Checks that heapsnap can find the allocator of the target's executable:
+ * a statically linked one must have a symbol table that defines malloc.
+ * Returns 0 (also for a file that is not ELF, such as a script), or -1 with
+ * a one-line reason in err.
  */
 int hs_target_check_exe(const struct hs_target *t, char *err, size_t errlen);
 

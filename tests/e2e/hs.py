@@ -151,9 +151,9 @@ def assert_sites(snapshot, expected, source):
 class Recorder:
     """heapsnap record, with its stderr readable line by line."""
 
-    def __init__(self, args, stdout=None, stdin=None):
+    def __init__(self, args, stdout=None, stdin=None, env=None):
         self.p = spawn([HEAPSNAP, "record"] + args, stderr=subprocess.PIPE,
-                       stdout=stdout, stdin=stdin)
+                       stdout=stdout, stdin=stdin, env=env)
         self.err = Lines(self.p.stderr)
         self.out = Lines(self.p.stdout) if stdout == subprocess.PIPE else None
 
@@ -181,9 +181,9 @@ class Recorder:
 class Target:
     """A ground-truth program run with "wait": it pauses at each checkpoint."""
 
-    def __init__(self, name, *args):
+    def __init__(self, name, *args, env=None):
         self.p = spawn([prog(name), "wait"] + list(args),
-                       stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         self.out = Lines(self.p.stdout)
         self.out.wait_for(r"^READY 0$")
 
