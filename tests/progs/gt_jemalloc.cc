@@ -22,6 +22,7 @@ struct alignas(64) wide {
 
 static void *keep[64];
 static volatile size_t huge = SIZE_MAX - 4096;
+static volatile size_t wide_huge = SIZE_MAX / 2 / sizeof(wide);
 
 __attribute__((noinline)) static void phase1(void)
 {
@@ -62,6 +63,16 @@ __attribute__((noinline)) static void phase1(void)
 	gt_sink = realloc(keep[0], huge);
 	gt_sink = new (std::nothrow) char[huge];
 	free(NULL);
+	/*
+	 * jemalloc's aligned new calls aligned_alloc, and throws when it
+	 * fails: as a wrapper it has no return probe for the exception to
+	 * meet (its plain new allocates by itself and has one)
+	 */
+	try {
+		gt_sink = new wide[wide_huge];
+	} catch (const std::bad_alloc &) {
+		gt_sink = NULL;
+	}
 
 	p = TRACK(malloc(50), 50);
 	gt_untrack(p);
