@@ -211,21 +211,24 @@ int hs_discover_pid(struct hs_probe_set *set, struct hs_discovery *d, pid_t pid,
 	return finish(r, who, err, errlen);
 }
 
-/* The PT_INTERP of exe into interp; 0, -ENOENT if static, -ENOEXEC. */
+/*
+ * The PT_INTERP of exe into interp: 0, or 1 for a static executable, or
+ * -ENOEXEC when exe is no ELF file we can read (the exec will say why).
+ */
 static int read_interp(const char *exe, char *interp, size_t len)
 {
-	int fd, r = -ENOENT;
-	size_t i, n;
+	size_t i, n = 0;
+	int fd, r = 1;
 	Elf *elf;
 
 	fd = open(exe, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return -ENOEXEC;
 	elf_version(EV_CURRENT);
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &n))
 		r = -ENOEXEC;
-	for (i = 0; r == -ENOENT && i < n; i++) {
+	for (i = 0; r == 1 && i < n; i++) {
 		GElf_Phdr ph;
 
 		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_INTERP)
@@ -316,7 +319,7 @@ int hs_discover_exec(struct hs_probe_set *set, struct hs_discovery *d,
 	int r;
 
 	r = read_interp(exe, interp, sizeof(interp));
-	if (r && r != -ENOENT)
+	if (r < 0)
 		return r;
 	r = add_seen(&l, "", exe, true);
 	if (!r && interp[0] && !access(interp, X_OK)) {
