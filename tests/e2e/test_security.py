@@ -163,7 +163,9 @@ def test_container_paths_stay_inside_the_container():
         f.write("a host file the container must not make us open\n")
     watch = Inotify([canary, "/etc/shadow"])
     try:
-        for target in (canary, "/etc/shadow", "/"):
+        # a host file, a secret one, the host's root, and a FIFO (opening
+        # it without O_NONBLOCK would hang heapsnap)
+        for target in (canary, "/etc/shadow", "/", "fifo:"):
             check_container_run(canary, target, watch)
     finally:
         watch.close()
@@ -189,9 +191,11 @@ def check_container_run(canary, target, watch):
     watch.opened()  # drop what happened before
     out = os.path.join(d, "s.hsnap")
     log = os.path.join(d, "strace.log")
+    # pdeathsig: if the test kills strace, heapsnap goes too
     rec = spawn(["strace", "-f", "-qq", "-y", "-e",
-                 "trace=open,openat,openat2", "-o", log, HEAPSNAP, "record",
-                 "-p", str(t.pid), "-o", out], stderr=subprocess.PIPE)
+                 "trace=open,openat,openat2", "-o", log, "setpriv",
+                 "--pdeathsig", "KILL", HEAPSNAP, "record", "-p", str(t.pid),
+                 "-o", out], stderr=subprocess.PIPE)
     err = Lines(rec.stderr)
     err.wait_for(r"^heapsnap: tracing ")
     t.stdin.write("go\n")

@@ -2,13 +2,15 @@
 /*
  * For the container test: after "go" on stdin, dlopens LIB, allocates three
  * blocks in it, dlcloses it, and puts a symlink to TARGET where LIB was, so
- * that LIB's path now names TARGET. Prints the ground truth and "READY 1",
- * then exits at EOF on stdin.
+ * that LIB's path now names TARGET (or, for "fifo:", a FIFO that nobody
+ * writes). Prints the ground truth and "READY 1", then exits at EOF on
+ * stdin.
  *
  *   gt_dlswap LIB TARGET
  */
 #include <dlfcn.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gt.h"
@@ -36,8 +38,13 @@ int main(int argc, char **argv)
 	}
 	dlclose(h);
 	snprintf(tmp, sizeof(tmp), "%s.new", argv[1]);
-	if (symlink(argv[2], tmp) || rename(tmp, argv[1])) {
-		perror("symlink");
+	if (!strcmp(argv[2], "fifo:") ? mkfifo(tmp, 0600) :
+					symlink(argv[2], tmp)) {
+		perror(tmp);
+		return 2;
+	}
+	if (rename(tmp, argv[1])) {
+		perror("rename");
 		return 2;
 	}
 	gt_report(1);
