@@ -32,7 +32,7 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf \
 	      -Wall -Werror
 
 # Pure stages: no libbpf, no libdw, no root. The unit tests link only these.
-PURE_SRCS := snapshot.c snapfile.c stats.c render.c sampling.c placement.c \
+PURE_SRCS := snapshot.c snapfile.c stats.c render.c sampling.c placement.c mmapdom.c \
 	     export.c flamegraph.c allocators.c
 # Kernel-facing and symbolization stages.
 TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c probes.c collect.c procmaps.c \
@@ -182,11 +182,11 @@ $(FUZZ)/%.o: user/%.c | $(FUZZ)
 
 $(FUZZ)/fuzz_common.o: tests/fuzz/fuzz_common.c tests/fuzz/fuzz.h | $(FUZZ)
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
 $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
 	$(call msg,FUZZ-LD,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) \
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP $< $(FUZZ_OBJS) \
 		-ljson-c -lzstd -lm -o $@
 
 $(FUZZ):
@@ -196,6 +196,7 @@ $(FUZZ):
 SNAPTOOL := $(BUILD)/tools/snaptool
 READER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(READER_SRCS))
 $(SNAPTOOL): tests/fuzz/snaptool.c tests/fuzz/fuzz_common.c tests/fuzz/fuzz.h \
+	     $(wildcard user/*.h) \
 	     $(READER_OBJS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Itests/fuzz $< \

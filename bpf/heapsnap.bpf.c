@@ -8,6 +8,7 @@
  * kernel has them, and a classic uprobe/uretprobe pair where it does not.
  */
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
@@ -23,6 +24,8 @@ const volatile __u64 sample_bytes = 0;
 const volatile __u32 sample_gap[HS_SAMPLE_GAPS];
 /* x / (1 - e^-x) at x = i / HS_WEIGHT_STEPS, in 1/65536. */
 const volatile __u32 sample_weight[HS_WEIGHT_POINTS + 1];
+/* Trace the mmap domain (anonymous mmap, munmap, mremap, brk). */
+const volatile bool trace_mmap = false;
 /* Benchmark floor: the empty program's return value. */
 const volatile int floor_ret = 0;
 
@@ -69,6 +72,11 @@ struct {
 	__uint(max_entries, 4096);
 } free_slots SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} map_events SEC(".maps");
+
 /* Per-thread state between an allocator's entry and its return. */
 struct hs_task {
 	__u32 depth; /* nesting of allocator calls on this thread */
@@ -84,8 +92,11 @@ struct hs_task {
 	__s64 until_sample; /* bytes left before the next sample */
 	__u32 slot_tgid; /* the process whose counters slot is cached */
 	__u32 slot;
+	struct hs_map_event sys; /* an mmap-domain syscall in progress */
 	__u64 wrap_sp; /* entry of a wrapper whose allocator call is pending */
 	__u64 wrap_fp;
+	__u64 wrap_ret; /* the wrapper's return address, read at its entry */
+	__u64 ret0; /* frame 0 for capture_stack(), when read already */
 	struct hs_live_val old;
 	__u64 window_base; /* user address of window[0] */
 	__u64 window_words; /* words of window[] that are valid */
@@ -270,10 +281,12 @@ static __u64 capture_stack(struct hs_task *t, __u64 sp, __u64 fp, __u32 tgid,
 	t->total_nframe = 0;
 	t->window_words = 0;
 	if (!load_window(t, sp)) {
+		t->ret0 = 0;
 		__sync_fetch_and_add(&p->stack_failures, 1);
 		return 0;
 	}
-	ret = t->window[0];
+	ret = t->ret0 ? t->ret0 : t->window[0];
+	t->ret0 = 0;
 	st->ip[0] = ret;
 	w.h = (w.h ^ ret) * 0xff51afd7ed558ccdULL;
 	w.check = w.check * 31 + (ret >> 4);
@@ -524,19 +537,25 @@ static int on_entry(struct pt_regs *ctx, bool session)
 			record_free(t, tgid, a0);
 		return 1;
 	}
+	if (fn == HS_FN_WRAPPER) {
+		/*
+		 * Its caller's frames stay intact until its allocator call; its
+		 * return address is read now, before any return probe (ours or
+		 * another tracer's) replaces it with the trampoline's.
+		 */
+		if (!t->depth && !inside_wrapper(t, sp) &&
+		    !bpf_probe_read_user(&t->wrap_ret, sizeof(t->wrap_ret),
+					 (void *)sp)) {
+			t->wrap_sp = sp;
+			t->wrap_fp = fp;
+		}
+		return 1; /* no return probe: it never counts in depth */
+	}
 	if (t->depth) {
 		if (session)
 			return 1;
 		t->depth++;
 		return 0;
-	}
-	if (fn == HS_FN_WRAPPER) {
-		/* its caller's frames stay intact until its allocator call */
-		if (!inside_wrapper(t, sp)) {
-			t->wrap_sp = sp;
-			t->wrap_fp = fp;
-		}
-		return 1;
 	}
 	size = request_size(fn, a0, a1, a2);
 	sampled = take_sample(t, size);
@@ -560,11 +579,13 @@ static int on_entry(struct pt_regs *ctx, bool session)
 			 0;
 	t->stack = 0;
 	if (sampled) {
-		if (inside_wrapper(t, sp))
+		if (inside_wrapper(t, sp)) {
+			t->ret0 = t->wrap_ret;
 			t->stack = capture_stack(t, t->wrap_sp, t->wrap_fp,
 						 tgid, p);
-		else
+		} else {
 			t->stack = capture_stack(t, sp, fp, tgid, p);
+		}
 	}
 	t->wrap_sp = 0;
 	if (fn == HS_FN_REALLOC || fn == HS_FN_REALLOCARRAY)
@@ -656,4 +677,172 @@ int BPF_PROG(hs_exec, struct task_struct *task, pid_t old_pid,
 	__sync_lock_test_and_set(&p->bytes_allocated, 0);
 	p->exec_ns = bpf_ktime_get_ns();
 	return 0;
+}
+
+/*
+ * The mmap domain: anonymous mappings made outside the allocator. Calls made
+ * while an allocator function runs on the thread (its depth is set) are the
+ * allocator's own and are left out. Events are rare; each goes to user space,
+ * which keeps the regions (partial unmaps split them).
+ */
+#define HS_MAP_ANONYMOUS 0x20
+#define HS_MAP_STACK 0x20000
+#define HS_MAP_FIXED 0x10
+
+static struct hs_task *mmap_task(__u32 tgid)
+{
+	struct hs_task *t;
+	__u32 *slot;
+
+	if (!trace_mmap)
+		return NULL;
+	slot = bpf_map_lookup_elem(&procs, &tgid);
+	if (!slot && !track_all)
+		return NULL;
+	t = task_state(true);
+	if (!t || t->depth)
+		return NULL;
+	return t;
+}
+
+/*
+ * Each syscall's tracepoint record holds only that syscall's arguments: the
+ * programs below read no more than those (the kernel refuses the attach
+ * otherwise).
+ */
+static __always_inline int sys_enter(__u32 op, __u64 a0, __u64 a1, __u64 a2,
+					   __u64 flags, long fd)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct pt_regs *regs;
+	struct hs_proc_val *p;
+	struct hs_task *t;
+	__u64 sp, fp, ret0 = 0;
+
+	/* brk(0) asks for the break (sbrk's first call does): no change */
+	if (op == HS_MAP_BRK && !a0)
+		return 0;
+	t = mmap_task(tgid);
+	if (!t)
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	sp = BPF_CORE_READ(regs, sp);
+	fp = BPF_CORE_READ(regs, bp);
+	/*
+	 * The libc wrappers of these calls (sbrk, mremap...) may be probed as
+	 * wrappers: their caller is frame 0. Their mark ends here, used or not.
+	 */
+	if (inside_wrapper(t, sp)) {
+		sp = t->wrap_sp;
+		fp = t->wrap_fp;
+		ret0 = t->wrap_ret;
+	}
+	t->wrap_sp = 0;
+	t->sys.op = 0;
+	if (op == HS_MAP_MMAP &&
+	    ((flags & (HS_MAP_ANONYMOUS | HS_MAP_STACK)) != HS_MAP_ANONYMOUS ||
+	     (int)fd != -1)) /* the record holds the int fd zero-extended */
+		return 0;
+	p = get_proc(t, tgid);
+	if (!p)
+		return 0;
+	t->sys.op = op;
+	t->sys.tgid = tgid;
+	t->sys.tid = (__u32)id;
+	t->sys.a0 = a0;
+	t->sys.a1 = a1;
+	t->sys.a2 = a2;
+	t->sys.stack = 0;
+	t->sys.total_nframe = 0;
+	if (op == HS_MAP_BRK) {
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		t->sys.a0 = BPF_CORE_READ(task, mm, brk);
+	}
+	if (op == HS_MAP_MUNMAP)
+		return 0;
+	t->ret0 = ret0;
+	t->sys.stack = capture_stack(t, sp, fp, tgid, p);
+	t->sys.total_nframe = t->total_nframe;
+	return 0;
+}
+
+static int sys_exit(struct trace_event_raw_sys_exit *ctx, __u32 op)
+{
+	struct hs_map_event *e;
+	struct hs_task *t;
+	long ret = ctx->ret;
+
+	if (!trace_mmap)
+		return 0;
+	t = task_state(false);
+	if (!t || t->sys.op != op)
+		return 0;
+	t->sys.op = 0;
+	if (ret < 0 && ret > -4096)
+		return 0;
+	if (op == HS_MAP_BRK && (__u64)ret == t->sys.a0)
+		return 0;
+	e = bpf_ringbuf_reserve(&map_events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&global.map_events_lost, 1);
+		return 0;
+	}
+	*e = t->sys;
+	e->op = op;
+	e->ret = (__u64)ret;
+	e->time_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_mmap")
+int hs_enter_mmap(struct trace_event_raw_sys_enter *ctx)
+{
+	return sys_enter(HS_MAP_MMAP, ctx->args[0], ctx->args[1], 0,
+			 ctx->args[3], (long)ctx->args[4]);
+}
+
+SEC("tp/syscalls/sys_exit_mmap")
+int hs_exit_mmap(struct trace_event_raw_sys_exit *ctx)
+{
+	return sys_exit(ctx, HS_MAP_MMAP);
+}
+
+SEC("tp/syscalls/sys_enter_munmap")
+int hs_enter_munmap(struct trace_event_raw_sys_enter *ctx)
+{
+	return sys_enter(HS_MAP_MUNMAP, ctx->args[0], ctx->args[1], 0, 0, -1);
+}
+
+SEC("tp/syscalls/sys_exit_munmap")
+int hs_exit_munmap(struct trace_event_raw_sys_exit *ctx)
+{
+	return sys_exit(ctx, HS_MAP_MUNMAP);
+}
+
+SEC("tp/syscalls/sys_enter_mremap")
+int hs_enter_mremap(struct trace_event_raw_sys_enter *ctx)
+{
+	return sys_enter(HS_MAP_MREMAP, ctx->args[0], ctx->args[1],
+			 ctx->args[2], 0, -1);
+}
+
+SEC("tp/syscalls/sys_exit_mremap")
+int hs_exit_mremap(struct trace_event_raw_sys_exit *ctx)
+{
+	return sys_exit(ctx, HS_MAP_MREMAP);
+}
+
+SEC("tp/syscalls/sys_enter_brk")
+int hs_enter_brk(struct trace_event_raw_sys_enter *ctx)
+{
+	return sys_enter(HS_MAP_BRK, ctx->args[0], 0, 0, 0, -1);
+}
+
+SEC("tp/syscalls/sys_exit_brk")
+int hs_exit_brk(struct trace_event_raw_sys_exit *ctx)
+{
+	return sys_exit(ctx, HS_MAP_BRK);
 }

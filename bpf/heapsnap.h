@@ -83,10 +83,29 @@ struct hs_proc_val {
  */
 #define HS_WRAPPER_FRAME_MAX 512
 
+/* A mapping change in the mmap domain, sent to user space as it happens. */
+enum hs_map_op {
+	HS_MAP_MMAP = 1, /* new region [ret, ret + a1) */
+	HS_MAP_MUNMAP, /* [a0, a0 + a1) gone */
+	HS_MAP_MREMAP, /* [a0, a0 + a1) became [ret, ret + a2) */
+	HS_MAP_BRK, /* the break moved from a0 to ret */
+};
+
+struct hs_map_event {
+	__u32 op;
+	__u32 tgid;
+	__u32 tid;
+	__u32 total_nframe;
+	__u64 a0, a1, a2, ret;
+	__u64 stack;
+	__u64 time_ns;
+};
+
 /* Global loss counters that cannot be charged to a process. */
 struct hs_global_val {
 	__u64 proc_map_full;
 	__u64 nested_overflow;
+	__u64 map_events_lost; /* the mmap-domain ring buffer was full */
 };
 
 #endif

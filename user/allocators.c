@@ -354,3 +354,14 @@ bool hs_code_plt_slot(const uint8_t *code, size_t len, uint64_t vaddr,
 	cs_close(&cs);
 	return found;
 }
+
+/*
+ * libc's wrappers of the mmap domain's calls that keep a frame of their own,
+ * so that the syscall's stack pointer is not their caller's. Probed as
+ * wrappers when the mmap domain is traced: their caller is frame 0. mmap
+ * and munmap themselves have no frame.
+ */
+bool hs_is_syscall_wrapper(const char *name)
+{
+	return !strcmp(name, "mremap") || !strcmp(name, "sbrk");
+}

@@ -36,6 +36,9 @@ const char *hs_family_name(enum hs_alloc_family fam);
 /* What name is in a file of family fam. */
 struct hs_sym_class hs_classify(enum hs_alloc_family fam, const char *name);
 
+/* libc's mremap and sbrk: see allocators.c. */
+bool hs_is_syscall_wrapper(const char *name);
+
 /*
  * A function whose first instruction (after endbr64) is a direct jmp:
  * returns true with the jump's target. It is an alias of that target.

@@ -175,8 +175,15 @@ int hs_collect(struct heapsnap_bpf *skel, const pid_t *pids, size_t npids,
 			w.exec_ns[i] = c.exec_ns;
 	err = read_live(bpf_map__fd(skel->maps.live), &w, raw);
 	free(w.exec_ns);
-	if (!err)
-		err = read_stacks(skel, raw);
+	if (err)
+		hs_raw_free(raw);
+	return err;
+}
+
+int hs_collect_stacks(struct heapsnap_bpf *skel, struct hs_raw *raw)
+{
+	int err = read_stacks(skel, raw);
+
 	if (err)
 		hs_raw_free(raw);
 	return err;
@@ -398,5 +405,6 @@ uint64_t hs_collect_map_memory(struct heapsnap_bpf *skel)
 uint64_t hs_collect_global_losses(struct heapsnap_bpf *skel)
 {
 	return skel->bss->global.proc_map_full +
-	       skel->bss->global.nested_overflow;
+	       skel->bss->global.nested_overflow +
+	       skel->bss->global.map_events_lost;
 }

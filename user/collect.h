@@ -43,9 +43,11 @@ struct hs_raw {
 	size_t stacks_missing; /* keys whose stack was not in the map */
 };
 
-/* The live traces of the given processes and the stacks they use. */
+/* The live heap traces of the given processes (all when npids is 0). */
 int hs_collect(struct heapsnap_bpf *skel, const pid_t *pids, size_t npids,
 	       struct hs_raw *raw);
+/* Reads the stacks raw's traces use; frees raw on failure. */
+int hs_collect_stacks(struct heapsnap_bpf *skel, struct hs_raw *raw);
 void hs_raw_free(struct hs_raw *raw);
 const struct hs_raw_stack *hs_raw_find_stack(const struct hs_raw *raw,
 					     uint64_t key);

@@ -248,6 +248,9 @@ static int add_cand(struct scan *sc, const char *name, const GElf_Sym *sym,
 		for (size_t i = 0; i < o->nwrappers; i++)
 			if (!fnmatch(o->wrappers[i], name, 0))
 				k.fn = HS_FN_WRAPPER;
+		if (o->syscall_wrappers && sc->fam == HS_FAM_LIBC &&
+		    hs_is_syscall_wrapper(name))
+			k.fn = HS_FN_WRAPPER;
 		if (k.fn < 0)
 			return 0;
 	}

@@ -27,6 +27,12 @@ struct hs_probe_opts {
 	char *const *wrappers; /* more functions to treat as wrappers */
 	size_t nwrappers;
 	bool at_entry; /* probe at +0, never move the probe */
+	/*
+	 * Probe libc's mremap and sbrk as wrappers, for the mmap domain. Only
+	 * when every allocator call sets the nesting depth (exact mode): an
+	 * allocator's own call to them must not leave a mark behind.
+	 */
+	bool syscall_wrappers;
 };
 
 struct hs_probe_set {

@@ -376,3 +376,18 @@ bool hs_procmaps_find(struct hs_procmaps *pm, pid_t pid, uint64_t addr,
 	*file_off = addr - best->start + best->pgoff;
 	return true;
 }
+
+bool hs_procmaps_in_loader(struct hs_procmaps *pm, pid_t pid, uint64_t addr,
+			   uint64_t time_ns)
+{
+	const struct hs_module_file *f;
+	const char *base;
+	uint64_t off;
+
+	if (!hs_procmaps_find(pm, pid, addr, time_ns, &f, &off))
+		return false;
+	base = strrchr(f->path, '/');
+	base = base ? base + 1 : f->path;
+	return !strncmp(base, "ld-linux", 8) || !strncmp(base, "ld-musl", 7) ||
+	       !strncmp(base, "ld.so", 5);
+}

@@ -30,6 +30,10 @@ void hs_procmaps_exec(struct hs_procmaps *pm, pid_t pid, uint64_t time_ns);
 
 void hs_procmaps_forget(struct hs_procmaps *pm, pid_t pid);
 
+/* Is addr in pid's dynamic loader (ld-linux.so and the like)? */
+bool hs_procmaps_in_loader(struct hs_procmaps *pm, pid_t pid, uint64_t addr,
+			   uint64_t time_ns);
+
 /* A forked child starts with its parent's mappings. */
 void hs_procmaps_fork(struct hs_procmaps *pm, pid_t parent, pid_t child);
 

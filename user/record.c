@@ -8,18 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "collect.h"
 #include "discover.h"
 #include "heapsnap.h"
 #include "heapsnap.skel.h"
+#include "mmapdom.h"
 #include "probes.h"
 #include "procmaps.h"
 #include "record.h"
@@ -54,6 +57,7 @@ struct record_opts {
 	bool at_entry;
 	bool classic;
 	bool follow_forks;
+	bool no_mmap;
 	enum hs_floor floor;
 	bool verbose;
 };
@@ -77,6 +81,8 @@ struct recorder {
 	struct hs_symbolizer *sym;
 	struct hs_snapbuild *build;
 	struct hs_sideband *sb;
+	struct hs_mmapdom *mmaps;
+	struct ring_buffer *map_events; /* NULL: the mmap domain is not traced */
 	struct hs_status status;
 	uint64_t lost_events;
 	uint32_t seq; /* last numbered snapshot written */
@@ -109,6 +115,9 @@ static int usage(FILE *f)
 		"                          sizes and counts become unbiased estimates\n"
 		"      --probe-at-entry    probe each function at its first instruction\n"
 		"                          instead of its cheapest equivalent one\n"
+		"      --no-mmap           do not trace the mmap domain (anonymous mmap,\n"
+		"                          munmap, mremap and brk outside the allocator;\n"
+		"                          --sample-bytes leaves it out too)\n"
 		"      --follow-forks      also trace the children the targets fork,\n"
 		"                          each as its own process\n"
 		"      --classic-uprobes   use uprobe/uretprobe pairs even where the\n"
@@ -179,6 +188,7 @@ enum {
 	OPT_CLASSIC,
 	OPT_FLOOR,
 	OPT_FOLLOW_FORKS,
+	OPT_NO_MMAP,
 };
 
 static int parse_floor(const char *s, enum hs_floor *floor)
@@ -209,6 +219,7 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		{ "classic-uprobes", no_argument, NULL, OPT_CLASSIC },
 		{ "floor", required_argument, NULL, OPT_FLOOR },
 		{ "follow-forks", no_argument, NULL, OPT_FOLLOW_FORKS },
+		{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -287,6 +298,9 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		case OPT_FOLLOW_FORKS:
 			o->follow_forks = true;
 			break;
+		case OPT_NO_MMAP:
+			o->no_mmap = true;
+			break;
 		case OPT_CLASSIC:
 			o->classic = true;
 			break;
@@ -313,6 +327,15 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		return 2;
 	}
 	return 0;
+}
+
+/*
+ * The mmap domain needs every allocator call to set the nesting depth, so
+ * that the allocator's own mappings are told apart: sampling skips that.
+ */
+static bool mmap_traced(const struct record_opts *o)
+{
+	return !o->no_mmap && !o->sample_bytes && !o->floor;
 }
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
@@ -355,6 +378,39 @@ static int check_system(char *err, size_t errlen)
 	return 0;
 }
 
+#define MMAP_PROGS 8
+
+struct mmap_prog {
+	struct bpf_program *prog;
+	struct bpf_link **link;
+};
+
+/* The syscall tracepoints of the mmap domain. */
+static void mmap_progs(struct heapsnap_bpf *s, struct mmap_prog out[MMAP_PROGS])
+{
+	const struct mmap_prog p[MMAP_PROGS] = {
+		{ s->progs.hs_enter_mmap, &s->links.hs_enter_mmap },
+		{ s->progs.hs_exit_mmap, &s->links.hs_exit_mmap },
+		{ s->progs.hs_enter_munmap, &s->links.hs_enter_munmap },
+		{ s->progs.hs_exit_munmap, &s->links.hs_exit_munmap },
+		{ s->progs.hs_enter_mremap, &s->links.hs_enter_mremap },
+		{ s->progs.hs_exit_mremap, &s->links.hs_exit_mremap },
+		{ s->progs.hs_enter_brk, &s->links.hs_enter_brk },
+		{ s->progs.hs_exit_brk, &s->links.hs_exit_brk },
+	};
+
+	memcpy(out, p, sizeof(p));
+}
+
+static void set_mmap_autoload(struct heapsnap_bpf *s, bool on)
+{
+	struct mmap_prog p[MMAP_PROGS];
+
+	mmap_progs(s, p);
+	for (int i = 0; i < MMAP_PROGS; i++)
+		bpf_program__set_autoload(p[i].prog, on);
+}
+
 static int load_bpf(struct recorder *r, char *err, size_t errlen)
 {
 	struct heapsnap_bpf *skel;
@@ -373,6 +429,8 @@ static int load_bpf(struct recorder *r, char *err, size_t errlen)
 			    HS_WEIGHT_POINTS + 1, HS_WEIGHT_STEPS);
 	r->mode = r->o.classic ? HS_ATTACH_CLASSIC : hs_probes_mode();
 	hs_probes_prepare(skel, r->mode, r->o.floor);
+	skel->rodata->trace_mmap = mmap_traced(&r->o);
+	set_mmap_autoload(skel, skel->rodata->trace_mmap);
 	if (r->o.verbose)
 		fprintf(stderr, "heapsnap: attaching with %s\n",
 			hs_attach_mode_name(r->mode));
@@ -413,6 +471,89 @@ static int find_target(const struct recorder *r, pid_t pid)
 		if (r->targets[i].pid == pid)
 			return (int)i;
 	return -1;
+}
+
+/*
+ * The dynamic loader maps anonymous memory for libraries' zeroed data and
+ * for its own early heap: that is not the program's mmap domain.
+ */
+static bool by_loader(struct recorder *r, const struct hs_map_event *e)
+{
+	struct hs_stack_val st;
+
+	if (!e->stack || bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.stacks),
+					     &e->stack, &st))
+		return false;
+	return st.nframe &&
+	       hs_procmaps_in_loader(r->pm, (pid_t)e->tgid, st.ip[0],
+				     e->time_ns);
+}
+
+static int on_map_event(void *ctx, void *data, size_t size)
+{
+	const struct hs_map_event *e = data;
+	struct recorder *r = ctx;
+
+	if (size < sizeof(*e) || find_target(r, (pid_t)e->tgid) < 0)
+		return 0;
+	if (e->op != HS_MAP_MUNMAP && by_loader(r, e))
+		return 0;
+	hs_mmapdom_apply(r->mmaps, e);
+	return 0;
+}
+
+/* Mapping events first: whether a region is the loader's depends on them. */
+static void consume_map_events(struct recorder *r)
+{
+	if (!r->map_events)
+		return;
+	hs_sideband_drain(r->sb);
+	ring_buffer__consume(r->map_events);
+}
+
+/* libbpf finds syscall tracepoints through tracefs; mount it if need be. */
+static int ensure_tracefs(void)
+{
+	struct stat st;
+
+	if (!stat("/sys/kernel/tracing/events", &st) ||
+	    !stat("/sys/kernel/debug/tracing/events", &st))
+		return 0;
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		return -errno;
+	return 0;
+}
+
+/* Failing here only leaves the mmap domain out, with a warning. */
+static void start_mmap_domain(struct recorder *r)
+{
+	struct mmap_prog p[MMAP_PROGS];
+	int e = ensure_tracefs();
+
+	if (!r->skel->rodata->trace_mmap)
+		return;
+	mmap_progs(r->skel, p);
+	for (int i = 0; !e && i < MMAP_PROGS; i++) {
+		*p[i].link = bpf_program__attach(p[i].prog);
+		if (!*p[i].link)
+			e = -errno;
+	}
+	if (!e) {
+		r->map_events = ring_buffer__new(
+			bpf_map__fd(r->skel->maps.map_events), on_map_event, r,
+			NULL);
+		if (!r->map_events)
+			e = -errno;
+	}
+	if (!e)
+		return;
+	for (int i = 0; i < MMAP_PROGS; i++) {
+		bpf_link__destroy(*p[i].link);
+		*p[i].link = NULL;
+	}
+	fprintf(stderr,
+		"heapsnap: warning: the mmap domain is not traced: cannot attach to syscall tracepoints: %s\n",
+		strerror(-e));
 }
 
 static void sb_mmap(void *ctx, pid_t pid, uint64_t start, uint64_t len,
@@ -474,6 +615,7 @@ static int probe_set_for(struct recorder *r, const struct hs_target *t,
 		.wrappers = r->o.wrappers,
 		.nwrappers = r->o.nwrappers,
 		.at_entry = r->o.at_entry,
+		.syscall_wrappers = mmap_traced(&r->o),
 	};
 	struct hs_discovery d = { .n = 0 };
 	size_t i;
@@ -557,6 +699,25 @@ static void snapshot_path(const struct recorder *r, uint32_t seq, char *buf,
 		snprintf(buf, len, "%s", r->o.output);
 }
 
+/*
+ * A process's totals cover both domains. The peak is the heap's peak plus
+ * the mmap domain's: the two are kept apart, so this is an upper bound.
+ */
+static void add_mmap_counters(struct recorder *r, pid_t pid,
+			      struct hs_counters *c)
+{
+	struct hs_mmap_counters m;
+
+	hs_mmapdom_counters(r->mmaps, (uint32_t)pid, &m);
+	c->current += m.current;
+	c->count += m.count;
+	c->peak += m.peak;
+	c->interval_peak += m.interval_peak;
+	c->allocs += m.maps;
+	c->frees += m.unmaps;
+	c->bytes_allocated += m.bytes_mapped;
+}
+
 static void add_proc(struct recorder *r, struct hs_snapshot *s, size_t i,
 		     uint64_t epoch)
 {
@@ -582,6 +743,7 @@ static void add_proc(struct recorder *r, struct hs_snapshot *s, size_t i,
 	p.counters.stack_failures = c.stack_failures;
 	p.counters.stack_collisions = c.stack_collisions;
 	p.counters.unknown_frees = c.unknown_frees;
+	add_mmap_counters(r, r->targets[i].pid, &p.counters);
 	if (i == 0)
 		p.counters.lost_events =
 			r->lost_events + hs_collect_global_losses(r->skel);
@@ -610,7 +772,12 @@ static struct hs_snapshot *take_snapshot(struct recorder *r, uint32_t seq,
 		return NULL;
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
+	consume_map_events(r);
 	e = hs_collect(r->skel, pids, r->ntargets, &raw);
+	for (size_t i = 0; !e && i < r->ntargets; i++)
+		e = hs_mmapdom_collect(r->mmaps, (uint32_t)pids[i], &raw);
+	if (!e)
+		e = hs_collect_stacks(r->skel, &raw);
 	if (e) {
 		snprintf(err, errlen, "cannot read the BPF maps: %s",
 			 strerror(-e));
@@ -695,6 +862,11 @@ static int setup_events(struct recorder *r)
 	ev.data.u64 = UINT64_MAX;
 	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->sigfd, &ev))
 		return -1;
+	ev.data.u64 = UINT64_MAX - 1;
+	if (r->map_events &&
+	    epoll_ctl(r->epfd, EPOLL_CTL_ADD,
+		      ring_buffer__epoll_fd(r->map_events), &ev))
+		return -1;
 	for (size_t i = 0; i < r->ntargets; i++) {
 		ev.data.u64 = i;
 		if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->targets[i].pidfd,
@@ -767,6 +939,7 @@ static void handle_execs(struct recorder *r)
 		    c.exec_ns == r->state[i].exec_ns)
 			continue;
 		hs_collect_forget_image(r->skel, t->pid);
+		hs_mmapdom_exec(r->mmaps, (uint32_t)t->pid, c.exec_ns);
 		r->state[i].exec_ns = c.exec_ns;
 		r->state[i].last_current = 0;
 		t->exec_pending = false;
@@ -829,6 +1002,8 @@ static void run_loop(struct recorder *r)
 
 			if (id == UINT64_MAX) {
 				on_signal(r);
+			} else if (id == UINT64_MAX - 1) {
+				consume_map_events(r);
 			} else if (id < r->ntargets &&
 				   !r->targets[id].exited) {
 				hs_target_reap(&r->targets[id]);
@@ -930,6 +1105,8 @@ static void cleanup(struct recorder *r)
 	}
 	hs_probe_set_clear(&r->probes);
 	hs_sideband_close(r->sb);
+	ring_buffer__free(r->map_events);
+	hs_mmapdom_free(r->mmaps);
 	heapsnap_bpf__destroy(r->skel);
 	hs_snapbuild_free(r->build);
 	hs_symbolizer_free(r->sym);
@@ -958,12 +1135,14 @@ int hs_cmd_record(int argc, char **argv)
 	r.pm = hs_procmaps_new();
 	r.sym = hs_symbolizer_new();
 	r.build = hs_snapbuild_new(r.pm, r.sym, r.o.wrappers, r.o.nwrappers);
-	if (!r.pm || !r.sym || !r.build) {
+	r.mmaps = hs_mmapdom_new();
+	if (!r.pm || !r.sym || !r.build || !r.mmaps) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto fail;
 	}
 	if (load_bpf(&r, err, sizeof(err)))
 		goto fail;
+	start_mmap_domain(&r);
 	r.sb = hs_sideband_open(&sb_ops, &r, err, sizeof(err));
 	if (!r.sb)
 		goto fail;
