@@ -5,6 +5,7 @@ container's root, never on the host."""
 import ctypes
 import os
 import re
+import signal
 import stat
 import subprocess
 import time
@@ -136,6 +137,16 @@ def make_root(base):
     return root, " && ".join(setup)
 
 
+def wait_state(pid, states, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open("/proc/%d/stat" % pid) as f:
+            if f.read().rsplit(")", 1)[1].split()[0] in states:
+                return
+        time.sleep(0.02)
+    raise AssertionError("pid %d did not stop" % pid)
+
+
 def traced_opens(log):
     """(call, path argument, path of the fd it returned) from strace -y."""
     rx = re.compile(r'(open|openat|openat2)\((?:[^,]*, )?"([^"]*)".*= \d+<(.*)>$')
@@ -156,7 +167,9 @@ def test_container_paths_stay_inside_the_container():
     the container's root: the symlink then leads nowhere (the target does
     not exist in the container), the frames keep module+offset, and no host
     file is opened. Before the fix, /proc/PID/root/prog/libgtdl.so followed
-    the absolute symlink on the host."""
+    the absolute symlink on the host. (heapsnap is held with SIGSTOP while
+    the library is mapped and unmapped, so that it cannot open it through
+    map_files first.)"""
     base = tmpdir()
     canary = os.path.join(base, "host-canary")
     with open(canary, "w") as f:
@@ -198,9 +211,16 @@ def check_container_run(canary, target, watch):
                  "-o", out], stderr=subprocess.PIPE)
     err = Lines(rec.stderr)
     err.wait_for(r"^heapsnap: tracing ")
+    # heapsnap is stopped while the library comes and goes, so that it
+    # learns of the mapping only once /proc/PID/map_files has lost it
+    with open("/proc/%d/task/%d/children" % (rec.pid, rec.pid)) as f:
+        hs_pid = int(f.read().split()[0])
+    os.kill(hs_pid, signal.SIGSTOP)
+    wait_state(hs_pid, "tT")
     t.stdin.write("go\n")
     t.stdin.flush()
     lines.wait_for(r"^READY 1$")
+    os.kill(hs_pid, signal.SIGCONT)
     time.sleep(0.6)  # several side-band drains after the swap
     t.stdin.close()
     assert t.wait(timeout=30) == 0
