@@ -390,3 +390,25 @@ def test_record_command_not_found():
                   "no-such-command-heapsnap"],
                  "cannot run no-such-command-heapsnap: command not found")
     assert os.listdir(d) == []
+
+
+@no_root
+def test_fuzz_seed_corpus():
+    """The seeds are what their names say: *.hsnap read, broken-* are
+    one-line errors (a seed lost to .gitignore once left the fuzzers
+    without a single valid file)."""
+    for target in ("fuzz_parse", "fuzz_analyze"):
+        d = os.path.join(TOP, "tests", "fuzz", "corpus", target)
+        names = sorted(os.listdir(d))
+        valid = [n for n in names if n.endswith(".hsnap")]
+        assert len(valid) >= 8 and any(n.startswith("real-") for n in valid), \
+            names
+        for n in names:
+            r = call([HEAPSNAP, "info", os.path.join(d, n)])
+            if n.startswith("broken-"):
+                assert_error(r, "info " + n)
+            else:
+                assert r.returncode == 0, (n, r)
+    payloads = os.listdir(os.path.join(TOP, "tests", "fuzz", "corpus",
+                                       "fuzz_payload"))
+    assert len([n for n in payloads if n.startswith("real-")]) >= 4, payloads
