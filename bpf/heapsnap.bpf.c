@@ -537,6 +537,21 @@ static int on_entry(struct pt_regs *ctx, bool session)
 			record_free(t, tgid, a0);
 		return 1;
 	}
+	if (fn == HS_FN_FREE_NESTS) {
+		/* the free it hands the block on to runs inside its depth */
+		if (t->depth) {
+			if (session)
+				return 1;
+			t->depth++;
+			return 0;
+		}
+		record_free(t, tgid, a0);
+		t->depth = 1;
+		t->fn = fn;
+		t->entry_sp = sp;
+		t->sampled = 0;
+		return 0;
+	}
 	if (fn == HS_FN_WRAPPER) {
 		/*
 		 * Its caller's frames stay intact until its allocator call; its

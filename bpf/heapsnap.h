@@ -24,6 +24,7 @@ enum hs_func {
 	HS_FN_PVALLOC, /* size in arg0, rounded up to pages */
 	HS_FN_FREE, /* pointer in arg0, no return probe */
 	HS_FN_WRAPPER, /* e.g. operator new: its caller is the block's frame 0 */
+	HS_FN_FREE_NESTS, /* a free that calls another probed free */
 	HS_FN_COUNT,
 };
 

@@ -36,6 +36,7 @@ static const char *const func_names[HS_FN_COUNT] = {
 	[HS_FN_PVALLOC] = "pvalloc",
 	[HS_FN_FREE] = "free",
 	[HS_FN_WRAPPER] = "wrapper",
+	[HS_FN_FREE_NESTS] = "free, calling a free",
 };
 
 const char *hs_func_name(uint32_t fn)
@@ -412,7 +413,7 @@ static void read_cands(struct scan *sc)
 			c->alias = true;
 			continue;
 		}
-		if (!c->or_wrapper)
+		if (!c->or_wrapper && c->fn != HS_FN_FREE)
 			continue;
 		nt = hs_code_branches(code, (size_t)len, c->vaddr, targets,
 				      sizeof(targets) / sizeof(targets[0]));
@@ -421,7 +422,9 @@ static void read_cands(struct scan *sc)
 			    targets[k] < c->vaddr + (uint64_t)len)
 				continue;
 			if (probed_at(sc, targets[k])) {
-				c->fn = HS_FN_WRAPPER;
+				/* a free calling a free takes its return */
+				c->fn = c->fn == HS_FN_FREE ? HS_FN_FREE_NESTS :
+							      HS_FN_WRAPPER;
 				break;
 			}
 		}

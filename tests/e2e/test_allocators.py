@@ -47,29 +47,26 @@ def record_phases(name, opts=(), env=None):
     return out, t.gt(), rec.stderr()
 
 
-def assert_no_losses(snap, frees=True):
-    """Nothing counted twice: a free seen twice would be an unknown free."""
+def assert_no_losses(snap):
+    """Nothing counted twice: a free seen twice would be an unknown free
+    (tcmalloc's sized free hands blocks on to tc_free, for one)."""
     lost = heapsnap_json("info", snap)["lost"]
-    if not frees:
-        # tcmalloc's sized free hands 8 KiB-aligned blocks on to tc_free:
-        # both are probed, so the second sees an unknown address (README)
-        del lost["unknown_frees"]
     assert all(v == 0 for v in lost.values()), lost
 
 
-def check_cmd(name, source, opts=(), frees=True):
+def check_cmd(name, source, opts=()):
     snap, gt, err = record_cmd(name, opts)
     assert_sites(snap, gt[2], source)
-    assert_no_losses(snap, frees)
+    assert_no_losses(snap)
     return err
 
 
-def check_phases(name, source, opts=(), frees=True):
+def check_phases(name, source, opts=()):
     base, gt, err = record_phases(name, opts)
     assert_sites(base + ".1", gt[1], source)
     assert_sites(base + ".2", gt[2], source)
     assert_sites(base, gt[2], source)
-    assert_no_losses(base, frees)
+    assert_no_losses(base)
     return err
 
 
@@ -91,17 +88,16 @@ def test_jemalloc_prefixed_beside_glibc():
 
 
 def test_tcmalloc_cmd():
-    err = check_cmd("gt_tcmalloc", "gt_tcmalloc.cc", ["-v"], frees=False)
+    err = check_cmd("gt_tcmalloc", "gt_tcmalloc.cc", ["-v"])
     assert "libtcmalloc.so.4 (tcmalloc; loads it; serves malloc;" in err, err
 
 
 def test_tcmalloc_pid_by_phase():
-    check_phases("gt_tcmalloc", "gt_tcmalloc.cc", frees=False)
+    check_phases("gt_tcmalloc", "gt_tcmalloc.cc")
 
 
 def test_tcmalloc_minimal_cmd():
-    err = check_cmd("gt_tcmalloc_minimal", "gt_tcmalloc.cc", ["-v"],
-                    frees=False)
+    err = check_cmd("gt_tcmalloc_minimal", "gt_tcmalloc.cc", ["-v"])
     assert "libtcmalloc_minimal.so.4 (tcmalloc; loads it; serves malloc;" \
         in err, err
 
