@@ -508,6 +508,26 @@ static bool may_nest(__u32 fn)
 	return fn != HS_FN_MALLOC && fn != HS_FN_CALLOC;
 }
 
+/* A free: one failed lookup when the block was not sampled. */
+static int on_free(__u32 tgid, __u64 ptr, __u64 sp)
+{
+	struct hs_live_key key = { .tgid = tgid, .addr = ptr };
+	struct hs_task *t;
+
+	if (!ptr || (sample_bytes && !bpf_map_lookup_elem(&live, &key)))
+		return 1;
+	t = task_state(true);
+	if (!t) {
+		__sync_fetch_and_add(&global.nested_overflow, 1);
+		return 1;
+	}
+	if (t->depth && sp > t->entry_sp)
+		t->depth = 0;
+	if (!t->depth)
+		record_free(t, tgid, ptr);
+	return 1;
+}
+
 /*
  * The entry of any probed function. Returns 0 when the return must be seen,
  * 1 when it need not (sessions then skip the return trap).
@@ -524,6 +544,8 @@ static int on_entry(struct pt_regs *ctx, bool session)
 	__u64 size;
 	bool sampled;
 
+	if (fn == HS_FN_FREE)
+		return on_free(tgid, a0, sp);
 	t = task_state(true);
 	if (!t) {
 		__sync_fetch_and_add(&global.nested_overflow, 1);
@@ -532,11 +554,6 @@ static int on_entry(struct pt_regs *ctx, bool session)
 	/* a return probe that never fired leaves depth set above our frame */
 	if (t->depth && sp > t->entry_sp)
 		t->depth = 0;
-	if (fn == HS_FN_FREE) {
-		if (!t->depth)
-			record_free(t, tgid, a0);
-		return 1;
-	}
 	if (fn == HS_FN_FREE_NESTS) {
 		/* the free it hands the block on to runs inside its depth */
 		if (t->depth) {
