@@ -17,7 +17,7 @@
 /* A file the process maps or will load, in the order the linker searches. */
 struct seen {
 	char path[PATH_MAX + 32]; /* reaches it from here */
-	size_t skip; /* path + skip: as the process names it */
+	char shown[PATH_MAX]; /* as the process names it */
 	bool exe;
 };
 
@@ -59,7 +59,7 @@ static const char *lib_role(const char *path)
 
 static int rank(const struct seen *f)
 {
-	const char *role = lib_role(f->path);
+	const char *role = lib_role(f->shown);
 
 	if (f->exe)
 		return 0;
@@ -68,21 +68,21 @@ static int rank(const struct seen *f)
 	return 2;
 }
 
-static int add_seen(struct file_list *l, const char *root, const char *shown,
+static int add_seen(struct file_list *l, const char *path, const char *shown,
 		    bool exe)
 {
 	struct seen *f;
 
 	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(l->f[i].path + l->f[i].skip, shown))
+		if (!strcmp(l->f[i].shown, shown))
 			return 0;
 	f = realloc(l->f, (l->n + 1) * sizeof(*f));
 	if (!f)
 		return -ENOMEM;
 	l->f = f;
 	f = &l->f[l->n++];
-	snprintf(f->path, sizeof(f->path), "%s%s", root, shown);
-	f->skip = strlen(root);
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	snprintf(f->shown, sizeof(f->shown), "%s", shown);
 	f->exe = exe;
 	return 0;
 }
@@ -115,7 +115,7 @@ static int scan_files(struct hs_probe_set *set, struct hs_discovery *d,
 	for (size_t i = 0; i < l->n; i++) {
 		const struct seen *f = &l->f[i];
 		const char *role =
-			f->exe ? "its executable" : lib_role(f->path);
+			f->exe ? "its executable" : lib_role(f->shown);
 		struct hs_file_info fi;
 		char why[128];
 		bool bare;
@@ -128,10 +128,10 @@ static int scan_files(struct hs_probe_set *set, struct hs_discovery *d,
 		r = hs_probes_scan(set, f->path, o);
 		if (r < 0) {
 			snprintf(err, errlen, "cannot read symbols of %s: %s",
-				 f->path + f->skip, strerror(-r));
+				 f->shown, strerror(-r));
 			return r;
 		}
-		bare = lib_role(f->path) || fi.fam == HS_FAM_LIBC;
+		bare = lib_role(f->shown) || fi.fam == HS_FAM_LIBC;
 		snprintf(why, sizeof(why), "%s%s%s; %s%s", role,
 			 bare ? "" : ", ", bare ? "" : hs_family_name(fi.fam),
 			 !f->exe	   ? l->how :
@@ -139,7 +139,7 @@ static int scan_files(struct hs_probe_set *set, struct hs_discovery *d,
 					     "defines allocator functions",
 			 fi.defines_malloc && !served ? "; serves malloc" : "");
 		served = served || fi.defines_malloc;
-		note(d, f->path + f->skip, why, r);
+		note(d, f->shown, why, r);
 		total += r;
 	}
 	return total;
@@ -161,14 +161,14 @@ static int finish(int total, const char *who, char *err, size_t errlen)
 int hs_discover_pid(struct hs_probe_set *set, struct hs_discovery *d, pid_t pid,
 		    const struct hs_probe_opts *o, char *err, size_t errlen)
 {
-	char maps[64], root[64], exe[PATH_MAX], line[PATH_MAX + 128], who[64];
+	char maps[64], mapped[128], exe[PATH_MAX], line[PATH_MAX + 128];
+	char who[64];
 	struct file_list l = { NULL, 0, "maps it" };
 	ssize_t n;
 	FILE *f;
 	int r = 0;
 
 	snprintf(maps, sizeof(maps), "/proc/%d/maps", pid);
-	snprintf(root, sizeof(root), "/proc/%d/root", pid);
 	snprintf(line, sizeof(line), "/proc/%d/exe", pid);
 	n = readlink(line, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = 0;
@@ -181,11 +181,19 @@ int hs_discover_pid(struct hs_probe_set *set, struct hs_discovery *d, pid_t pid,
 	}
 	while (!r && fgets(line, sizeof(line), f)) {
 		char *file = strchr(line, '/');
+		unsigned long long start, end;
 
-		if (!file)
+		if (!file || sscanf(line, "%llx-%llx", &start, &end) != 2)
 			continue;
 		file[strcspn(file, "\n")] = 0;
-		r = add_seen(&l, root, file, !strcmp(file, exe));
+		/*
+		 * The mapping's own link reaches the very file mapped; a path
+		 * under /proc/PID/root could meet a symlink the process planted
+		 * and lead to a file of ours.
+		 */
+		snprintf(mapped, sizeof(mapped), "/proc/%d/map_files/%llx-%llx",
+			 pid, start, end);
+		r = add_seen(&l, mapped, file, !strcmp(file, exe));
 	}
 	fclose(f);
 	/*
@@ -305,7 +313,7 @@ static int parse_list(struct file_list *l, char *out)
 		end = strstr(p, " (0x");
 		if (end)
 			*end = 0;
-		r = add_seen(l, "", p, false);
+		r = add_seen(l, p, p, false);
 	}
 	return r;
 }
@@ -321,7 +329,7 @@ int hs_discover_exec(struct hs_probe_set *set, struct hs_discovery *d,
 	r = read_interp(exe, interp, sizeof(interp));
 	if (r < 0)
 		return r;
-	r = add_seen(&l, "", exe, true);
+	r = add_seen(&l, exe, exe, true);
 	if (!r && interp[0] && !access(interp, X_OK)) {
 		out = list_libraries(interp, exe);
 		if (!out) {
