@@ -35,7 +35,8 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf \
 PURE_SRCS := snapshot.c snapfile.c stats.c render.c sampling.c placement.c mmapdom.c \
 	     export.c flamegraph.c allocators.c
 # Kernel-facing and symbolization stages.
-TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c probes.c collect.c procmaps.c \
+TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_procs.c \
+	     record_snap.c probes.c collect.c procmaps.c \
 	     symbolize.c sideband.c snapbuild.c status.c targets.c discover.c
 
 PURE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PURE_SRCS)) $(BUILD)/profile.pb-c.o
@@ -71,7 +72,7 @@ $(BUILD)/profile.pb-c.o: $(BUILD)/profile.pb-c.c $(BUILD)/profile.pb-c.h
 $(BUILD)/export.o: $(BUILD)/profile.pb-c.h
 
 # Only the probe and collect stages see the skeleton.
-$(BUILD)/probes.o $(BUILD)/collect.o $(BUILD)/record.o: $(BUILD)/heapsnap.skel.h
+$(BUILD)/probes.o $(BUILD)/collect.o $(BUILD)/record.o $(BUILD)/record_bpf.o: $(BUILD)/heapsnap.skel.h
 
 $(BUILD)/%.o: user/%.c | $(BUILD)
 	$(call msg,CC,$@)

@@ -18,6 +18,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 traceback_limit = 64;
 const volatile bool track_all = false;
+/* The tracer itself, which a system-wide trace must leave alone. */
+const volatile __u32 ignore_tgid = 0;
 /* Byte sampling: mean bytes between samples; 0 traces every allocation. */
 const volatile __u64 sample_bytes = 0;
 /* Quantiles of Exp(1), in 1/65536: the gap to the next sample. */
@@ -331,6 +333,8 @@ static __u32 *claim_slot(__u32 tgid)
 {
 	__u32 slot, *have;
 
+	if (tgid == ignore_tgid)
+		return NULL;
 	if (bpf_map_pop_elem(&free_slots, &slot)) {
 		__sync_fetch_and_add(&global.proc_map_full, 1);
 		return NULL;
@@ -544,6 +548,8 @@ static int on_entry(struct pt_regs *ctx, bool session)
 	__u64 size;
 	bool sampled;
 
+	if (tgid == ignore_tgid)
+		return 1;
 	if (fn == HS_FN_FREE)
 		return on_free(tgid, a0, sp);
 	t = task_state(true);

@@ -3,6 +3,10 @@
 #ifndef HEAPSNAP_BPF_H
 #define HEAPSNAP_BPF_H
 
+#ifndef __bpf__
+#include <linux/types.h> /* BPF code has them from vmlinux.h */
+#endif
+
 #define HS_MAX_FRAMES 127 /* perf's sysctl_perf_event_max_stack default */
 #define HS_STACK_WINDOW 64 /* words of user stack read at once */
 #define HS_INLINE_FRAMES 4 /* frames walked before bpf_loop() takes over */

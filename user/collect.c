@@ -218,6 +218,31 @@ const struct hs_raw_stack *hs_raw_find_stack(const struct hs_raw *raw,
 	return NULL;
 }
 
+int hs_collect_pids(struct heapsnap_bpf *skel, pid_t **pids, size_t *n)
+{
+	int fd = bpf_map__fd(skel->maps.procs);
+	__u32 key, next, *prev = NULL;
+	size_t cap = 0;
+
+	*pids = NULL;
+	*n = 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (*n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			pid_t *p = realloc(*pids, ncap * sizeof(*p));
+
+			if (!p)
+				return -ENOMEM;
+			*pids = p;
+			cap = ncap;
+		}
+		(*pids)[(*n)++] = (pid_t)next;
+		key = next;
+		prev = &key;
+	}
+	return 0;
+}
+
 int hs_collect_init_slots(struct heapsnap_bpf *skel)
 {
 	int fd = bpf_map__fd(skel->maps.free_slots);

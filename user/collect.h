@@ -52,6 +52,8 @@ void hs_raw_free(struct hs_raw *raw);
 const struct hs_raw_stack *hs_raw_find_stack(const struct hs_raw *raw,
 					     uint64_t key);
 
+/* The processes that have counters (a system-wide trace meets them). */
+int hs_collect_pids(struct heapsnap_bpf *skel, pid_t **pids, size_t *n);
 /* Puts every counters slot in the free list; once, after load. */
 int hs_collect_init_slots(struct heapsnap_bpf *skel);
 /* The counters of one process; false when it has none yet. */

@@ -655,7 +655,7 @@ static int attach_file(struct hs_attachment *a, int prog_fd, pid_t pid,
 	attr.offsets = (__u64)(unsigned long)offsets;
 	attr.cookies = (__u64)(unsigned long)cookies;
 	attr.cnt = cnt;
-	attr.pid = (__u32)pid;
+	attr.pid = pid > 0 ? (__u32)pid : 0; /* 0: every process */
 	fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
 	if (fd < 0) {
 		err = -errno;
@@ -711,9 +711,10 @@ struct hs_attachment *hs_probes_attach(struct heapsnap_bpf *skel,
 						set, i);
 			continue;
 		}
-		r = attach_classic(a, entry, false, pid, pt);
+		r = attach_classic(a, entry, false, pid > 0 ? pid : -1, pt);
 		if (!r && takes_return(pt->fn, floor))
-			r = attach_classic(a, ret, true, pid, pt);
+			r = attach_classic(a, ret, true, pid > 0 ? pid : -1,
+					   pt);
 		if (r)
 			snprintf(err, errlen, "cannot attach to %s in %s: %s",
 				 pt->name, pt->path, strerror(-r));
@@ -726,6 +727,28 @@ struct hs_attachment *hs_probes_attach(struct heapsnap_bpf *skel,
 		hs_probes_detach(a);
 		return NULL;
 	}
+	return a;
+}
+
+struct hs_attachment *hs_probes_attach_file(struct heapsnap_bpf *skel,
+					    const struct hs_probe_set *set,
+					    dev_t dev, ino_t ino, pid_t pid,
+					    enum hs_attach_mode mode,
+					    enum hs_floor floor, char *err,
+					    size_t errlen)
+{
+	struct hs_probe_set one = { calloc(set->n + 1, sizeof(*one.pts)), 0 };
+	struct hs_attachment *a;
+
+	if (!one.pts) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < set->n; i++)
+		if (set->pts[i].dev == dev && set->pts[i].ino == ino)
+			one.pts[one.n++] = set->pts[i]; /* borrowed, not owned */
+	a = hs_probes_attach(skel, &one, pid, mode, floor, err, errlen);
+	free(one.pts);
 	return a;
 }
 

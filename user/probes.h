@@ -82,12 +82,22 @@ void hs_probes_prepare(struct heapsnap_bpf *skel, enum hs_attach_mode mode,
 
 struct hs_attachment;
 
-/* Attaches every point of set for pid; NULL and err on failure. */
+/*
+ * Attaches every point of set for pid (0: every process); NULL and err on
+ * failure.
+ */
 struct hs_attachment *hs_probes_attach(struct heapsnap_bpf *skel,
 				       const struct hs_probe_set *set,
 				       pid_t pid, enum hs_attach_mode mode,
 				       enum hs_floor floor, char *err,
 				       size_t errlen);
+/* The points of one file of set only; pid 0 attaches for every process. */
+struct hs_attachment *hs_probes_attach_file(struct heapsnap_bpf *skel,
+					    const struct hs_probe_set *set,
+					    dev_t dev, ino_t ino, pid_t pid,
+					    enum hs_attach_mode mode,
+					    enum hs_floor floor, char *err,
+					    size_t errlen);
 void hs_probes_detach(struct hs_attachment *a);
 size_t hs_attachment_links(const struct hs_attachment *a);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,7 +70,7 @@ static void on_mmap2(struct hs_sideband *sb, const struct mmap2_rec *r)
 	memcpy(path, r->filename, max);
 	path[max] = 0;
 	sb->ops->mmap(sb->ctx, (pid_t)r->pid, r->addr, r->len, r->pgoff,
-		      r->ino, path, sid->time);
+		      makedev(r->maj, r->min), r->ino, path, sid->time);
 }
 
 static enum bpf_perf_event_ret on_record(void *ctx, int cpu,

@@ -12,7 +12,7 @@
 
 struct hs_sideband_ops {
 	void (*mmap)(void *ctx, pid_t pid, uint64_t start, uint64_t len,
-		     uint64_t pgoff, uint64_t ino, const char *path,
+		     uint64_t pgoff, dev_t dev, uint64_t ino, const char *path,
 		     uint64_t time_ns);
 	void (*exec)(void *ctx, pid_t pid, uint64_t time_ns);
 	void (*exit)(void *ctx, pid_t pid, uint64_t time_ns);

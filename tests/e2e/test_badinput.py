@@ -375,9 +375,9 @@ def test_record_bad_options():
                        (["-d", "-1", "-p", "1"], "invalid number of seconds"),
                        (["-i", "0", "-p", "1"], "invalid number of seconds"),
                        (["--max-live", "0", "-p", "1"], "invalid size"),
-                       ([], "give either -p PID or -- CMD"),
+                       ([], "give one of -p PID, -a or -- CMD"),
                        (["-p", "1", "--", "true"],
-                        "give either -p PID or -- CMD")):
+                        "give one of -p PID, -a or -- CMD")):
         r = call([HEAPSNAP, "record"] + args)
         assert r.returncode == 2, (args, r)
         errors = [l for l in r.stderr.splitlines() if l.startswith("Error: ")]

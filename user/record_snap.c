@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* record: takes a snapshot of the traced processes and writes it. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "collect.h"
+#include "heapsnap.h"
+#include "mmapdom.h"
+#include "recorder.h"
+#include "sideband.h"
+#include "snapbuild.h"
+#include "snapfile.h"
+
+static void snapshot_path(const struct recorder *r, uint32_t seq, char *buf,
+			  size_t len)
+{
+	if (seq)
+		snprintf(buf, len, "%s.%u", r->o.output, seq);
+	else
+		snprintf(buf, len, "%s", r->o.output);
+}
+
+/*
+ * A process's totals cover both domains. The peak is the heap's peak plus
+ * the mmap domain's: the two are kept apart, so this is an upper bound.
+ */
+static void add_mmap_counters(struct recorder *r, pid_t pid,
+			      struct hs_counters *c)
+{
+	struct hs_mmap_counters m;
+
+	hs_mmapdom_counters(r->mmaps, (uint32_t)pid, &m);
+	c->current += m.current;
+	c->count += m.count;
+	c->peak += m.peak;
+	c->interval_peak += m.interval_peak;
+	c->allocs += m.maps;
+	c->frees += m.unmaps;
+	c->bytes_allocated += m.bytes_mapped;
+}
+
+static void add_proc(struct recorder *r, struct hs_snapshot *s,
+		     struct rec_proc *rp, uint64_t epoch, bool first)
+{
+	struct proc_state *ps = &rp->st;
+	struct hs_raw_counters c;
+	struct hs_proc p;
+
+	memset(&p, 0, sizeof(p));
+	p.pid = (uint32_t)rp->t.pid;
+	p.command = hs_snapshot_intern(s, rp->t.command);
+	p.exited = rp->t.exited;
+	hs_collect_counters(r->skel, rp->t.pid, &c);
+	p.counters.current = c.current;
+	p.counters.count = c.count;
+	p.counters.peak = c.peak;
+	p.counters.interval_peak = ps->last_current;
+	if (c.interval_epoch == ps->epoch && c.interval_peak > ps->last_current)
+		p.counters.interval_peak = c.interval_peak;
+	p.counters.allocs = c.allocs;
+	p.counters.frees = c.frees;
+	p.counters.bytes_allocated = c.bytes_allocated;
+	p.counters.map_full = c.map_full;
+	p.counters.stack_failures = c.stack_failures;
+	p.counters.stack_collisions = c.stack_collisions;
+	p.counters.unknown_frees = c.unknown_frees;
+	add_mmap_counters(r, rp->t.pid, &p.counters);
+	if (first)
+		p.counters.lost_events =
+			r->lost_events + hs_collect_global_losses(r->skel);
+	ps->last_current = c.current;
+	ps->epoch = epoch;
+	hs_snapshot_add_proc(s, &p);
+}
+
+/* -a: every process the probes have met so far gets an entry. */
+static void adopt_seen_processes(struct recorder *r)
+{
+	pid_t *pids = NULL;
+	size_t n = 0;
+
+	if (!r->o.all || hs_collect_pids(r->skel, &pids, &n))
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (!hs_rec_find(r, pids[i]))
+			hs_rec_add(r, pids[i]);
+	free(pids);
+}
+
+/* The raw traces of the traced processes: heap, then mmap domain. */
+static int collect(struct recorder *r, struct hs_raw *raw)
+{
+	pid_t *pids = calloc(r->nprocs + 1, sizeof(*pids));
+	int e;
+
+	if (!pids)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->nprocs; i++)
+		pids[i] = r->procs[i].t.pid;
+	/* -a gathers every process at once; its old images go as they exec */
+	e = hs_collect(r->skel, pids, r->o.all ? 0 : r->nprocs, raw);
+	for (size_t i = 0; !e && i < r->nprocs; i++)
+		e = hs_mmapdom_collect(r->mmaps, (uint32_t)pids[i], raw);
+	if (!e)
+		e = hs_collect_stacks(r->skel, raw);
+	free(pids);
+	return e;
+}
+
+static void set_meta(struct recorder *r, struct hs_snapshot *s, uint32_t seq)
+{
+	struct timespec now;
+	struct utsname uts;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	s->time_ns = (uint64_t)now.tv_sec * 1000000000ull +
+		     (uint64_t)now.tv_nsec;
+	s->command = hs_snapshot_intern(
+		s, r->o.all ? "(every process)" :
+		   r->nprocs ? r->procs[0].t.command :
+			       NULL);
+	s->kernel = hs_snapshot_intern(s, uname(&uts) ? NULL : uts.release);
+	s->traceback_limit = r->o.frames;
+	s->sample_bytes = r->o.sample_bytes;
+	s->tracer_memory = hs_collect_map_memory(r->skel);
+	s->seq = seq;
+}
+
+static struct hs_snapshot *take_snapshot(struct recorder *r, uint32_t seq,
+					 char *err, size_t errlen)
+{
+	struct hs_snapshot *s;
+	struct hs_raw raw;
+	uint64_t epoch;
+	int e;
+
+	hs_rec_consume_map_events(r);
+	adopt_seen_processes(r);
+	s = hs_snapshot_new();
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	e = collect(r, &raw);
+	if (e) {
+		snprintf(err, errlen, "cannot read the BPF maps: %s",
+			 strerror(-e));
+		hs_snapshot_free(s);
+		return NULL;
+	}
+	epoch = hs_collect_new_epoch(r->skel);
+	set_meta(r, s, seq);
+	for (size_t i = 0; i < r->nprocs; i++)
+		add_proc(r, s, &r->procs[i], epoch, i == 0);
+	e = hs_snapbuild_add(r->build, s, &raw);
+	if (e) {
+		snprintf(err, errlen, "cannot build the snapshot: %s",
+			 strerror(-e));
+		hs_raw_free(&raw);
+		hs_snapshot_free(s);
+		return NULL;
+	}
+	if (raw.stacks_missing && s->nprocs)
+		s->procs[0].counters.stack_failures += raw.stacks_missing;
+	hs_raw_free(&raw);
+	hs_snapshot_seal(s);
+	return s;
+}
+
+/* The final snapshot is the command's result; a numbered one is not. */
+static void report_write_error(uint32_t seq, const char *err)
+{
+	if (seq)
+		fprintf(stderr, "heapsnap: warning: %s; recording goes on\n",
+			err);
+	else
+		fprintf(stderr, "Error: %s\n", err);
+}
+
+int hs_rec_write_snapshot(struct recorder *r, uint32_t seq)
+{
+	char path[PATH_MAX], err[512];
+	struct hs_snapshot *s;
+	int ret;
+
+	snapshot_path(r, seq, path, sizeof(path));
+	s = take_snapshot(r, seq, err, sizeof(err));
+	if (!s) {
+		hs_status_clear(&r->status);
+		report_write_error(seq, err);
+		return -1;
+	}
+	ret = hs_snapfile_write(s, path, err, sizeof(err));
+	hs_status_clear(&r->status);
+	if (ret)
+		report_write_error(seq, err);
+	else
+		hs_status_wrote(&r->status, s, path);
+	hs_snapshot_free(s);
+	return ret;
+}

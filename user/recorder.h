@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The record command's state, passed between its files: record.c (options
+ * and the event loop), record_bpf.c (the programs and the mmap domain),
+ * record_procs.c (the traced processes) and record_snap.c (snapshots).
+ */
+#ifndef HEAPSNAP_RECORDER_H
+#define HEAPSNAP_RECORDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "probes.h"
+#include "status.h"
+#include "targets.h"
+
+#define MAX_PIDS 64 /* -p PID,PID,... */
+#define MAX_LIST 16 /* --lib, --wrapper */
+
+struct record_opts {
+	pid_t pids[MAX_PIDS];
+	size_t npids;
+	char **argv; /* the command after "--" */
+	bool all; /* -a: every process */
+	const char *output;
+	char output_buf[64];
+	double duration; /* seconds; 0 = until the targets exit or a signal */
+	double interval;
+	uint32_t frames;
+	char *libs[MAX_LIST];
+	size_t nlibs;
+	char *wrappers[MAX_LIST];
+	size_t nwrappers;
+	uint32_t max_live;
+	uint32_t max_stacks;
+	uint32_t max_procs;
+	uint64_t sample_bytes;
+	bool at_entry;
+	bool classic;
+	bool follow_forks;
+	bool no_mmap;
+	enum hs_floor floor;
+	bool verbose;
+};
+
+struct proc_state {
+	uint64_t last_current; /* current at the previous snapshot */
+	uint64_t epoch; /* epoch that started at the previous snapshot */
+	uint64_t exec_ns; /* the exec whose old blocks were dropped */
+};
+
+/* A traced process. */
+struct rec_proc {
+	struct hs_target t; /* its pid, command, and pidfd when it is waited for */
+	bool waited; /* named by -p or --, or a followed child */
+	struct hs_attachment *attach; /* its own probes; NULL under -a */
+	struct proc_state st;
+};
+
+/* -a: an allocator file, probed once for every process. */
+struct rec_file {
+	dev_t dev;
+	ino_t ino;
+	struct hs_attachment *attach;
+};
+
+/* Processes the side-band named, for the loop to act on. */
+struct pid_queue {
+	pid_t *pids;
+	size_t n, cap;
+};
+
+struct heapsnap_bpf;
+struct hs_procmaps;
+struct hs_symbolizer;
+struct hs_snapbuild;
+struct hs_sideband;
+struct hs_mmapdom;
+struct ring_buffer;
+struct hs_known_files;
+
+struct recorder {
+	struct record_opts o;
+	struct heapsnap_bpf *skel;
+	enum hs_attach_mode mode;
+	struct rec_proc *procs;
+	size_t nprocs;
+	struct rec_file *files;
+	size_t nfiles;
+	struct hs_probe_set probes; /* scratch, while attaching */
+	struct hs_procmaps *pm;
+	struct hs_symbolizer *sym;
+	struct hs_snapbuild *build;
+	struct hs_sideband *sb;
+	struct hs_mmapdom *mmaps;
+	struct ring_buffer *map_events; /* NULL: the mmap domain is not traced */
+	struct hs_known_files *seen; /* -a: files already looked at */
+	struct pid_queue forks, execs, exits, scans;
+	struct hs_status status;
+	uint64_t lost_events;
+	uint32_t seq; /* last numbered snapshot written */
+	int epfd, sigfd;
+	bool stop;
+};
+
+/* record_bpf.c */
+bool hs_rec_mmap_traced(const struct record_opts *o);
+int hs_rec_check_system(char *err, size_t errlen);
+int hs_rec_load_bpf(struct recorder *r, char *err, size_t errlen);
+void hs_rec_start_mmap_domain(struct recorder *r);
+void hs_rec_consume_map_events(struct recorder *r);
+
+/* record_procs.c */
+extern const struct hs_sideband_ops hs_rec_sideband_ops;
+struct rec_proc *hs_rec_find(struct recorder *r, pid_t pid);
+struct rec_proc *hs_rec_add(struct recorder *r, pid_t pid);
+int hs_rec_start(struct recorder *r, char *err, size_t errlen);
+void hs_rec_housekeeping(struct recorder *r);
+void hs_rec_target_exited(struct recorder *r, pid_t pid);
+bool hs_rec_all_exited(const struct recorder *r);
+void hs_rec_report_exits(const struct recorder *r);
+void hs_rec_free_procs(struct recorder *r);
+
+/* record_snap.c */
+int hs_rec_write_snapshot(struct recorder *r, uint32_t seq);
+
+#endif
