@@ -381,13 +381,19 @@ static void forget_stacks(int fd, pid_t pid)
 void hs_collect_forget(struct heapsnap_bpf *skel, pid_t pid)
 {
 	__u32 key = (__u32)pid, slot;
+	struct hs_proc_val zero;
 
 	forget_live(bpf_map__fd(skel->maps.live), pid, UINT64_MAX);
 	forget_stacks(bpf_map__fd(skel->maps.stacks), pid);
-	if (!proc_slot(skel, pid, &slot) &&
-	    !bpf_map_delete_elem(bpf_map__fd(skel->maps.procs), &key))
-		bpf_map_update_elem(bpf_map__fd(skel->maps.free_slots), NULL,
-				    &slot, BPF_ANY);
+	if (!proc_slot(skel, pid, &slot) ||
+	    bpf_map_delete_elem(bpf_map__fd(skel->maps.procs), &key))
+		return;
+	/* the next process to claim the slot starts from nothing */
+	memset(&zero, 0, sizeof(zero));
+	bpf_map_update_elem(bpf_map__fd(skel->maps.counters), &slot, &zero,
+			    BPF_ANY);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.free_slots), NULL, &slot,
+			    BPF_ANY);
 }
 
 void hs_collect_forget_image(struct heapsnap_bpf *skel, pid_t pid)
