@@ -181,8 +181,9 @@ class Recorder:
 class Target:
     """A ground-truth program run with "wait": it pauses at each checkpoint."""
 
-    def __init__(self, name, *args, env=None):
-        self.p = spawn([prog(name), "wait"] + list(args),
+    def __init__(self, name, *args, env=None, argv=None):
+        """argv, when given, runs the program some other way."""
+        self.p = spawn(argv or [prog(name), "wait"] + list(args),
                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         self.out = Lines(self.p.stdout)
         self.out.wait_for(r"^READY 0$")

@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""record -a: every process, also those started later and those in another
+mount namespace with an allocator file of their own."""
+import os
+import shutil
+import time
+
+from hs import Recorder, Target, heapsnap_json, prog, tmpdir
+
+LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
+
+
+def rows(snap, pid, source):
+    top = heapsnap_json("top", snap, "--by", "lineno", "-n", "0", "--pid",
+                        str(pid), "--include", "*/" + source)
+    return {(os.path.basename(st["traceback"][0]["file"]),
+             st["traceback"][0]["line"]): (st["traceback"][0]["function"],
+                                           st["size"], st["count"])
+            for st in top["stats"]}
+
+
+def want(gt):
+    return {(os.path.basename(f), l): v for (f, l), v in gt.items()}
+
+
+def contained_target(libc_copy):
+    """gt_basic in its own mount namespace, where libc is another file."""
+    script = ('mount --bind %s %s && exec %s wait' %
+              (libc_copy, LIBC, prog("gt_basic")))
+    return Target("gt_basic", argv=["unshare", "-m", "sh", "-c", script])
+
+
+def test_processes_started_after_attach_one_in_a_container():
+    d = tmpdir()
+    out = os.path.join(d, "all.hsnap")
+    libc_copy = os.path.join(d, "libc-copy.so.6")
+    shutil.copy(LIBC, libc_copy)
+    rec = Recorder(["-a", "-v", "-o", out])
+    rec.err.wait_for(r"^heapsnap: tracing every process")
+    plain = Target("gt_basic")
+    boxed = contained_target(libc_copy)
+    # the container's libc is a file of its own: probed once seen
+    rec.err.wait_for(r"for every process \(first seen in pid %d\)" %
+                     boxed.pid)
+    for t in (plain, boxed):
+        t.next_phase(1)
+        t.next_phase(2)
+    rec.snapshot(1)
+    for t in (plain, boxed):
+        got = rows(out + ".1", t.pid, "gt_basic.c")
+        assert got == want(t.gt()[2]), "pid %d:\n got  %s\n want %s" % (
+            t.pid, sorted(got.items()), sorted(want(t.gt()[2]).items()))
+    by_proc = heapsnap_json("top", out + ".1", "--by", "process", "-n", "0")
+    pids = {st["pid"] for st in by_proc["stats"]}
+    assert {plain.pid, boxed.pid} <= pids, pids
+    # a process that is gone leaves nothing behind
+    assert plain.finish() == 0
+    time.sleep(0.6)  # the exit reaches heapsnap through the side-band
+    rec.snapshot(2)
+    info = heapsnap_json("info", out + ".2")
+    assert plain.pid not in info["pids"], info["pids"]
+    assert boxed.pid in info["pids"], info["pids"]
+    assert boxed.finish() == 0
+    assert rec.stop() == 0, rec.stderr()
