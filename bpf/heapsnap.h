@@ -88,6 +88,28 @@ struct hs_proc_val {
  */
 #define HS_WRAPPER_FRAME_MAX 512
 
+/*
+ * DWARF unwinding: one row of a module's call-frame table, compacted. The
+ * row holds from pc up to the next row's pc. The return address is always
+ * at CFA - 8 (x86-64).
+ */
+enum hs_cfa_reg {
+	HS_CFA_NONE = 0, /* no rule known here: the unwinding stops */
+	HS_CFA_RSP, /* CFA = rsp + cfa_off */
+	HS_CFA_RBP, /* CFA = rbp + cfa_off */
+	HS_CFA_PLT, /* a PLT stub: rsp + 8, + 8 more when pc & 15 >= cfa_off */
+};
+
+#define HS_RBP_SAME 0 /* rbp keeps its value in this frame */
+#define HS_RBP_UNDEF (-128) /* rbp cannot be recovered */
+
+struct hs_cfi_row {
+	__u32 pc; /* ELF virtual address inside the module */
+	__s16 cfa_off;
+	__u8 cfa_reg; /* enum hs_cfa_reg */
+	__s8 rbp_off; /* rbp saved at CFA + 8 * rbp_off, or HS_RBP_* */
+};
+
 /* A mapping change in the mmap domain, sent to user space as it happens. */
 enum hs_map_op {
 	HS_MAP_MMAP = 1, /* new region [ret, ret + a1) */
