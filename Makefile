@@ -36,7 +36,7 @@ PURE_SRCS := snapshot.c snapfile.c stats.c render.c sampling.c placement.c mmapd
 	     export.c flamegraph.c allocators.c
 # Kernel-facing and symbolization stages.
 TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_procs.c \
-	     record_snap.c probes.c collect.c procmaps.c \
+	     record_snap.c probes.c collect.c procmaps.c cfi.c \
 	     symbolize.c sideband.c snapbuild.c status.c targets.c discover.c
 
 PURE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PURE_SRCS)) $(BUILD)/profile.pb-c.o
@@ -123,6 +123,52 @@ $(BUILD)/tests/test_symbolize: tests/unit/test_symbolize.c tests/unit/test.h \
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/symbolize.o $(LDFLAGS) \
 		-ldw -lelf -lstdc++ -o $@
+
+# test_cfi compares unwind tables with readelf's: one C file built -O2
+# without and with frame pointers, by clang, and with .debug_frame only
+# (also compressed, and split out to a debug file); copies without
+# .eh_frame, and a library linked above 4 GiB.
+CFI_FIX := $(addprefix $(FIX)/,cfi-nofp cfi-fp cfi-clang cfi-debugframe \
+	   cfi-zdebug cfi-split cfi-noeh libcfi-high.so)
+CFI_FIX_FLAGS := -g -O2 -Wl,-z,lazy -Wl,--build-id
+
+$(FIX)/cfi-nofp: tests/unit/fixtures/cfi_fix.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFI_FIX_FLAGS) -fomit-frame-pointer $< -o $@
+
+$(FIX)/cfi-fp: tests/unit/fixtures/cfi_fix.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFI_FIX_FLAGS) -fno-omit-frame-pointer $< -o $@
+
+$(FIX)/cfi-clang: tests/unit/fixtures/cfi_fix.c
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(CFI_FIX_FLAGS) -fomit-frame-pointer $< -o $@
+
+$(FIX)/cfi-debugframe: tests/unit/fixtures/cfi_fix.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFI_FIX_FLAGS) -fomit-frame-pointer \
+		-fno-asynchronous-unwind-tables -fno-unwind-tables $< -o $@
+
+$(FIX)/libcfi-high.so: tests/unit/fixtures/cfi_fix.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O2 -fPIC -shared \
+		-Wl,-Ttext-segment=0x100000000 $< -o $@
+
+$(FIX)/cfi-zdebug: $(FIX)/cfi-debugframe
+	$(Q)objcopy --compress-debug-sections=zlib $< $@
+
+$(FIX)/cfi-split: $(FIX)/cfi-debugframe
+	$(Q)objcopy --only-keep-debug $< $(FIX)/cfi-split.debug
+	$(Q)objcopy --strip-debug $< $@
+
+$(FIX)/cfi-noeh: $(FIX)/cfi-nofp
+	$(Q)objcopy --remove-section .eh_frame --remove-section .eh_frame_hdr $< $@
+
+$(BUILD)/tests/test_cfi: tests/unit/test_cfi.c tests/unit/test.h $(BUILD)/cfi.o \
+			 $(CFI_FIX) | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/cfi.o $(LDFLAGS) -ldw -lelf \
+		-o $@
 
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-tests --unit-only $(BUILD)/tests
