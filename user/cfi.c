@@ -432,7 +432,8 @@ static bool inflate_bounded(Elf *elf)
 			for (size = 0, i = 4; i < 12; i++)
 				size = size << 8 | z[i];
 		}
-		if (size > MAX_INFLATE * shdr.sh_size + MAX_INFLATE_SLACK)
+		if (size > MAX_INFLATE_SLACK &&
+		    (size - MAX_INFLATE_SLACK) / MAX_INFLATE > shdr.sh_size)
 			return false;
 	}
 	return true;

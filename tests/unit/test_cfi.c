@@ -876,6 +876,7 @@ static void test_truncated(void)
 struct region {
 	size_t off, size;
 	size_t shdr_size; /* where the file holds its sh_size */
+	bool debug_frame;
 };
 
 /* Where .eh_frame, .eh_frame_hdr and .debug_frame are in the file. */
@@ -902,6 +903,7 @@ static int cfi_regions(const char *path, struct region *r, int max)
 				.shdr_size = eh.e_shoff +
 					     elf_ndxscn(scn) * eh.e_shentsize +
 					     offsetof(Elf64_Shdr, sh_size),
+				.debug_frame = !strcmp(name, ".debug_frame"),
 			};
 		}
 	}
@@ -1043,6 +1045,39 @@ static void test_truncated_sections(void)
 	       copies, built);
 }
 
+/*
+ * A compressed .debug_frame that claims to inflate to 1 TiB: cfi.c does not
+ * ask libelf to inflate it, and the table comes from .eh_frame alone.
+ */
+static void test_inflate_claim(void)
+{
+	struct hs_cfi_table t, eh;
+	struct region reg[8];
+	char path[PATH_MAX], err[256];
+	uint64_t claim = 1ULL << 40;
+	int nreg, k, fd;
+
+	strcpy(path, path_in(tmpdir, "bomb"));
+	nreg = cfi_regions(fixture("cfi-zdebug"), reg, 8);
+	for (k = 0; k < nreg && !reg[k].debug_frame; k++)
+		;
+	if (!ASSERT_TRUE(k < nreg, ".debug_frame") ||
+	    !ASSERT_EQ(copy_file(fixture("cfi-zdebug"), path, -1), 0, "copy"))
+		return;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	ASSERT_EQ(pwrite(fd, &claim, 8,
+			 reg[k].off + offsetof(Elf64_Chdr, ch_size)),
+		  8, "ch_size");
+	close(fd);
+	ASSERT_EQ(build(path, &t, err, sizeof(err)), 0, "build");
+	ASSERT_EQ(build(fixture("cfi-split"), &eh, err, sizeof(err)), 0,
+		  "cfi-split");
+	ASSERT_TRUE(same_table(&t, &eh), ".eh_frame alone");
+	hs_cfi_free(&t);
+	hs_cfi_free(&eh);
+	unlink(path);
+}
+
 static void test_bad_arguments(void)
 {
 	struct hs_cfi_table t = { .n = 7 };
@@ -1105,6 +1140,7 @@ int main(void)
 	RUN_TEST(test_truncated);
 	RUN_TEST(test_corrupted);
 	RUN_TEST(test_truncated_sections);
+	RUN_TEST(test_inflate_claim);
 	RUN_TEST(test_bad_arguments);
 
 	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
