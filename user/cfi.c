@@ -289,7 +289,7 @@ static const struct cie *find_cie(const struct builder *b, uint64_t off)
 	return lo < b->ncies && b->cies[lo].off == off ? &b->cies[lo] : NULL;
 }
 
-/* Decodes an FDE's range and appends it; false when it is unusable. */
+/* Decodes an FDE's range and appends it: 0, 1 when unusable, or -errno. */
 static int add_fde(struct builder *b, int src, const Dwarf_FDE *f,
 		   const Elf_Data *data, uint64_t sec_addr)
 {
@@ -311,7 +311,7 @@ static int add_fde(struct builder *b, int src, const Dwarf_FDE *f,
 		return 1;
 	if (!len)
 		return 0; /* an FDE of discarded code */
-	/* the end too gets a row */
+	/* the end, too, needs a row's 32-bit pc */
 	if (start >= ADDR_LIMIT || len >= ADDR_LIMIT - start)
 		return 1;
 	err = grow((void **)&b->fdes, &b->fdes_cap, b->nfdes + 1,
