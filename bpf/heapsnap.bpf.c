@@ -26,6 +26,8 @@ const volatile __u64 sample_bytes = 0;
 const volatile __u32 sample_gap[HS_SAMPLE_GAPS];
 /* x / (1 - e^-x) at x = i / HS_WEIGHT_STEPS, in 1/65536. */
 const volatile __u32 sample_weight[HS_WEIGHT_POINTS + 1];
+/* enum hs_unwind_mode: how stacks are walked. */
+const volatile __u32 unwind_mode = HS_UNWIND_FP;
 /* Trace the mmap domain (anonymous mmap, munmap, mremap, brk). */
 const volatile bool trace_mmap = false;
 /* Benchmark floor: the empty program's return value. */
@@ -74,6 +76,21 @@ struct {
 	__uint(max_entries, 4096);
 } free_slots SEC(".maps");
 
+/* Call-frame rows of every module, and where each process maps them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct hs_cfi_row);
+	__uint(max_entries, 1);
+} cfi_rows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct hs_unwind_proc);
+	__uint(max_entries, 4096);
+} cfi_procs SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
@@ -95,6 +112,12 @@ struct hs_task {
 	__u32 slot_tgid; /* the process whose counters slot is cached */
 	__u32 slot;
 	struct hs_map_event sys; /* an mmap-domain syscall in progress */
+	struct {
+		__u64 pc;
+		__u32 row; /* index into cfi_rows */
+		__u16 gen;
+		__u16 fp; /* the module keeps frame pointers */
+	} ucache[HS_UCACHE]; /* the unwind rows of recent return addresses */
 	__u64 wrap_sp; /* entry of a wrapper whose allocator call is pending */
 	__u64 wrap_fp;
 	__u64 wrap_ret; /* the wrapper's return address, read at its entry */
@@ -221,22 +244,19 @@ static bool read_frame(struct hs_task *t, __u64 addr, __u64 *next_fp,
 
 struct walk {
 	struct hs_task *t;
-	__u64 sp, fp, h, check;
+	struct hs_unwind_proc *up; /* the process's mappings, for DWARF */
+	__u64 pc, sp, fp, h, check;
 	__u32 n, total, limit;
+	__u32 flags; /* HS_STACK_* */
+	bool fp_valid;
 };
 
-/* One frame of the walk; bpf_loop() keeps the verifier's work linear. */
-static __always_inline long walk_step(__u64 i, void *data)
+/* Appends a return address to the stack being captured. */
+static __always_inline void add_frame(struct walk *w, __u64 ret)
 {
-	struct walk *w = data;
 	struct hs_task *t = w->t;
-	__u64 next_fp, ret;
 	__u32 n = w->n;
 
-	if (!w->fp || (w->fp & 7) || w->fp < w->sp)
-		return 1;
-	if (!read_frame(t, w->fp, &next_fp, &ret) || !ret)
-		return 1;
 	if (n < w->limit && n < HS_MAX_FRAMES) {
 		t->scratch.ip[n] = ret;
 		w->h = (w->h ^ ret) * 0xff51afd7ed558ccdULL;
@@ -245,6 +265,20 @@ static __always_inline long walk_step(__u64 i, void *data)
 		w->n = n + 1;
 	}
 	w->total++;
+}
+
+/* One frame of the walk; bpf_loop() keeps the verifier's work linear. */
+static __always_inline long walk_step(__u64 i, void *data)
+{
+	struct walk *w = data;
+	struct hs_task *t = w->t;
+	__u64 next_fp, ret;
+
+	if (!w->fp || (w->fp & 7) || w->fp < w->sp)
+		return 1;
+	if (!read_frame(t, w->fp, &next_fp, &ret) || !ret)
+		return 1;
+	add_frame(w, ret);
 	if (next_fp <= w->fp)
 		return 1;
 	w->fp = next_fp;
@@ -254,6 +288,183 @@ static __always_inline long walk_step(__u64 i, void *data)
 static long walk_frame(__u64 i, void *data)
 {
 	return walk_step(i, data);
+}
+
+/* Reads one word of the user stack, through the window. */
+static __always_inline bool read_word(struct hs_task *t, __u64 addr,
+				      __u64 *val)
+{
+	__u64 ignore;
+
+	if (addr & 7)
+		return bpf_probe_read_user(val, sizeof(*val), (void *)addr) == 0;
+	return read_frame(t, addr - 8, &ignore, val);
+}
+
+/*
+ * Binary searches, one step per bpf_loop() callback: a loop of compares
+ * inside the walk would make the verifier follow every path through it.
+ */
+struct search {
+	const struct hs_unwind_proc *up;
+	const struct hs_unwind_map *m;
+	__u64 x;
+	__u32 lo, hi;
+};
+
+static long map_step(__u64 i, void *data)
+{
+	struct search *s = data;
+	__u32 mid = (s->lo + s->hi) / 2;
+
+	if (s->lo >= s->hi || mid >= HS_UNWIND_MAPS)
+		return 1;
+	if (s->up->m[mid].start <= s->x)
+		s->lo = mid + 1;
+	else
+		s->hi = mid;
+	return 0;
+}
+
+/* The mapping of up that holds pc, or -1. */
+static __always_inline int find_mapping(struct hs_unwind_proc *up, __u64 pc)
+{
+	struct search s = { .up = up, .x = pc, .hi = up->n };
+
+	if (s.hi > HS_UNWIND_MAPS)
+		s.hi = HS_UNWIND_MAPS;
+	bpf_loop(8, map_step, &s, 0);
+	if (!s.lo || s.lo > HS_UNWIND_MAPS)
+		return -1;
+	s.lo--;
+	if (s.lo >= HS_UNWIND_MAPS || pc >= up->m[s.lo].end)
+		return -1;
+	return (int)s.lo;
+}
+
+static long row_step(__u64 i, void *data)
+{
+	struct search *s = data;
+	__u32 mid = s->lo + (s->hi - s->lo) / 2, idx;
+	struct hs_cfi_row *row;
+
+	if (s->lo >= s->hi)
+		return 1;
+	idx = s->m->first + mid;
+	row = bpf_map_lookup_elem(&cfi_rows, &idx);
+	if (!row) {
+		s->lo = 0;
+		return 1;
+	}
+	if (row->pc <= s->x)
+		s->lo = mid + 1;
+	else
+		s->hi = mid;
+	return 0;
+}
+
+/* The last row of the mapping's rows whose pc is at most x, or -1. */
+static __always_inline long find_row(const struct hs_unwind_map *m, __u64 x)
+{
+	struct search s = { .m = m, .x = x, .hi = m->count };
+
+	bpf_loop(32, row_step, &s, 0);
+	return s.lo ? (long)(m->first + s.lo - 1) : -1;
+}
+
+/* The rule for return address pc, through the thread's cache. */
+static __always_inline struct hs_cfi_row *rule_for(struct walk *w, __u64 pc,
+						   bool *fp_module)
+{
+	__u32 slot = ((pc >> 1) ^ (pc >> 9)) & (HS_UCACHE - 1);
+	struct hs_task *t = w->t;
+	struct hs_unwind_map *m;
+	__u32 row;
+	long r;
+	int k;
+
+	if (t->ucache[slot].pc == pc &&
+	    t->ucache[slot].gen == (__u16)w->up->gen) {
+		row = t->ucache[slot].row;
+		*fp_module = t->ucache[slot].fp;
+		return bpf_map_lookup_elem(&cfi_rows, &row);
+	}
+	/* pc - 1: the call, not what follows a call at a function's end */
+	k = find_mapping(w->up, pc - 1);
+	if (k < 0 || k >= HS_UNWIND_MAPS)
+		return NULL;
+	m = &w->up->m[k];
+	r = find_row(m, pc - 1 - m->bias);
+	if (r < 0)
+		return NULL;
+	row = (__u32)r;
+	*fp_module = m->flags & HS_MAP_FRAME_POINTERS;
+	t->ucache[slot].pc = pc;
+	t->ucache[slot].row = row;
+	t->ucache[slot].gen = (__u16)w->up->gen;
+	t->ucache[slot].fp = *fp_module;
+	return bpf_map_lookup_elem(&cfi_rows, &row);
+}
+
+/*
+ * One frame of a DWARF walk: from the return address pc and the registers
+ * of the frame it returns into, the frame above. Stops, and marks the
+ * stack, where no rule is known: never a wrong frame.
+ */
+static long dwarf_frame(__u64 i, void *data)
+{
+	struct walk *w = data;
+	struct hs_cfi_row *row;
+	__u64 cfa, ret, fp = w->fp;
+	bool fp_module = false;
+
+	row = rule_for(w, w->pc, &fp_module);
+	if (!row) {
+		w->flags |= HS_STACK_UNKNOWN_CODE;
+		return 1;
+	}
+	if (unwind_mode == HS_UNWIND_AUTO && fp_module && w->fp_valid &&
+	    row->cfa_reg == HS_CFA_RBP) {
+		cfa = w->fp + 16; /* where the chain and the rules agree */
+	} else {
+		switch (row->cfa_reg) {
+		case HS_CFA_RSP:
+			cfa = w->sp + row->cfa_off;
+			break;
+		case HS_CFA_RBP:
+			if (!w->fp_valid) {
+				w->flags |= HS_STACK_UNKNOWN_CODE;
+				return 1;
+			}
+			cfa = w->fp + row->cfa_off;
+			break;
+		case HS_CFA_PLT:
+			cfa = w->sp + 8 +
+			      ((w->pc & 15) >= (__u64)row->cfa_off ? 8 : 0);
+			break;
+		case HS_CFA_END:
+			return 1;
+		default:
+			w->flags |= HS_STACK_UNKNOWN_CODE;
+			return 1;
+		}
+	}
+	if (cfa <= w->sp || !read_word(w->t, cfa - 8, &ret)) {
+		w->flags |= HS_STACK_UNKNOWN_CODE;
+		return 1;
+	}
+	if (row->rbp_off == HS_RBP_UNDEF)
+		w->fp_valid = false;
+	else if (row->rbp_off != HS_RBP_SAME &&
+		 !read_word(w->t, cfa + 8 * (__s64)row->rbp_off, &fp))
+		w->fp_valid = false;
+	w->fp = fp;
+	w->sp = cfa;
+	w->pc = ret;
+	if (!ret)
+		return 1;
+	add_frame(w, ret);
+	return 0;
 }
 
 /*
@@ -275,6 +486,7 @@ static __u64 capture_stack(struct hs_task *t, __u64 sp, __u64 fp, __u32 tgid,
 		.n = 1,
 		.total = 1,
 		.limit = traceback_limit,
+		.fp_valid = true,
 	};
 	struct hs_stack_val *old;
 	__u64 ret, h;
@@ -292,6 +504,17 @@ static __u64 capture_stack(struct hs_task *t, __u64 sp, __u64 fp, __u32 tgid,
 	st->ip[0] = ret;
 	w.h = (w.h ^ ret) * 0xff51afd7ed558ccdULL;
 	w.check = w.check * 31 + (ret >> 4);
+	if (unwind_mode != HS_UNWIND_FP) {
+		/* the caller's frame: its return address is popped */
+		w.pc = ret;
+		w.sp = sp + 8;
+		w.up = bpf_map_lookup_elem(&cfi_procs, &tgid);
+		if (w.up)
+			bpf_loop(HS_MAX_FRAMES - 1, dwarf_frame, &w, 0);
+		else
+			w.flags |= HS_STACK_UNKNOWN_CODE;
+		goto walked;
+	}
 	/* the first frames inline: most stacks end there, and a call costs */
 	for (int i = 0; i < HS_INLINE_FRAMES; i++)
 		if (walk_step(i, &w))
@@ -299,11 +522,12 @@ static __u64 capture_stack(struct hs_task *t, __u64 sp, __u64 fp, __u32 tgid,
 	bpf_loop(HS_MAX_FRAMES - 1 - HS_INLINE_FRAMES, walk_frame, &w, 0);
 walked:
 	t->total_nframe = w.total;
-	h = w.h ^ w.n;
+	h = w.h ^ w.n ^ ((__u64)w.flags << 60);
 	if (!h)
 		h = 1;
 	st->tgid = tgid;
 	st->nframe = w.n;
+	st->flags = w.flags;
 	st->check = (__u32)(w.check ^ (w.check >> 32));
 
 	old = bpf_map_lookup_elem(&stacks, &h);
@@ -679,6 +903,17 @@ SEC("uretprobe")
 int hs_return(struct pt_regs *ctx)
 {
 	return on_return(ctx);
+}
+
+/*
+ * Stops a command at its entry point, so that user space can build the
+ * unwind tables of what it maps before its own code runs.
+ */
+SEC("uprobe")
+int hs_stop(struct pt_regs *ctx)
+{
+	bpf_send_signal(19 /* SIGSTOP */);
+	return 0;
 }
 
 /* The benchmark floor: the same probe points, nothing done. */

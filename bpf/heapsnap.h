@@ -10,6 +10,7 @@
 #define HS_MAX_FRAMES 127 /* perf's sysctl_perf_event_max_stack default */
 #define HS_STACK_WINDOW 64 /* words of user stack read at once */
 #define HS_INLINE_FRAMES 4 /* frames walked before bpf_loop() takes over */
+#define HS_UCACHE 64 /* unwind rows a thread keeps at hand */
 
 /* Byte sampling tables (see sampling.c). */
 #define HS_SAMPLE_GAPS 4096 /* quantiles of Exp(1) */
@@ -58,7 +59,7 @@ struct hs_stack_val {
 	__u32 tgid;
 	__u32 nframe; /* frames stored in ip[] */
 	__u32 check; /* a second hash of ip[], to detect key collisions */
-	__u32 pad;
+	__u32 flags; /* HS_STACK_* */
 	__u64 ip[HS_MAX_FRAMES];
 };
 
@@ -98,6 +99,7 @@ enum hs_cfa_reg {
 	HS_CFA_RSP, /* CFA = rsp + cfa_off */
 	HS_CFA_RBP, /* CFA = rbp + cfa_off */
 	HS_CFA_PLT, /* a PLT stub: rsp + 8, + 8 more when pc & 15 >= cfa_off */
+	HS_CFA_END, /* the return address is undefined: the outermost frame */
 };
 
 #define HS_RBP_SAME 0 /* rbp keeps its value in this frame */
@@ -109,6 +111,34 @@ struct hs_cfi_row {
 	__u8 cfa_reg; /* enum hs_cfa_reg */
 	__s8 rbp_off; /* rbp saved at CFA + 8 * rbp_off, or HS_RBP_* */
 };
+
+/* How the BPF side walks a stack. */
+enum hs_unwind_mode {
+	HS_UNWIND_FP = 0, /* frame pointers only */
+	HS_UNWIND_DWARF, /* call-frame tables wherever there is code */
+	HS_UNWIND_AUTO, /* frame pointers in modules built with them */
+};
+
+/* A process's executable mappings, for the unwinder, sorted by start. */
+#define HS_UNWIND_MAPS 64
+#define HS_MAP_FRAME_POINTERS 1
+
+struct hs_unwind_map {
+	__u64 start, end;
+	__u64 bias; /* runtime address - ELF address */
+	__u32 first, count; /* its rows in the rows array */
+	__u32 flags;
+	__u32 pad;
+};
+
+struct hs_unwind_proc {
+	__u32 n;
+	__u32 gen; /* changes whenever the mappings do */
+	struct hs_unwind_map m[HS_UNWIND_MAPS];
+};
+
+/* hs_stack_val.flags */
+#define HS_STACK_UNKNOWN_CODE 1 /* stopped at code with no unwind rule */
 
 /* A mapping change in the mmap domain, sent to user space as it happens. */
 enum hs_map_op {

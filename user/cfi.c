@@ -670,10 +670,16 @@ static struct hs_cfi_row frame_row(Dwarf_Frame *frame, int ra, bool signal)
 	 * A signal frame's "return address" is the interrupted pc, not a
 	 * call's: glibc's use CFA expressions anyway.
 	 */
-	if (signal || ra != REG_RA)
+	if (signal || ra != REG_RA ||
+	    dwarf_frame_register(frame, REG_RA, mem, &ops, &nops))
 		return none;
-	if (dwarf_frame_register(frame, REG_RA, mem, &ops, &nops) ||
-	    !cfa_offset_rule(ops, nops, &off) || off != -8)
+	/*
+	 * An undefined return address (libdw: no operations, *ops == mem)
+	 * marks the outermost frame: _start, a thread's start.
+	 */
+	if (!nops && ops == mem)
+		return (struct hs_cfi_row){ .cfa_reg = HS_CFA_END };
+	if (!cfa_offset_rule(ops, nops, &off) || off != -8)
 		return none;
 
 	if (dwarf_frame_cfa(frame, &ops, &nops) || !nops)

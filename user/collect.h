@@ -24,6 +24,7 @@ struct hs_raw_trace {
 struct hs_raw_stack {
 	uint64_t key;
 	uint32_t pid;
+	uint32_t flags; /* HS_STACK_* */
 	uint32_t nips;
 	uint64_t *ips; /* return addresses, most recent call first */
 };

@@ -24,6 +24,7 @@
 #include "sideband.h"
 #include "snapbuild.h"
 #include "symbolize.h"
+#include "unwind.h"
 
 #define TICK_MS 200
 #define EV_SIGNAL UINT64_MAX
@@ -55,6 +56,11 @@ static int usage(FILE *f)
 		"                          sizes and counts become unbiased estimates\n"
 		"      --probe-at-entry    probe each function at its first instruction\n"
 		"                          instead of its cheapest equivalent one\n"
+		"      --unwind fp|dwarf|auto  walk stacks by frame pointers (default),\n"
+		"                          by the call-frame tables of each module, or\n"
+		"                          by frame pointers where modules keep them\n"
+		"      --max-unwind-rows N call-frame rows the tracer can hold\n"
+		"                          (default 2097152)\n"
 		"      --no-mmap           do not trace the mmap domain (anonymous mmap,\n"
 		"                          munmap, mremap and brk outside the allocator;\n"
 		"                          --sample-bytes leaves it out too)\n"
@@ -129,7 +135,22 @@ enum {
 	OPT_FLOOR,
 	OPT_FOLLOW_FORKS,
 	OPT_NO_MMAP,
+	OPT_UNWIND,
+	OPT_MAX_UNWIND_ROWS,
 };
+
+static int parse_unwind(const char *s, uint32_t *mode)
+{
+	if (!strcmp(s, "fp"))
+		*mode = HS_UNWIND_FP;
+	else if (!strcmp(s, "dwarf"))
+		*mode = HS_UNWIND_DWARF;
+	else if (!strcmp(s, "auto"))
+		*mode = HS_UNWIND_AUTO;
+	else
+		return -1;
+	return 0;
+}
 
 static int parse_floor(const char *s, enum hs_floor *floor)
 {
@@ -161,6 +182,9 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		{ "floor", required_argument, NULL, OPT_FLOOR },
 		{ "follow-forks", no_argument, NULL, OPT_FOLLOW_FORKS },
 		{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
+		{ "unwind", required_argument, NULL, OPT_UNWIND },
+		{ "max-unwind-rows", required_argument, NULL,
+		  OPT_MAX_UNWIND_ROWS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -171,6 +195,7 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 	o->max_live = 1 << 20;
 	o->max_stacks = 1 << 16;
 	o->max_procs = 4096;
+	o->max_unwind_rows = 1 << 21;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+p:ao:d:i:f:vh", longopts,
 				NULL)) != -1) {
@@ -244,6 +269,21 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 			break;
 		case OPT_NO_MMAP:
 			o->no_mmap = true;
+			break;
+		case OPT_UNWIND:
+			if (parse_unwind(optarg, &o->unwind)) {
+				fprintf(stderr,
+					"Error: --unwind takes fp, dwarf or auto\n");
+				return 2;
+			}
+			break;
+		case OPT_MAX_UNWIND_ROWS:
+			if (parse_u32(optarg, 1, 1u << 28,
+				      &o->max_unwind_rows)) {
+				fprintf(stderr, "Error: invalid size '%s'\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case OPT_CLASSIC:
 			o->classic = true;
@@ -423,6 +463,7 @@ static void announce(const struct recorder *r)
 static void cleanup(struct recorder *r)
 {
 	hs_rec_free_procs(r);
+	hs_unwind_free(r->unwind);
 	hs_sideband_close(r->sb);
 	ring_buffer__free(r->map_events);
 	hs_mmapdom_free(r->mmaps);
@@ -461,6 +502,13 @@ int hs_cmd_record(int argc, char **argv)
 	}
 	if (hs_rec_load_bpf(&r, err, sizeof(err)))
 		goto fail;
+	if (r.o.unwind != HS_UNWIND_FP) {
+		r.unwind = hs_unwind_new(r.skel, r.o.verbose);
+		if (!r.unwind) {
+			snprintf(err, sizeof(err), "out of memory");
+			goto fail;
+		}
+	}
 	hs_rec_start_mmap_domain(&r);
 	r.sb = hs_sideband_open(&hs_rec_sideband_ops, &r, err, sizeof(err));
 	if (!r.sb)

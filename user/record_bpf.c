@@ -112,6 +112,12 @@ static void set_options(struct recorder *r, struct heapsnap_bpf *skel)
 			    HS_WEIGHT_POINTS + 1, HS_WEIGHT_STEPS);
 	hs_probes_prepare(skel, r->mode, r->o.floor);
 	skel->rodata->trace_mmap = hs_rec_mmap_traced(&r->o);
+	skel->rodata->unwind_mode = r->o.unwind;
+	bpf_map__set_max_entries(skel->maps.cfi_rows,
+				 r->o.unwind == HS_UNWIND_FP ?
+					 1 :
+					 r->o.max_unwind_rows);
+	bpf_map__set_max_entries(skel->maps.cfi_procs, r->o.max_procs);
 	set_mmap_autoload(skel, skel->rodata->trace_mmap);
 	bpf_map__set_max_entries(skel->maps.live, r->o.max_live);
 	bpf_map__set_max_entries(skel->maps.stacks, r->o.max_stacks);

@@ -23,6 +23,7 @@
 #include "recorder.h"
 #include "sideband.h"
 #include "snapfile.h"
+#include "unwind.h"
 
 /* -a: files (device and inode) already looked at for an allocator. */
 struct known_file {
@@ -105,6 +106,7 @@ static void forget(struct recorder *r, pid_t pid)
 	struct rec_proc *p = hs_rec_find(r, pid);
 
 	hs_collect_forget(r->skel, pid);
+	hs_unwind_forget(r->unwind, pid);
 	hs_procmaps_forget(r->pm, pid);
 	hs_mmapdom_forget(r->mmaps, (uint32_t)pid);
 	if (!p)
@@ -123,6 +125,8 @@ static void sb_mmap(void *ctx, pid_t pid, uint64_t start, uint64_t len,
 	if (!r->o.all && !hs_rec_find(r, pid))
 		return;
 	hs_procmaps_add(r->pm, pid, start, len, pgoff, ino, path, time_ns);
+	if (r->unwind)
+		push(&r->remaps, pid);
 	/* a file never seen may be a new allocator (a container's libc) */
 	if (r->o.all && first_sight(r, dev, ino))
 		push(&r->scans, pid);
@@ -136,6 +140,8 @@ static void sb_exec(void *ctx, pid_t pid, uint64_t time_ns)
 		return;
 	hs_procmaps_exec(r->pm, pid, time_ns);
 	push(&r->execs, pid);
+	if (r->unwind)
+		push(&r->remaps, pid);
 }
 
 static void sb_fork(void *ctx, pid_t pid, pid_t ppid, uint64_t time_ns)
@@ -270,6 +276,7 @@ static int attach_target(struct recorder *r, struct rec_proc *p, char *err,
 	if (!p->attach)
 		return -1;
 	hs_procmaps_read(r->pm, pid);
+	hs_unwind_update(r->unwind, pid);
 	return 0;
 }
 
@@ -289,6 +296,7 @@ static void scan_process(struct recorder *r, pid_t pid)
 	char err[512];
 
 	hs_procmaps_read(r->pm, pid);
+	hs_unwind_update(r->unwind, pid);
 	hs_probe_set_clear(&r->probes);
 	if (hs_discover_pid(&r->probes, &d, pid, &po, err, sizeof(err)))
 		return; /* no allocator we know: its blocks are not ours */
@@ -414,12 +422,17 @@ int hs_rec_start(struct recorder *r, char *err, size_t errlen)
 		if (attach_target(r, &r->procs[i], err, errlen))
 			return -1;
 	if (r->o.argv) {
+		struct bpf_link *hold = hs_unwind_hold(
+			r->unwind, r->procs[0].t.exe, r->procs[0].t.pid);
+
 		e = hs_target_release(&gate);
 		if (e) {
 			snprintf(err, errlen, "cannot run %s: %s", r->o.argv[0],
 				 strerror(-e));
+			hs_unwind_release(r->unwind, hold, r->procs[0].t.pid);
 			return -1;
 		}
+		hs_unwind_release(r->unwind, hold, r->procs[0].t.pid);
 	}
 	return 0;
 }
@@ -479,10 +492,26 @@ static void adopt_fork(struct recorder *r, pid_t pid)
 		fprintf(stderr, "heapsnap: tracing child pid %d\n", pid);
 }
 
+/* Each process once, however many of its mappings changed. */
+static void update_unwind(struct recorder *r)
+{
+	for (size_t i = 0; i < r->remaps.n; i++) {
+		pid_t pid = r->remaps.pids[i];
+		size_t k;
+
+		for (k = 0; k < i && r->remaps.pids[k] != pid; k++)
+			;
+		if (k == i)
+			hs_unwind_update(r->unwind, pid);
+	}
+	r->remaps.n = 0;
+}
+
 void hs_rec_housekeeping(struct recorder *r)
 {
 	size_t i;
 
+	update_unwind(r);
 	for (i = 0; i < r->execs.n; i++)
 		handle_exec(r, r->execs.pids[i]);
 	for (i = 0; i < r->forks.n; i++)
@@ -560,5 +589,6 @@ void hs_rec_free_procs(struct recorder *r)
 	free(r->execs.pids);
 	free(r->exits.pids);
 	free(r->scans.pids);
+	free(r->remaps.pids);
 	hs_probe_set_clear(&r->probes);
 }

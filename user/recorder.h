@@ -41,6 +41,8 @@ struct record_opts {
 	bool classic;
 	bool follow_forks;
 	bool no_mmap;
+	uint32_t unwind; /* enum hs_unwind_mode */
+	uint32_t max_unwind_rows;
 	enum hs_floor floor;
 	bool verbose;
 };
@@ -80,6 +82,7 @@ struct hs_sideband;
 struct hs_mmapdom;
 struct ring_buffer;
 struct hs_known_files;
+struct hs_unwind;
 
 struct recorder {
 	struct record_opts o;
@@ -97,7 +100,8 @@ struct recorder {
 	struct hs_mmapdom *mmaps;
 	struct ring_buffer *map_events; /* NULL: the mmap domain is not traced */
 	struct hs_known_files *seen; /* -a: files already looked at */
-	struct pid_queue forks, execs, exits, scans;
+	struct hs_unwind *unwind; /* NULL: frame pointers only */
+	struct pid_queue forks, execs, exits, scans, remaps;
 	struct hs_status status;
 	uint64_t lost_events;
 	uint32_t seq; /* last numbered snapshot written */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "heapsnap.h"
 #include "snapbuild.h"
 
 #define INLINE_MAX 16
@@ -125,11 +126,26 @@ static int resolve_ip(struct hs_snapbuild *b, struct hs_snapshot *s,
 	return n;
 }
 
+/*
+ * The unwinder stopped at code it has no rule for: the traceback ends here,
+ * marked, rather than going on with frames that could be wrong.
+ */
+static uint32_t stop_frame(struct hs_snapshot *s)
+{
+	struct hs_frame f;
+
+	memset(&f, 0, sizeof(f));
+	f.module = HS_NONE;
+	f.file = HS_NONE;
+	f.function = hs_snapshot_intern(s, HS_UNWIND_STOPPED);
+	return f.function == HS_NONE ? HS_NONE : hs_snapshot_add_frame(s, &f);
+}
+
 static uint32_t build_stack(struct hs_snapbuild *b, struct hs_snapshot *s,
 			    const struct hs_raw_stack *rs, uint64_t time_ns)
 {
-	size_t cap = (size_t)rs->nips * INLINE_MAX;
-	uint32_t *frames = malloc((cap ? cap : 1) * sizeof(*frames));
+	size_t cap = (size_t)rs->nips * INLINE_MAX + 1;
+	uint32_t *frames = malloc(cap * sizeof(*frames));
 	uint32_t n = 0, first = 0, idx;
 
 	if (!frames)
@@ -147,6 +163,11 @@ static uint32_t build_stack(struct hs_snapbuild *b, struct hs_snapshot *s,
 	while (first + 1 < n &&
 	       skipped(b, hs_snapshot_str(s, s->frames[frames[first]].function)))
 		first++;
+	if (rs->flags & HS_STACK_UNKNOWN_CODE) {
+		frames[n] = stop_frame(s);
+		if (frames[n] != HS_NONE)
+			n++;
+	}
 	idx = hs_snapshot_add_stack(s, frames + first, n - first);
 	free(frames);
 	return idx;

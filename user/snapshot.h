@@ -15,6 +15,8 @@
 #define HS_NONE UINT32_MAX
 #define HS_FORMAT_VERSION 1
 #define HS_BUILD_ID_MAX 32
+/* The function of the frame that ends a traceback the unwinder cut short. */
+#define HS_UNWIND_STOPPED "[unwinding stopped: no rule for the code here]"
 
 enum hs_domain {
 	HS_DOMAIN_HEAP = 0,

@@ -98,6 +98,7 @@ struct gt_rule {
 	long long cfa_off;
 	int rbp; /* HS_RBP_SAME, saved at CFA + 8 * rbp, or HS_RBP_UNDEF */
 	bool ra; /* the return address at CFA - 8 */
+	bool ra_undefined; /* no return address: the outermost frame */
 };
 
 struct gt_row {
@@ -212,6 +213,7 @@ static struct gt_rule parse_rule(char **tok, int ntok, int rbp_col, int ra_col)
 	else
 		r.rbp = HS_RBP_UNDEF;
 	r.ra = !strcmp(ra, "c-8");
+	r.ra_undefined = !strcmp(ra, "u");
 	return r;
 }
 
@@ -365,7 +367,13 @@ static struct hs_cfi_row expect(const struct gt *g, const struct gt_fde *f,
 	const struct gt_cie *c = gt_cie(g, f);
 	struct gt_rule r = gt_rule_at(g, f, a);
 
-	if (!c || c->signal || !r.ra)
+	if (!c || c->signal)
+		return none;
+	if (r.ra_undefined) {
+		row.cfa_reg = HS_CFA_END; /* the outermost frame: _start */
+		return row;
+	}
+	if (!r.ra)
 		return none;
 	switch (r.cfa) {
 	case GT_RSP:
@@ -430,11 +438,12 @@ static bool well_formed(const struct hs_cfi_table *t, bool verbose)
 			why = "rows out of order";
 		else if (i && same_rules(r, &r[-1]))
 			why = "two rows alike in a row";
-		else if (r->cfa_reg > HS_CFA_PLT)
+		else if (r->cfa_reg > HS_CFA_END)
 			why = "unknown CFA register";
-		else if (r->cfa_reg == HS_CFA_NONE &&
+		else if ((r->cfa_reg == HS_CFA_NONE ||
+			  r->cfa_reg == HS_CFA_END) &&
 			 (r->cfa_off || r->rbp_off))
-			why = "HS_CFA_NONE row with offsets";
+			why = "HS_CFA_NONE or HS_CFA_END row with offsets";
 		else if (r->cfa_reg == HS_CFA_PLT &&
 			 (r->cfa_off < 0 || r->cfa_off > 31))
 			why = "PLT threshold out of range";

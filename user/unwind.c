@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* The unwind tables: module rows uploaded once, process mappings per pid. */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cfi.h"
+#include "heapsnap.h"
+#include "heapsnap.skel.h"
+#include "unwind.h"
+
+struct module {
+	dev_t dev;
+	ino_t ino;
+	bool ok; /* its rows are in the array */
+	uint32_t first, count;
+	bool frame_pointers;
+};
+
+struct proc_gen {
+	pid_t pid;
+	uint32_t gen;
+};
+
+struct hs_unwind {
+	struct heapsnap_bpf *skel;
+	struct module *mods;
+	size_t nmods;
+	struct proc_gen *gens;
+	size_t ngens;
+	uint32_t next_row, max_rows;
+	uint64_t losses;
+	bool verbose;
+};
+
+struct hs_unwind *hs_unwind_new(struct heapsnap_bpf *skel, bool verbose)
+{
+	struct hs_unwind *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return NULL;
+	u->skel = skel;
+	u->max_rows = bpf_map__max_entries(skel->maps.cfi_rows);
+	u->verbose = verbose;
+	return u;
+}
+
+void hs_unwind_free(struct hs_unwind *u)
+{
+	if (!u)
+		return;
+	free(u->mods);
+	free(u->gens);
+	free(u);
+}
+
+uint64_t hs_unwind_losses(const struct hs_unwind *u)
+{
+	return u ? u->losses : 0;
+}
+
+static int upload(struct hs_unwind *u, const struct hs_cfi_table *t,
+		  struct module *m)
+{
+	int fd = bpf_map__fd(u->skel->maps.cfi_rows);
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 *keys, count = (__u32)t->n;
+	int err = 0;
+
+	if (t->n > u->max_rows - u->next_row) {
+		u->losses++;
+		return -ENOSPC;
+	}
+	keys = malloc(t->n * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++)
+		keys[i] = u->next_row + (uint32_t)i;
+	if (bpf_map_update_batch(fd, keys, t->rows, &count, &opts))
+		err = -errno;
+	free(keys);
+	if (err)
+		return err;
+	m->first = u->next_row;
+	m->count = (uint32_t)t->n;
+	m->frame_pointers = t->frame_pointers;
+	m->ok = true;
+	u->next_row += (uint32_t)t->n;
+	return 0;
+}
+
+/* The module of the file at fd, its table built and uploaded once. */
+static struct module *module_for(struct hs_unwind *u, int fd,
+				 const char *shown)
+{
+	struct hs_cfi_table t = { 0 };
+	struct module *m;
+	struct stat st;
+	char err[256];
+
+	if (fstat(fd, &st))
+		return NULL;
+	for (size_t i = 0; i < u->nmods; i++)
+		if (u->mods[i].dev == st.st_dev && u->mods[i].ino == st.st_ino)
+			return &u->mods[i];
+	m = realloc(u->mods, (u->nmods + 1) * sizeof(*m));
+	if (!m)
+		return NULL;
+	u->mods = m;
+	m = &u->mods[u->nmods++];
+	memset(m, 0, sizeof(*m));
+	m->dev = st.st_dev;
+	m->ino = st.st_ino;
+	if (hs_cfi_build(fd, &t, err, sizeof(err))) {
+		if (u->verbose)
+			fprintf(stderr, "heapsnap: no unwind table for %s: %s\n",
+				shown, err);
+		return m;
+	}
+	if (upload(u, &t, m) && u->verbose)
+		fprintf(stderr,
+			"heapsnap: warning: the unwind rows of %s do not fit (raise --max-unwind-rows)\n",
+			shown);
+	else if (u->verbose)
+		fprintf(stderr, "heapsnap: unwind table for %s: %zu rows%s\n",
+			shown, t.n, t.frame_pointers ? ", frame pointers" : "");
+	hs_cfi_free(&t);
+	return m;
+}
+
+/* runtime - ELF address, for the segment that maps file offset pgoff. */
+static int load_bias(int fd, uint64_t start, uint64_t pgoff, uint64_t *bias)
+{
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	size_t n = 0;
+	int err = -ENOENT;
+
+	if (!elf || elf_getphdrnum(elf, &n)) {
+		elf_end(elf);
+		return -ENOEXEC;
+	}
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
+		    pgoff < ph.p_offset || pgoff >= ph.p_offset + ph.p_filesz)
+			continue;
+		*bias = start - (ph.p_vaddr + (pgoff - ph.p_offset));
+		err = 0;
+		break;
+	}
+	elf_end(elf);
+	return err;
+}
+
+static uint32_t next_gen(struct hs_unwind *u, pid_t pid)
+{
+	struct proc_gen *g;
+
+	for (size_t i = 0; i < u->ngens; i++)
+		if (u->gens[i].pid == pid)
+			return ++u->gens[i].gen;
+	g = realloc(u->gens, (u->ngens + 1) * sizeof(*g));
+	if (!g)
+		return 1;
+	u->gens = g;
+	u->gens[u->ngens].pid = pid;
+	u->gens[u->ngens].gen = 1;
+	return u->gens[u->ngens++].gen;
+}
+
+/* One executable mapping of the maps file: its module and where. */
+static void add_mapping(struct hs_unwind *u, struct hs_unwind_proc *p,
+			pid_t pid, const char *line)
+{
+	unsigned long long start, end, off;
+	char perms[8], path[96];
+	struct hs_unwind_map *m;
+	struct module *mod;
+	uint64_t bias;
+	const char *file;
+	int fd;
+
+	if (sscanf(line, "%llx-%llx %7s %llx", &start, &end, perms, &off) !=
+		    4 ||
+	    perms[2] != 'x' || !(file = strchr(line, '/')) ||
+	    p->n == HS_UNWIND_MAPS)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
+		 start, end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	mod = module_for(u, fd, file);
+	if (mod && mod->ok && !load_bias(fd, start, off, &bias)) {
+		m = &p->m[p->n++];
+		m->start = start;
+		m->end = end;
+		m->bias = bias;
+		m->first = mod->first;
+		m->count = mod->count;
+		m->flags = mod->frame_pointers ? HS_MAP_FRAME_POINTERS : 0;
+	}
+	close(fd);
+}
+
+int hs_unwind_update(struct hs_unwind *u, pid_t pid)
+{
+	char maps[64], line[4096 + 128];
+	struct hs_unwind_proc *p;
+	__u32 key = (__u32)pid;
+	int err = 0;
+	FILE *f;
+
+	if (!u)
+		return 0;
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", pid);
+	f = fopen(maps, "re");
+	if (!f)
+		return -errno;
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	elf_version(EV_CURRENT);
+	/* /proc lists mappings by address: the array comes out sorted */
+	while (fgets(line, sizeof(line), f))
+		add_mapping(u, p, pid, line);
+	fclose(f);
+	p->gen = next_gen(u, pid);
+	if (bpf_map_update_elem(bpf_map__fd(u->skel->maps.cfi_procs), &key, p,
+				BPF_ANY))
+		err = -errno;
+	free(p);
+	return err;
+}
+
+void hs_unwind_forget(struct hs_unwind *u, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+
+	if (u)
+		bpf_map_delete_elem(bpf_map__fd(u->skel->maps.cfi_procs), &key);
+}
+
+/* The file offset of exe's entry point. */
+static int entry_offset(const char *exe, uint64_t *off)
+{
+	int fd = open(exe, O_RDONLY | O_CLOEXEC), err = -ENOEXEC;
+	size_t n = 0;
+	GElf_Ehdr eh;
+	Elf *elf;
+
+	if (fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf && gelf_getehdr(elf, &eh) && !elf_getphdrnum(elf, &n)) {
+		for (size_t i = 0; i < n; i++) {
+			GElf_Phdr ph;
+
+			if (!gelf_getphdr(elf, (int)i, &ph) ||
+			    ph.p_type != PT_LOAD || eh.e_entry < ph.p_vaddr ||
+			    eh.e_entry >= ph.p_vaddr + ph.p_filesz)
+				continue;
+			*off = eh.e_entry - ph.p_vaddr + ph.p_offset;
+			err = 0;
+			break;
+		}
+	}
+	elf_end(elf);
+	close(fd);
+	return err;
+}
+
+struct bpf_link *hs_unwind_hold(struct hs_unwind *u, const char *exe,
+				pid_t pid)
+{
+	uint64_t off = 0;
+
+	if (!u || !exe || entry_offset(exe, &off))
+		return NULL;
+	return bpf_program__attach_uprobe(u->skel->progs.hs_stop, false, pid,
+					  exe, (size_t)off);
+}
+
+int hs_unwind_release(struct hs_unwind *u, struct bpf_link *hold, pid_t pid)
+{
+	int status, err = -ETIMEDOUT;
+
+	if (!hold)
+		return 0;
+	/* the probe stops it at its entry point: tables, then go on */
+	for (int i = 0; i < 2000; i++) {
+		pid_t w = waitpid(pid, &status, WUNTRACED | WNOHANG);
+
+		if (w == pid && WIFSTOPPED(status)) {
+			err = hs_unwind_update(u, pid);
+			break;
+		}
+		if (w == pid || w < 0) {
+			err = -ECHILD; /* it is gone: the exit reports it */
+			break;
+		}
+		usleep(1000);
+	}
+	bpf_link__destroy(hold);
+	kill(pid, SIGCONT);
+	return err;
+}
