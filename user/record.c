@@ -56,9 +56,9 @@ static int usage(FILE *f)
 		"                          sizes and counts become unbiased estimates\n"
 		"      --probe-at-entry    probe each function at its first instruction\n"
 		"                          instead of its cheapest equivalent one\n"
-		"      --unwind fp|dwarf|auto  walk stacks by frame pointers (default),\n"
-		"                          by the call-frame tables of each module, or\n"
-		"                          by frame pointers where modules keep them\n"
+		"      --unwind fp|dwarf|auto  walk stacks by frame pointers, by the\n"
+		"                          call-frame tables of each module, or by frame\n"
+		"                          pointers where modules keep them (default)\n"
 		"      --max-unwind-rows N call-frame rows the tracer can hold\n"
 		"                          (default 2097152)\n"
 		"      --no-mmap           do not trace the mmap domain (anonymous mmap,\n"
@@ -196,6 +196,7 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 	o->max_stacks = 1 << 16;
 	o->max_procs = 4096;
 	o->max_unwind_rows = 1 << 21;
+	o->unwind = HS_UNWIND_AUTO;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+p:ao:d:i:f:vh", longopts,
 				NULL)) != -1) {

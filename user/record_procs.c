@@ -276,7 +276,9 @@ static int attach_target(struct recorder *r, struct rec_proc *p, char *err,
 	if (!p->attach)
 		return -1;
 	hs_procmaps_read(r->pm, pid);
-	hs_unwind_update(r->unwind, pid);
+	/* a command held before exec still maps our files: later, then */
+	if (!p->t.exe)
+		hs_unwind_update(r->unwind, pid);
 	return 0;
 }
 
@@ -519,8 +521,12 @@ void hs_rec_housekeeping(struct recorder *r)
 	for (i = 0; i < r->scans.n; i++)
 		scan_process(r, r->scans.pids[i]);
 	/* -a: a process that is gone leaves nothing behind in the maps */
-	for (i = 0; i < r->exits.n; i++)
+	for (i = 0; i < r->exits.n; i++) {
 		forget(r, r->exits.pids[i]);
+		if (r->o.verbose)
+			fprintf(stderr, "heapsnap: pid %d exited: forgotten\n",
+				r->exits.pids[i]);
+	}
 	r->execs.n = r->forks.n = r->scans.n = r->exits.n = 0;
 }
 

@@ -129,13 +129,10 @@ static struct module *module_for(struct hs_unwind *u, int fd,
 				shown, err);
 		return m;
 	}
-	if (upload(u, &t, m) && u->verbose)
+	if (upload(u, &t, m))
 		fprintf(stderr,
 			"heapsnap: warning: the unwind rows of %s do not fit (raise --max-unwind-rows)\n",
 			shown);
-	else if (u->verbose)
-		fprintf(stderr, "heapsnap: unwind table for %s: %zu rows%s\n",
-			shown, t.n, t.frame_pointers ? ", frame pointers" : "");
 	hs_cfi_free(&t);
 	return m;
 }
@@ -200,6 +197,7 @@ static void add_mapping(struct hs_unwind *u, struct hs_unwind_proc *p,
 		return;
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
 		 start, end);
+	((char *)file)[strcspn(file, "\n")] = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;

@@ -43,9 +43,11 @@ def test_262144_distinct_stacks():
     for st in top["stats"]:
         assert (st["size"], st["count"]) == (8, 1), st
         fns = [f["function"] for f in st["traceback"]]
-        assert len(fns) == 2 * 18 + 3, fns
-        assert fns[0] == "step" and fns[-2:] == ["main",
-                                                 "__libc_start_call_main"], fns
+        # step, 18 (left or right, step) pairs, main, then libc to _start
+        assert len(fns) == 2 * 18 + 5, fns
+        assert fns[0] == "step" and fns[-4:] == [
+            "main", "__libc_start_call_main", "__libc_start_main_impl",
+            "_start"], fns
         paths.add(tuple((f["function"], f["line"]) for f in st["traceback"]))
     assert len(paths) == 20
 

@@ -208,7 +208,9 @@ def check_container_run(canary, target, watch):
     rec = spawn(["strace", "-f", "-qq", "-y", "-e",
                  "trace=open,openat,openat2", "-o", log, "setpriv",
                  "--pdeathsig", "KILL", HEAPSNAP, "record", "-p", str(t.pid),
-                 "-o", out], stderr=subprocess.PIPE)
+                 # frame pointers walk on past the unreadable library (call-
+                 # frame tables would have to stop there)
+                 "--unwind", "fp", "-o", out], stderr=subprocess.PIPE)
     err = Lines(rec.stderr)
     err.wait_for(r"^heapsnap: tracing ")
     # heapsnap is stopped while the library comes and goes, so that it

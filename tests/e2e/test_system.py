@@ -3,7 +3,6 @@
 mount namespace with an allocator file of their own."""
 import os
 import shutil
-import time
 
 from hs import Recorder, Target, heapsnap_json, prog, tmpdir
 
@@ -55,7 +54,7 @@ def test_processes_started_after_attach_one_in_a_container():
     assert {plain.pid, boxed.pid} <= pids, pids
     # a process that is gone leaves nothing behind
     assert plain.finish() == 0
-    time.sleep(0.6)  # the exit reaches heapsnap through the side-band
+    rec.err.wait_for(r"^heapsnap: pid %d exited: forgotten" % plain.pid)
     rec.snapshot(2)
     info = heapsnap_json("info", out + ".2")
     assert plain.pid not in info["pids"], info["pids"]
