@@ -33,12 +33,12 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf \
 
 # Pure stages: no libbpf, no libdw, no root. The unit tests link only these.
 PURE_SRCS := snapshot.c snapfile.c stats.c render.c sampling.c placement.c mmapdom.c \
-	     export.c flamegraph.c allocators.c
+	     export.c flamegraph.c allocators.c live_render.c
 # Kernel-facing and symbolization stages.
 TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_procs.c \
 	     record_snap.c probes.c collect.c procmaps.c cfi.c \
 	     symbolize.c sideband.c snapbuild.c status.c targets.c discover.c \
-	     unwind.c
+	     unwind.c live.c
 
 PURE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PURE_SRCS)) $(BUILD)/profile.pb-c.o
 TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TOOL_SRCS))

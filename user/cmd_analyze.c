@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cmd_analyze.h"
+#include "live.h"
 #include "render.h"
 #include "snapfile.h"
 #include "stats.h"
@@ -44,6 +45,9 @@ static const struct option stats_options[] = {
 	{ "comm", required_argument, NULL, OPT_COMM },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "no-source", no_argument, NULL, OPT_NO_SOURCE },
+	{ "live", required_argument, NULL, 'p' },
+	{ "delay", required_argument, NULL, 'd' },
+	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -75,9 +79,16 @@ static const char stats_options_help[] =
 
 static const char top_usage[] =
 	"Usage: heapsnap top FILE [--by KEY] [--cumulative] [-n N] [filters] [--json]\n"
+	"       heapsnap top -p PID[,PID...] [-d SECONDS] [-o FILE] [--by KEY] [filters]\n"
 	"\n"
 	"The live memory of snapshot FILE grouped by KEY, biggest first\n"
-	"(tracemalloc's Snapshot.statistics()).\n\n";
+	"(tracemalloc's Snapshot.statistics()). With -p, traces running processes\n"
+	"and shows their top sites live, refreshed like top(1); keys: q quit,\n"
+	"s write a snapshot (FILE.1, FILE.2, ...), c toggle cumulative, k next key,\n"
+	"r reset the peak. With --json, one JSON object per refresh.\n\n"
+	"  -p, --live PID[,PID...] the live view of these processes\n"
+	"  -d, --delay SECONDS    live view: seconds between refreshes (default 1)\n"
+	"  -o, --output FILE      live view: where s writes (default heapsnap-PID.hsnap)\n";
 
 static const char diff_usage[] =
 	"Usage: heapsnap diff OLD NEW [--by KEY] [--cumulative] [-n N] [filters] [--json]\n"
@@ -108,6 +119,11 @@ struct analyze_args {
 	const char **comms;
 	char **files;
 	int nfiles;
+	uint32_t *live_pids; /* top -p */
+	size_t nlive;
+	double delay;
+	const char *output;
+	bool limit_given;
 };
 
 void hs_report_error(bool json, const char *fmt, ...)
@@ -180,7 +196,7 @@ static int add_filter(struct analyze_args *a, const char *arg, bool inclusive)
 	return 0;
 }
 
-static int add_pids(struct analyze_args *a, const char *arg)
+static int parse_pid_list(const char *arg, uint32_t *pids, size_t *n)
 {
 	const char *p = arg;
 
@@ -193,10 +209,49 @@ static int add_pids(struct analyze_args *a, const char *arg)
 		if (errno || end == p || v > UINT32_MAX ||
 		    (*end && *end != ','))
 			return -1;
-		a->pids[a->q.npids++] = (uint32_t)v;
+		pids[(*n)++] = (uint32_t)v;
 		p = *end ? end + 1 : end;
 	}
 	return 0;
+}
+
+static int add_pids(struct analyze_args *a, const char *arg)
+{
+	return parse_pid_list(arg, a->pids, &a->q.npids);
+}
+
+static int parse_delay(const char *arg, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(arg, &end);
+	if (errno || end == arg || *end)
+		return -1;
+	return *out >= 0.1 && *out <= 86400 ? 0 : -1;
+}
+
+static int apply_live_option(struct analyze_args *a, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'p':
+		if (parse_pid_list(arg, a->live_pids, &a->nlive) || !a->nlive ||
+		    !a->live_pids[a->nlive - 1]) {
+			hs_report_error(a->r.json, "bad pid list '%s'", arg);
+			return -1;
+		}
+		return 0;
+	case 'd':
+		if (!parse_delay(arg, &a->delay))
+			return 0;
+		hs_report_error(a->r.json,
+				"-d needs seconds between 0.1 and 86400, not '%s'",
+				arg);
+		return -1;
+	default:
+		a->output = arg;
+		return 0;
+	}
 }
 
 /* Applies one parsed option; returns -1 after reporting a bad value. */
@@ -219,7 +274,12 @@ static int apply_option(struct analyze_args *a, int opt, const char *arg)
 	case OPT_CUMULATIVE:
 		a->q.cumulative = true;
 		return 0;
+	case 'p':
+	case 'd':
+	case 'o':
+		return apply_live_option(a, opt, arg);
 	case 'n':
+		a->limit_given = true;
 		if (!parse_count(arg, &a->r.limit))
 			return 0;
 		hs_report_error(a->r.json, "-n needs a number of rows, not '%s'",
@@ -279,7 +339,7 @@ void hs_report_getopt_error(bool json, int opt, char **argv)
 static int parse_args(int argc, char **argv, const struct option *longopts,
 		      const char *usage, int nfiles, struct analyze_args *a)
 {
-	const char *shortopts = longopts == stats_options ? ":n:h" : ":h";
+	const char *shortopts = longopts == stats_options ? ":n:hp:d:o:" : ":h";
 	int opt;
 
 	a->r.json = hs_wants_json(argc, argv);
@@ -302,6 +362,23 @@ static int parse_args(int argc, char **argv, const struct option *longopts,
 	}
 	a->files = argv + optind;
 	a->nfiles = argc - optind;
+	if (usage != top_usage && (a->nlive || a->output || a->delay)) {
+		hs_report_error(a->r.json,
+				"-p, -d and -o belong to top's live view");
+		return EXIT_USAGE;
+	}
+	if (!a->nlive && (a->output || a->delay)) {
+		hs_report_error(a->r.json, "-d and -o need -p PID");
+		return EXIT_USAGE;
+	}
+	if (a->nlive && a->nfiles) {
+		hs_report_error(
+			a->r.json,
+			"-p shows running processes, not FILE (--pid keeps some processes of a snapshot)");
+		return EXIT_USAGE;
+	}
+	if (a->nlive)
+		nfiles = 0;
 	if (a->nfiles != nfiles) {
 		hs_report_error(a->r.json,
 			     "%s takes %d argument%s (see heapsnap %s --help)",
@@ -316,6 +393,7 @@ static void args_free(struct analyze_args *a)
 	free(a->filters);
 	free(a->pids);
 	free(a->comms);
+	free(a->live_pids);
 }
 
 static int args_init(struct analyze_args *a, int argc, char **argv)
@@ -336,7 +414,8 @@ static int args_init(struct analyze_args *a, int argc, char **argv)
 	a->q.pids = a->pids;
 	a->comms = calloc((size_t)argc + 1, sizeof(*a->comms));
 	a->q.comms = a->comms;
-	return a->filters && a->pids && a->comms ? 0 : -1;
+	a->live_pids = calloc(chars / 2 + 1, sizeof(*a->live_pids));
+	return a->filters && a->pids && a->comms && a->live_pids ? 0 : -1;
 }
 
 static struct hs_snapshot *load(const struct analyze_args *a, const char *path)
@@ -413,6 +492,21 @@ out:
 	return rc;
 }
 
+static int run_live(const struct analyze_args *a)
+{
+	struct hs_live_opts o = {
+		.query = &a->q,
+		.pids = a->live_pids,
+		.npids = a->nlive,
+		.delay = a->delay ? a->delay : 1.0,
+		.limit = a->limit_given ? a->r.limit : 0,
+		.output = a->output,
+		.json = a->r.json,
+	};
+
+	return hs_live_top(&o);
+}
+
 static int stats_command(int argc, char **argv, bool diff)
 {
 	struct analyze_args a;
@@ -424,7 +518,9 @@ static int stats_command(int argc, char **argv, bool diff)
 	}
 	rc = parse_args(argc, argv, stats_options,
 			diff ? diff_usage : top_usage, diff ? 2 : 1, &a);
-	if (rc < 0)
+	if (rc < 0 && a.nlive)
+		rc = run_live(&a);
+	else if (rc < 0)
 		rc = run_stats(&a, diff);
 	args_free(&a);
 	return rc;

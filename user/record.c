@@ -163,6 +163,16 @@ static int parse_floor(const char *s, enum hs_floor *floor)
 	return 0;
 }
 
+void hs_rec_defaults(struct record_opts *o)
+{
+	o->frames = 64;
+	o->max_live = 1 << 20;
+	o->max_stacks = 1 << 16;
+	o->max_procs = 4096;
+	o->max_unwind_rows = 1 << 21;
+	o->unwind = HS_UNWIND_AUTO;
+}
+
 static int parse_args(struct record_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -191,12 +201,7 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 	};
 	int c;
 
-	o->frames = 64;
-	o->max_live = 1 << 20;
-	o->max_stacks = 1 << 16;
-	o->max_procs = 4096;
-	o->max_unwind_rows = 1 << 21;
-	o->unwind = HS_UNWIND_AUTO;
+	hs_rec_defaults(o);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+p:ao:d:i:f:vh", longopts,
 				NULL)) != -1) {
@@ -411,27 +416,33 @@ static void refresh_status(struct recorder *r)
 			 sum.map_full + sum.stack_failures + r->lost_events);
 }
 
+void hs_rec_step(struct recorder *r, int timeout_ms)
+{
+	struct epoll_event evs[8];
+	int n = epoll_wait(r->epfd, evs, 8, timeout_ms);
+
+	for (int k = 0; k < n; k++) {
+		uint64_t id = evs[k].data.u64;
+
+		if (id == EV_SIGNAL)
+			on_signal(r);
+		else if (id == EV_MAP_EVENTS)
+			hs_rec_consume_map_events(r);
+		else
+			hs_rec_target_exited(r, (pid_t)id);
+	}
+	hs_sideband_drain(r->sb);
+	hs_rec_housekeeping(r);
+}
+
 static void run_loop(struct recorder *r)
 {
 	double start = now_s(), next_interval = start + r->o.interval;
-	struct epoll_event evs[8];
 
 	while (!r->stop) {
-		int n = epoll_wait(r->epfd, evs, 8, TICK_MS);
 		double t;
 
-		for (int k = 0; k < n; k++) {
-			uint64_t id = evs[k].data.u64;
-
-			if (id == EV_SIGNAL)
-				on_signal(r);
-			else if (id == EV_MAP_EVENTS)
-				hs_rec_consume_map_events(r);
-			else
-				hs_rec_target_exited(r, (pid_t)id);
-		}
-		hs_sideband_drain(r->sb);
-		hs_rec_housekeeping(r);
+		hs_rec_step(r, TICK_MS);
 		if (hs_rec_all_exited(r))
 			break;
 		t = now_s();
@@ -461,7 +472,7 @@ static void announce(const struct recorder *r)
 	fprintf(stderr, "; snapshots go to %s\n", r->o.output);
 }
 
-static void cleanup(struct recorder *r)
+void hs_rec_close(struct recorder *r)
 {
 	hs_rec_free_procs(r);
 	hs_unwind_free(r->unwind);
@@ -478,58 +489,64 @@ static void cleanup(struct recorder *r)
 		close(r->sigfd);
 }
 
+int hs_rec_open(struct recorder *r, char *err, size_t errlen)
+{
+	libbpf_set_print(r->o.verbose ? libbpf_verbose : libbpf_quiet);
+	if (hs_rec_check_system(err, errlen))
+		return -1;
+	r->pm = hs_procmaps_new();
+	r->sym = hs_symbolizer_new();
+	r->build = hs_snapbuild_new(r->pm, r->sym, r->o.wrappers,
+				    r->o.nwrappers);
+	r->mmaps = hs_mmapdom_new();
+	if (!r->pm || !r->sym || !r->build || !r->mmaps) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (hs_rec_load_bpf(r, err, errlen))
+		return -1;
+	if (r->o.unwind != HS_UNWIND_FP) {
+		r->unwind = hs_unwind_new(r->skel, r->o.verbose);
+		if (!r->unwind) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	hs_rec_start_mmap_domain(r);
+	r->sb = hs_sideband_open(&hs_rec_sideband_ops, r, err, errlen);
+	if (!r->sb)
+		return -1;
+	if (hs_rec_start(r, err, errlen))
+		return -1;
+	if (setup_events(r)) {
+		snprintf(err, errlen, "cannot set up events: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int hs_cmd_record(int argc, char **argv)
 {
 	struct recorder r;
 	char err[512];
-	int ret = 1;
+	int ret;
 
 	memset(&r, 0, sizeof(r));
 	r.epfd = r.sigfd = -1;
 	ret = parse_args(&r.o, argc, argv);
 	if (ret)
 		return ret == 1 ? 0 : ret;
-	ret = 1;
-	libbpf_set_print(r.o.verbose ? libbpf_verbose : libbpf_quiet);
-	if (hs_rec_check_system(err, sizeof(err)))
-		goto fail;
-	r.pm = hs_procmaps_new();
-	r.sym = hs_symbolizer_new();
-	r.build = hs_snapbuild_new(r.pm, r.sym, r.o.wrappers, r.o.nwrappers);
-	r.mmaps = hs_mmapdom_new();
-	if (!r.pm || !r.sym || !r.build || !r.mmaps) {
-		snprintf(err, sizeof(err), "out of memory");
-		goto fail;
-	}
-	if (hs_rec_load_bpf(&r, err, sizeof(err)))
-		goto fail;
-	if (r.o.unwind != HS_UNWIND_FP) {
-		r.unwind = hs_unwind_new(r.skel, r.o.verbose);
-		if (!r.unwind) {
-			snprintf(err, sizeof(err), "out of memory");
-			goto fail;
-		}
-	}
-	hs_rec_start_mmap_domain(&r);
-	r.sb = hs_sideband_open(&hs_rec_sideband_ops, &r, err, sizeof(err));
-	if (!r.sb)
-		goto fail;
-	if (hs_rec_start(&r, err, sizeof(err)))
-		goto fail;
-	if (setup_events(&r)) {
-		snprintf(err, sizeof(err), "cannot set up events: %s",
-			 strerror(errno));
-		goto fail;
+	if (hs_rec_open(&r, err, sizeof(err))) {
+		fprintf(stderr, "Error: %s\n", err);
+		hs_rec_close(&r);
+		return 1;
 	}
 	announce(&r);
 	hs_status_init(&r.status, isatty(STDERR_FILENO));
 	run_loop(&r);
 	ret = hs_rec_write_snapshot(&r, 0) ? 1 : 0;
 	hs_rec_report_exits(&r);
-	cleanup(&r);
+	hs_rec_close(&r);
 	return ret;
-fail:
-	fprintf(stderr, "Error: %s\n", err);
-	cleanup(&r);
-	return 1;
 }

@@ -131,7 +131,7 @@ static void set_meta(struct recorder *r, struct hs_snapshot *s, uint32_t seq)
 	s->seq = seq;
 }
 
-static struct hs_snapshot *take_snapshot(struct recorder *r, uint32_t seq,
+struct hs_snapshot *hs_rec_take_snapshot(struct recorder *r, uint32_t seq,
 					 char *err, size_t errlen)
 {
 	struct hs_snapshot *s;
@@ -189,7 +189,7 @@ int hs_rec_write_snapshot(struct recorder *r, uint32_t seq)
 	int ret;
 
 	snapshot_path(r, seq, path, sizeof(path));
-	s = take_snapshot(r, seq, err, sizeof(err));
+	s = hs_rec_take_snapshot(r, seq, err, sizeof(err));
 	if (!s) {
 		hs_status_clear(&r->status);
 		report_write_error(seq, err);

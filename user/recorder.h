@@ -109,6 +109,14 @@ struct recorder {
 	bool stop;
 };
 
+/* record.c: the recorder's life, for record and the live top */
+void hs_rec_defaults(struct record_opts *o);
+/* r->o is set and r->epfd, r->sigfd are -1; hs_rec_close() either way. */
+int hs_rec_open(struct recorder *r, char *err, size_t errlen);
+/* Waits up to timeout_ms for events and handles them. */
+void hs_rec_step(struct recorder *r, int timeout_ms);
+void hs_rec_close(struct recorder *r);
+
 /* record_bpf.c */
 bool hs_rec_mmap_traced(const struct record_opts *o);
 int hs_rec_check_system(char *err, size_t errlen);
@@ -128,6 +136,10 @@ void hs_rec_report_exits(const struct recorder *r);
 void hs_rec_free_procs(struct recorder *r);
 
 /* record_snap.c */
+struct hs_snapshot;
+/* A snapshot of every traced process now; NULL after describing why in err. */
+struct hs_snapshot *hs_rec_take_snapshot(struct recorder *r, uint32_t seq,
+					 char *err, size_t errlen);
 int hs_rec_write_snapshot(struct recorder *r, uint32_t seq);
 
 #endif

@@ -126,8 +126,7 @@ static void print_loc(FILE *out, const struct frame_view *v)
 		fputs("<unknown>", out);
 }
 
-/* What a row of each key is called: its key, from its first frame. */
-static void print_label(FILE *out, enum hs_key key, const struct hs_stat *row)
+void hs_render_label(FILE *out, enum hs_key key, const struct hs_stat *row)
 {
 	struct frame_view v;
 
@@ -393,7 +392,7 @@ static void print_row(FILE *out, const struct hs_stats *st,
 
 	fprintf(out, "#%zu: ", rank);
 	if (st->key != HS_KEY_TRACEBACK) {
-		print_label(out, st->key, row);
+		hs_render_label(out, st->key, row);
 		fputs(": ", out);
 	}
 	print_row_numbers(out, st, row);
@@ -554,8 +553,8 @@ static void json_print(FILE *out, json_object *o)
 	json_object_put(o);
 }
 
-static void render_stats_json(FILE *out, const struct hs_stats *st,
-			      const struct hs_render_opts *o)
+json_object *hs_stats_json(const struct hs_stats *st,
+			   const struct hs_render_opts *o)
 {
 	json_object *root = json_object_new_object();
 	json_object *total = json_object_new_object();
@@ -581,14 +580,14 @@ static void render_stats_json(FILE *out, const struct hs_stats *st,
 		json_object_array_add(rows, json_stat(st, &st->rows[i]));
 	json_object_object_add(root, "stats", rows);
 	json_object_object_add(root, "warnings", json_warnings(o));
-	json_print(out, root);
+	return root;
 }
 
 void hs_render_stats(FILE *out, const struct hs_stats *st,
 		     const struct hs_render_opts *o)
 {
 	if (o->json)
-		render_stats_json(out, st, o);
+		json_print(out, hs_stats_json(st, o));
 	else
 		render_stats_text(out, st, o);
 }

@@ -29,6 +29,17 @@ void hs_format_bytes(char *buf, size_t len, uint64_t bytes);
  */
 bool hs_loss_summary(const struct hs_snapshot *s, char *buf, size_t len);
 
+/*
+ * What a row is called, on one line: "file:line", "function (file:line)",
+ * "pid N (command)"; a traceback row by its most recent frame.
+ */
+void hs_render_label(FILE *out, enum hs_key key, const struct hs_stat *row);
+
+struct json_object;
+/* top or diff as the JSON object that --json prints; json_object_put() it. */
+struct json_object *hs_stats_json(const struct hs_stats *st,
+				  const struct hs_render_opts *o);
+
 void hs_render_stats(FILE *out, const struct hs_stats *st,
 		     const struct hs_render_opts *o);
 void hs_render_info(FILE *out, const struct hs_snapshot *s,

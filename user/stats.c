@@ -1079,6 +1079,26 @@ int hs_stats_diff(const struct hs_snapshot *old, const struct hs_snapshot *new,
 	return err;
 }
 
+static int size_cmp(const void *pa, const void *pb)
+{
+	const struct hs_stat *a = pa, *b = pb;
+	uint64_t da = a->size_diff < 0 ? -(uint64_t)a->size_diff :
+					 (uint64_t)a->size_diff;
+	uint64_t db = b->size_diff < 0 ? -(uint64_t)b->size_diff :
+					 (uint64_t)b->size_diff;
+	int c = cmp_u64(b->size, a->size);
+
+	if (!c)
+		c = cmp_u64(b->count, a->count);
+	return c ? c : cmp_u64(db, da);
+}
+
+void hs_stats_sort_by_size(struct hs_stats *st)
+{
+	if (st->nrows)
+		qsort(st->rows, st->nrows, sizeof(*st->rows), size_cmp);
+}
+
 void hs_stats_free(struct hs_stats *st)
 {
 	if (!st)

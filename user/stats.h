@@ -83,6 +83,8 @@ int hs_stats_top(const struct hs_snapshot *s, const struct hs_query *q,
 		 struct hs_stats *out);
 int hs_stats_diff(const struct hs_snapshot *old, const struct hs_snapshot *new,
 		  const struct hs_query *q, struct hs_stats *out);
+/* Reorders rows as top does: by size, then count, then |size_diff|. */
+void hs_stats_sort_by_size(struct hs_stats *st);
 void hs_stats_free(struct hs_stats *st);
 
 /* Does trace t pass the query's filters (domain included)? */
