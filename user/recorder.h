@@ -45,6 +45,10 @@ struct record_opts {
 	uint32_t max_unwind_rows;
 	enum hs_floor floor;
 	bool verbose;
+	const char *push_url; /* --push: also send each snapshot there */
+	const char *push_app; /* NULL: the targets' command name */
+	char *push_labels[MAX_LIST]; /* KEY=VALUE */
+	size_t npush_labels;
 };
 
 struct proc_state {
@@ -83,6 +87,7 @@ struct hs_mmapdom;
 struct ring_buffer;
 struct hs_known_files;
 struct hs_unwind;
+struct hs_push;
 
 struct recorder {
 	struct record_opts o;
@@ -101,6 +106,7 @@ struct recorder {
 	struct ring_buffer *map_events; /* NULL: the mmap domain is not traced */
 	struct hs_known_files *seen; /* -a: files already looked at */
 	struct hs_unwind *unwind; /* NULL: frame pointers only */
+	struct hs_push *push; /* NULL: no --push */
 	struct pid_queue forks, execs, exits, scans, remaps;
 	struct hs_status status;
 	uint64_t lost_events;
@@ -141,5 +147,8 @@ struct hs_snapshot;
 struct hs_snapshot *hs_rec_take_snapshot(struct recorder *r, uint32_t seq,
 					 char *err, size_t errlen);
 int hs_rec_write_snapshot(struct recorder *r, uint32_t seq);
+
+/* record_push.c: sets up r->push for --push; 0, or the exit status. */
+int hs_rec_push_open(struct recorder *r);
 
 #endif
