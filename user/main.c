@@ -22,7 +22,8 @@ static const struct cmd cmds[] = {
 	{ "info", hs_cmd_info, "metadata and totals of a snapshot" },
 	{ "lookup", hs_cmd_lookup, "traceback of the block at an address" },
 	{ "export", hs_cmd_export, "a snapshot as pprof or folded stacks" },
-	{ "flamegraph", hs_cmd_flamegraph, "a flame graph (SVG/HTML) of one or two snapshots" },
+	{ "flamegraph", hs_cmd_flamegraph,
+	  "a flame graph (SVG/HTML) of one or two snapshots" },
 };
 
 static int usage(FILE *f)
@@ -50,6 +51,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "Error: unknown command '%s'\n", argv[1]);
-	return usage(stderr);
+	fprintf(stderr, "Error: unknown %s '%s' (see heapsnap --help)\n",
+		argv[1][0] == '-' ? "option" : "command", argv[1]);
+	return 2;
 }
