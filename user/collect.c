@@ -61,7 +61,8 @@ static int push_trace(struct hs_raw *raw, size_t *cap,
 	return 0;
 }
 
-static int read_live(int fd, const struct wanted *w, struct hs_raw *raw)
+static int read_live(int fd, const struct wanted *w, struct hs_raw *raw,
+		     const struct hs_progress *progress)
 {
 	struct hs_live_key *keys = calloc(BATCH, sizeof(*keys));
 	struct hs_live_val *vals = calloc(BATCH, sizeof(*vals));
@@ -93,6 +94,8 @@ static int read_live(int fd, const struct wanted *w, struct hs_raw *raw)
 			if (err)
 				goto cleanup;
 		}
+		hs_progress_report(progress, "collecting", "blocks",
+				   raw->ntraces, 0);
 		in = out;
 		first = false;
 	}
@@ -109,13 +112,14 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int read_stacks(struct heapsnap_bpf *skel, struct hs_raw *raw)
+static int read_stacks(struct heapsnap_bpf *skel, struct hs_raw *raw,
+		       const struct hs_progress *progress)
 {
 	int fd = bpf_map__fd(skel->maps.stacks);
 	size_t vsize = bpf_map__value_size(skel->maps.stacks);
 	struct hs_stack_val *val = calloc(1, sizeof(*val));
 	uint64_t *keys = NULL;
-	size_t i, n = 0;
+	size_t i, n = 0, unique = 0;
 	int err = 0;
 
 	if (!val || vsize > sizeof(*val))
@@ -127,6 +131,8 @@ static int read_stacks(struct heapsnap_bpf *skel, struct hs_raw *raw)
 		if (raw->traces[i].stack)
 			keys[n++] = raw->traces[i].stack;
 	qsort(keys, n, sizeof(*keys), cmp_u64);
+	for (i = 0; i < n; i++)
+		unique += !i || keys[i] != keys[i - 1];
 	raw->stacks = calloc(n ? n : 1, sizeof(*raw->stacks));
 	if (!raw->stacks)
 		goto nomem;
@@ -135,6 +141,8 @@ static int read_stacks(struct heapsnap_bpf *skel, struct hs_raw *raw)
 
 		if (i && keys[i] == keys[i - 1])
 			continue;
+		hs_progress_report(progress, "reading", "stacks",
+				   raw->nstacks + raw->stacks_missing, unique);
 		if (bpf_map_lookup_elem(fd, &keys[i], val)) {
 			raw->stacks_missing++;
 			continue;
@@ -162,7 +170,7 @@ cleanup:
 }
 
 int hs_collect(struct heapsnap_bpf *skel, const pid_t *pids, size_t npids,
-	       struct hs_raw *raw)
+	       struct hs_raw *raw, const struct hs_progress *progress)
 {
 	struct wanted w = { pids, npids, calloc(npids + 1, sizeof(uint64_t)) };
 	struct hs_raw_counters c;
@@ -174,16 +182,17 @@ int hs_collect(struct heapsnap_bpf *skel, const pid_t *pids, size_t npids,
 	for (size_t i = 0; i < npids; i++)
 		if (hs_collect_counters(skel, pids[i], &c))
 			w.exec_ns[i] = c.exec_ns;
-	err = read_live(bpf_map__fd(skel->maps.live), &w, raw);
+	err = read_live(bpf_map__fd(skel->maps.live), &w, raw, progress);
 	free(w.exec_ns);
 	if (err)
 		hs_raw_free(raw);
 	return err;
 }
 
-int hs_collect_stacks(struct heapsnap_bpf *skel, struct hs_raw *raw)
+int hs_collect_stacks(struct heapsnap_bpf *skel, struct hs_raw *raw,
+		      const struct hs_progress *progress)
 {
-	int err = read_stacks(skel, raw);
+	int err = read_stacks(skel, raw, progress);
 
 	if (err)
 		hs_raw_free(raw);

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "progress.h"
+
 struct heapsnap_bpf;
 
 struct hs_raw_trace {
@@ -44,11 +46,15 @@ struct hs_raw {
 	size_t stacks_missing; /* keys whose stack was not in the map */
 };
 
-/* The live heap traces of the given processes (all when npids is 0). */
+/*
+ * The live heap traces of the given processes (all when npids is 0).
+ * progress may be NULL, here and below.
+ */
 int hs_collect(struct heapsnap_bpf *skel, const pid_t *pids, size_t npids,
-	       struct hs_raw *raw);
+	       struct hs_raw *raw, const struct hs_progress *progress);
 /* Reads the stacks raw's traces use; frees raw on failure. */
-int hs_collect_stacks(struct heapsnap_bpf *skel, struct hs_raw *raw);
+int hs_collect_stacks(struct heapsnap_bpf *skel, struct hs_raw *raw,
+		      const struct hs_progress *progress);
 void hs_raw_free(struct hs_raw *raw);
 const struct hs_raw_stack *hs_raw_find_stack(const struct hs_raw *raw,
 					     uint64_t key);

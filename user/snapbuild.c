@@ -10,6 +10,7 @@
 #include "snapbuild.h"
 
 #define INLINE_MAX 16
+#define REPORT_EVERY 4096 /* blocks */
 
 struct module_handle {
 	int fd; /* procmaps keeps it open as long as we live */
@@ -186,7 +187,8 @@ static uint64_t mono_to_wall(uint64_t mono_ns)
 }
 
 int hs_snapbuild_add(struct hs_snapbuild *b, struct hs_snapshot *s,
-		     const struct hs_raw *raw)
+		     const struct hs_raw *raw,
+		     const struct hs_progress *progress)
 {
 	uint32_t *stack_idx = NULL, empty;
 	uint64_t *first_use = NULL;
@@ -210,6 +212,8 @@ int hs_snapbuild_add(struct hs_snapbuild *b, struct hs_snapshot *s,
 			first_use[k] = raw->traces[i].time_ns;
 	}
 	for (i = 0; i < raw->nstacks; i++) {
+		hs_progress_report(progress, "symbolizing", "stacks", i,
+				   raw->nstacks);
 		stack_idx[i] = build_stack(b, s, &raw->stacks[i], first_use[i]);
 		if (stack_idx[i] == HS_NONE)
 			goto cleanup;
@@ -230,6 +234,9 @@ int hs_snapbuild_add(struct hs_snapbuild *b, struct hs_snapshot *s,
 
 		if (hs_snapshot_add_trace(s, &t))
 			goto cleanup;
+		if ((i + 1) % REPORT_EVERY == 0)
+			hs_progress_report(progress, "storing", "blocks", i + 1,
+					   raw->ntraces);
 	}
 	err = 0;
 cleanup:

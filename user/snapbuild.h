@@ -11,6 +11,7 @@
 
 #include "collect.h"
 #include "procmaps.h"
+#include "progress.h"
 #include "snapshot.h"
 #include "symbolize.h"
 
@@ -25,8 +26,9 @@ struct hs_snapbuild *hs_snapbuild_new(struct hs_procmaps *pm,
 				      char *const *skip, size_t nskip);
 void hs_snapbuild_free(struct hs_snapbuild *b);
 
-/* Adds raw's traces and the stacks they use to s. */
+/* Adds raw's traces and the stacks they use to s; progress may be NULL. */
 int hs_snapbuild_add(struct hs_snapbuild *b, struct hs_snapshot *s,
-		     const struct hs_raw *raw);
+		     const struct hs_raw *raw,
+		     const struct hs_progress *progress);
 
 #endif

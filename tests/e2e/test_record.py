@@ -161,6 +161,9 @@ def test_million_live_blocks():
     rec = Recorder(["-o", out, "--max-live", "1100000", "--",
                     prog("gt_many"), "1000000"], stdout=subprocess.PIPE)
     assert rec.finish(timeout=300) == 0, rec.stderr()
+    # stderr is a pipe: no progress line (test_progress.py has the terminal)
+    assert "\x1b" not in rec.stderr() and "collecting" not in rec.stderr(), \
+        rec.stderr()
     top = heapsnap_json("top", out, "--by", "lineno", "-n", "0",
                         "--include", "*/gt_many.c")
     got = sorted((st["size"], st["count"]) for st in top["stats"])
