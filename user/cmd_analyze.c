@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cmd_analyze.h"
+#include "cmd_plot.h"
 #include "live.h"
 #include "render.h"
 #include "snapfile.h"
@@ -32,6 +33,7 @@ enum {
 	OPT_NO_SOURCE,
 	OPT_PID,
 	OPT_COMM,
+	OPT_PLOT,
 };
 
 static const struct option stats_options[] = {
@@ -55,6 +57,13 @@ static const struct option stats_options[] = {
 /* info and lookup know only these. */
 static const struct option plain_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option info_options[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "plot", no_argument, NULL, OPT_PLOT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -98,9 +107,19 @@ static const char diff_usage[] =
 
 static const char info_usage[] =
 	"Usage: heapsnap info FILE [--json]\n"
+	"       heapsnap info FILE --plot [--json]\n"
 	"\n"
 	"Metadata, counters and losses of snapshot FILE.\n\n"
-	"  --json                 JSON output\n"
+	"With --plot, a chart of traced memory over the snapshots of FILE's\n"
+	"recording: FILE.1, FILE.2, ... then FILE itself (FILE may name any of\n"
+	"them). x is seconds since the first snapshot, y the current bytes and\n"
+	"the peak of each interval; the legend has the peak since tracing began.\n"
+	"Unicode blocks, or ASCII when the locale is not UTF-8, as wide as the\n"
+	"terminal (COLUMNS). A numbered snapshot that is missing, unreadable or\n"
+	"older than the one before is left out with a warning; FILE must be\n"
+	"readable, or missing with numbered snapshots on disk.\n\n"
+	"  --plot                 chart the recording's snapshots\n"
+	"  --json                 JSON output (with --plot: the series)\n"
 	"  -h, --help             this help\n";
 
 static const char lookup_usage[] =
@@ -124,6 +143,7 @@ struct analyze_args {
 	double delay;
 	const char *output;
 	bool limit_given;
+	bool plot; /* info --plot */
 };
 
 void hs_report_error(bool json, const char *fmt, ...)
@@ -314,6 +334,9 @@ static int apply_option(struct analyze_args *a, int opt, const char *arg)
 		return 0;
 	case OPT_NO_SOURCE:
 		a->r.source = false;
+		return 0;
+	case OPT_PLOT:
+		a->plot = true;
 		return 0;
 	default:
 		return -1;
@@ -546,8 +569,10 @@ int hs_cmd_info(int argc, char **argv)
 		hs_report_error(hs_wants_json(argc, argv), "out of memory");
 		return 1;
 	}
-	rc = parse_args(argc, argv, plain_options, info_usage, 1, &a);
-	if (rc < 0) {
+	rc = parse_args(argc, argv, info_options, info_usage, 1, &a);
+	if (rc < 0 && a.plot) {
+		rc = hs_info_plot(a.files[0], a.r.json);
+	} else if (rc < 0) {
 		rc = 1;
 		s = load(&a, a.files[0]);
 		if (s) {
