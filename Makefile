@@ -27,6 +27,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	  $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS += $(SANFLAGS)
 LIBS := -lbpf -lelf -ldw -lzstd -ljson-c -lcapstone -lprotobuf-c -lstdc++ -lz -lm
+LIBS += $(shell pkg-config --libs libcurl)
 
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf \
 	      -Wall -Werror
@@ -40,6 +41,14 @@ TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_proc
 	     symbolize.c sideband.c snapbuild.c status.c targets.c discover.c \
 	     unwind.c live.c
 
+# info --plot (the series and the chart) and progress lines: pure.
+PURE_SRCS += progress.c series.c plot.c
+TOOL_SRCS += cmd_plot.c
+
+# record --push: the backend's naming rules (pure), its HTTP client (libcurl).
+PURE_SRCS += pushname.c
+TOOL_SRCS += push.c record_push.c
+
 PURE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PURE_SRCS)) $(BUILD)/profile.pb-c.o
 TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TOOL_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -47,7 +56,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 PROG_SRCS := $(wildcard tests/progs/*.c tests/progs/*.cc)
 
-.PHONY: all clean deps test unit progs demo bench install fmt
+.PHONY: all clean deps test unit progs demo bench install uninstall fmt
 all: heapsnap
 
 $(BUILD) $(BUILD)/tests:
@@ -199,8 +208,18 @@ bench: heapsnap
 	$(Q)$(MAKE) -s -C bench
 	$(Q)scripts/bench $(BENCH_ARGS)
 
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALLED := $(DESTDIR)$(PREFIX)/bin/heapsnap $(DESTDIR)$(MANDIR)/man1/heapsnap.1 \
+	     $(DESTDIR)$(BASHCOMPDIR)/heapsnap
+
 install: heapsnap
 	install -D -m 0755 heapsnap $(DESTDIR)$(PREFIX)/bin/heapsnap
+	install -D -m 0644 man/heapsnap.1 $(DESTDIR)$(MANDIR)/man1/heapsnap.1
+	install -D -m 0644 completion/heapsnap.bash $(DESTDIR)$(BASHCOMPDIR)/heapsnap
+
+uninstall:
+	rm -f $(INSTALLED)
 
 fmt:
 	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c tests/progs/*.c

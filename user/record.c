@@ -14,11 +14,13 @@
 
 #include <bpf/libbpf.h>
 
+#include "cmd_analyze.h"
 #include "collect.h"
 #include "heapsnap.h"
 #include "heapsnap.skel.h"
 #include "mmapdom.h"
 #include "procmaps.h"
+#include "push.h"
 #include "record.h"
 #include "recorder.h"
 #include "sideband.h"
@@ -70,7 +72,17 @@ static int usage(FILE *f)
 		"                          kernel has uprobe sessions\n"
 		"      --floor return|entry  benchmarking: attach empty programs at the\n"
 		"                          same points (taking or skipping the return)\n"
+		"      --push URL          also send each snapshot as pprof to the\n"
+		"                          Pyroscope-compatible backend at URL (its\n"
+		"                          /ingest); a push that fails is a warning, the\n"
+		"                          file is still written and the exit status\n"
+		"                          stays the recording's\n"
+		"      --app NAME          application name for --push (default: the\n"
+		"                          target's command name; A-Z a-z 0-9 _ . - /)\n"
+		"      --label KEY=VALUE   a label for --push (repeatable; KEY as a\n"
+		"                          Prometheus label name)\n"
 		"  -v, --verbose           say what is probed and why\n"
+		"  -h, --help              this help\n"
 		"\n"
 		"SIGUSR1 writes a numbered snapshot now; SIGINT or SIGTERM writes the\n"
 		"final snapshot and exits.\n",
@@ -137,6 +149,9 @@ enum {
 	OPT_NO_MMAP,
 	OPT_UNWIND,
 	OPT_MAX_UNWIND_ROWS,
+	OPT_PUSH,
+	OPT_APP,
+	OPT_LABEL,
 };
 
 static int parse_unwind(const char *s, uint32_t *mode)
@@ -195,6 +210,9 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		{ "unwind", required_argument, NULL, OPT_UNWIND },
 		{ "max-unwind-rows", required_argument, NULL,
 		  OPT_MAX_UNWIND_ROWS },
+		{ "push", required_argument, NULL, OPT_PUSH },
+		{ "app", required_argument, NULL, OPT_APP },
+		{ "label", required_argument, NULL, OPT_LABEL },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -203,7 +221,8 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 
 	hs_rec_defaults(o);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:ao:d:i:f:vh", longopts,
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:p:ao:d:i:f:vh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -294,6 +313,21 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		case OPT_CLASSIC:
 			o->classic = true;
 			break;
+		case OPT_PUSH:
+			o->push_url = optarg;
+			break;
+		case OPT_APP:
+			o->push_app = optarg;
+			break;
+		case OPT_LABEL:
+			if (o->npush_labels == MAX_LIST) {
+				fprintf(stderr,
+					"Error: at most %d --label options\n",
+					MAX_LIST);
+				return 2;
+			}
+			o->push_labels[o->npush_labels++] = optarg;
+			break;
 		case OPT_FLOOR:
 			if (parse_floor(optarg, &o->floor)) {
 				fprintf(stderr,
@@ -307,7 +341,8 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		case 'h':
 			return usage(stdout) ? 2 : 1;
 		default:
-			return usage(stderr);
+			hs_report_getopt_error(false, c, argv);
+			return 2;
 		}
 	}
 	if (optind < argc)
@@ -318,6 +353,10 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 	}
 	if (o->all && o->follow_forks) {
 		fprintf(stderr, "Error: -a traces every process already\n");
+		return 2;
+	}
+	if (!o->push_url && (o->push_app || o->npush_labels)) {
+		fprintf(stderr, "Error: --app and --label need --push URL\n");
 		return 2;
 	}
 	return 0;
@@ -475,6 +514,7 @@ static void announce(const struct recorder *r)
 void hs_rec_close(struct recorder *r)
 {
 	hs_rec_free_procs(r);
+	hs_push_free(r->push);
 	hs_unwind_free(r->unwind);
 	hs_sideband_close(r->sb);
 	ring_buffer__free(r->map_events);
@@ -537,6 +577,9 @@ int hs_cmd_record(int argc, char **argv)
 	ret = parse_args(&r.o, argc, argv);
 	if (ret)
 		return ret == 1 ? 0 : ret;
+	ret = hs_rec_push_open(&r);
+	if (ret)
+		return ret;
 	if (hs_rec_open(&r, err, sizeof(err))) {
 		fprintf(stderr, "Error: %s\n", err);
 		hs_rec_close(&r);
@@ -547,6 +590,7 @@ int hs_cmd_record(int argc, char **argv)
 	run_loop(&r);
 	ret = hs_rec_write_snapshot(&r, 0) ? 1 : 0;
 	hs_rec_report_exits(&r);
+	hs_push_report(r.push);
 	hs_rec_close(&r);
 	return ret;
 }

@@ -11,6 +11,8 @@
 #include "collect.h"
 #include "heapsnap.h"
 #include "mmapdom.h"
+#include "progress.h"
+#include "push.h"
 #include "recorder.h"
 #include "sideband.h"
 #include "snapbuild.h"
@@ -93,7 +95,8 @@ static void adopt_seen_processes(struct recorder *r)
 }
 
 /* The raw traces of the traced processes: heap, then mmap domain. */
-static int collect(struct recorder *r, struct hs_raw *raw)
+static int collect(struct recorder *r, struct hs_raw *raw,
+		   const struct hs_progress *progress)
 {
 	pid_t *pids = calloc(r->nprocs + 1, sizeof(*pids));
 	int e;
@@ -103,11 +106,11 @@ static int collect(struct recorder *r, struct hs_raw *raw)
 	for (size_t i = 0; i < r->nprocs; i++)
 		pids[i] = r->procs[i].t.pid;
 	/* -a gathers every process at once; its old images go as they exec */
-	e = hs_collect(r->skel, pids, r->o.all ? 0 : r->nprocs, raw);
+	e = hs_collect(r->skel, pids, r->o.all ? 0 : r->nprocs, raw, progress);
 	for (size_t i = 0; !e && i < r->nprocs; i++)
 		e = hs_mmapdom_collect(r->mmaps, (uint32_t)pids[i], raw);
 	if (!e)
-		e = hs_collect_stacks(r->skel, raw);
+		e = hs_collect_stacks(r->skel, raw, progress);
 	free(pids);
 	return e;
 }
@@ -131,7 +134,8 @@ static void set_meta(struct recorder *r, struct hs_snapshot *s, uint32_t seq)
 	s->seq = seq;
 }
 
-struct hs_snapshot *hs_rec_take_snapshot(struct recorder *r, uint32_t seq,
+static struct hs_snapshot *take_snapshot(struct recorder *r, uint32_t seq,
+					 const struct hs_progress *progress,
 					 char *err, size_t errlen)
 {
 	struct hs_snapshot *s;
@@ -146,7 +150,7 @@ struct hs_snapshot *hs_rec_take_snapshot(struct recorder *r, uint32_t seq,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	e = collect(r, &raw);
+	e = collect(r, &raw, progress);
 	if (e) {
 		snprintf(err, errlen, "cannot read the BPF maps: %s",
 			 strerror(-e));
@@ -157,7 +161,7 @@ struct hs_snapshot *hs_rec_take_snapshot(struct recorder *r, uint32_t seq,
 	set_meta(r, s, seq);
 	for (size_t i = 0; i < r->nprocs; i++)
 		add_proc(r, s, &r->procs[i], epoch, i == 0);
-	e = hs_snapbuild_add(r->build, s, &raw);
+	e = hs_snapbuild_add(r->build, s, &raw, progress);
 	if (e) {
 		snprintf(err, errlen, "cannot build the snapshot: %s",
 			 strerror(-e));
@@ -170,6 +174,12 @@ struct hs_snapshot *hs_rec_take_snapshot(struct recorder *r, uint32_t seq,
 	hs_raw_free(&raw);
 	hs_snapshot_seal(s);
 	return s;
+}
+
+struct hs_snapshot *hs_rec_take_snapshot(struct recorder *r, uint32_t seq,
+					 char *err, size_t errlen)
+{
+	return take_snapshot(r, seq, NULL, err, errlen);
 }
 
 /* The final snapshot is the command's result; a numbered one is not. */
@@ -185,22 +195,33 @@ static void report_write_error(uint32_t seq, const char *err)
 int hs_rec_write_snapshot(struct recorder *r, uint32_t seq)
 {
 	char path[PATH_MAX], err[512];
+	struct hs_progress_line line;
+	struct hs_progress progress;
 	struct hs_snapshot *s;
 	int ret;
 
 	snapshot_path(r, seq, path, sizeof(path));
-	s = hs_rec_take_snapshot(r, seq, err, sizeof(err));
+	/* a big snapshot takes seconds: say how far it got, on a terminal */
+	hs_progress_line_init(&line, stderr, r->status.tty);
+	progress = hs_progress_line_ops(&line);
+	s = take_snapshot(r, seq, &progress, err, sizeof(err));
 	if (!s) {
+		hs_progress_line_clear(&line);
 		hs_status_clear(&r->status);
 		report_write_error(seq, err);
 		return -1;
 	}
+	hs_progress_report(&progress, "writing", "blocks", s->ntraces, 0);
 	ret = hs_snapfile_write(s, path, err, sizeof(err));
+	hs_progress_line_clear(&line);
 	hs_status_clear(&r->status);
 	if (ret)
 		report_write_error(seq, err);
 	else
 		hs_status_wrote(&r->status, s, path);
+	/* a push that fails warns and is counted: it fails no recording */
+	if (r->push)
+		hs_push_snapshot(r->push, s, path);
 	hs_snapshot_free(s);
 	return ret;
 }
