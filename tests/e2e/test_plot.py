@@ -5,9 +5,9 @@ a missing or unreadable numbered snapshot is left out with a warning."""
 import json
 import os
 import subprocess
-import time
 
-from hs import HEAPSNAP, Recorder, Target, heapsnap_json, run, tmpdir
+from hs import HEAPSNAP, heapsnap_json, run, tmpdir
+from test_record import record_phases
 
 ROWS = 10
 
@@ -37,17 +37,7 @@ def record_series(name, phases):
     """Attaches to a waiting program with -p and takes FILE.N after each
     phase N by SIGUSR1, half a second apart, then FILE when it exits.
     Returns FILE and the ground truth's (bytes, count) at each snapshot."""
-    out = os.path.join(tmpdir(), "s.hsnap")
-    t = Target(name)
-    rec = Recorder(["-p", str(t.pid), "-o", out])
-    rec.wait_attached()
-    for n in range(1, phases + 1):
-        t.next_phase(n)
-        rec.snapshot(n)
-        time.sleep(0.5)
-    assert t.finish() == 0
-    assert rec.finish() == 0, rec.stderr()
-    gt = t.gt()
+    out, gt = record_phases(name, phases, pause=0.5)
     totals = [gt_totals(gt[n]) for n in range(1, phases + 1)]
     return out, totals + totals[-1:]
 

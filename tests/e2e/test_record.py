@@ -3,6 +3,7 @@
 ground truth the programs print."""
 import os
 import subprocess
+import time
 
 from hs import (HEAPSNAP, Recorder, Target, assert_sites, heapsnap_json,
                 parse_gt, prog, run, tmpdir)
@@ -19,9 +20,10 @@ def record_cmd(name, *args, opts=()):
     return out, gt
 
 
-def record_phases(name, phases):
+def record_phases(name, phases, pause=0):
     """Attaches to a waiting program with -p, takes snapshot N after each
-    phase N by SIGUSR1, then lets it exit. Returns (base path, GT)."""
+    phase N by SIGUSR1, pause seconds apart, then lets it exit. Returns
+    (base path, GT)."""
     out = os.path.join(tmpdir(), "s.hsnap")
     t = Target(name)
     rec = Recorder(["-p", str(t.pid), "-o", out])
@@ -29,6 +31,7 @@ def record_phases(name, phases):
     for n in range(1, phases + 1):
         t.next_phase(n)
         rec.snapshot(n)
+        time.sleep(pause)
     assert t.finish() == 0
     rc = rec.finish()
     assert rc == 0, "record exited %d:\n%s" % (rc, rec.stderr())
