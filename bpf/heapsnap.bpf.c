@@ -54,6 +54,18 @@ struct {
 	__uint(max_entries, 1 << 16);
 } stacks SEC(".maps");
 
+/*
+ * With sampling: one bit per hash of every block ever recorded, so that a
+ * free of an unsampled block is one array read, not a failed lookup in
+ * live. Bits are never cleared: a stale one only costs that lookup.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1 << (HS_SEEN_BITS - 6));
+} seen SEC(".maps");
+
 /* Each traced process has a slot in counters; procs maps its pid to it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -590,6 +602,33 @@ static struct hs_proc_val *get_proc(struct hs_task *t, __u32 tgid)
 	return bpf_map_lookup_elem(&counters, &t->slot);
 }
 
+/* The word of seen that holds (tgid, ptr)'s bit, and the bit. */
+static __always_inline __u64 *seen_word(__u32 tgid, __u64 ptr, __u64 *bit)
+{
+	__u64 h = (ptr ^ ((__u64)tgid << 44)) * 0x9E3779B97F4A7C15ULL;
+	__u32 idx;
+
+	h >>= 64 - HS_SEEN_BITS;
+	idx = (__u32)(h >> 6);
+	*bit = 1ULL << (h & 63);
+	return bpf_map_lookup_elem(&seen, &idx);
+}
+
+static __always_inline bool maybe_sampled(__u32 tgid, __u64 ptr)
+{
+	__u64 bit, *w = seen_word(tgid, ptr, &bit);
+
+	return !w || (*w & bit);
+}
+
+static __always_inline void mark_sampled(__u32 tgid, __u64 ptr)
+{
+	__u64 bit, *w = seen_word(tgid, ptr, &bit);
+
+	if (w && !(*w & bit))
+		__sync_fetch_and_or(w, bit);
+}
+
 static void record_free(struct hs_task *t, __u32 tgid, __u64 ptr)
 {
 	struct hs_live_key key = { .tgid = tgid, .addr = ptr };
@@ -627,6 +666,8 @@ static void hold_old(struct hs_task *t, __u32 tgid)
 	if (!t->arg)
 		return;
 	t->old_state = OLD_UNKNOWN;
+	if (sample_bytes && !maybe_sampled(tgid, t->arg))
+		return;
 	v = bpf_map_lookup_elem(&live, &key);
 	if (!v)
 		return;
@@ -668,6 +709,8 @@ static void record_alloc(struct hs_task *t, __u32 tgid, __u32 tid,
 
 	__sync_fetch_and_add(&p->allocs, weight_count(t->size));
 	__sync_fetch_and_add(&p->bytes_allocated, weight_bytes(t->size));
+	if (sample_bytes)
+		mark_sampled(tgid, ptr);
 	err = bpf_map_update_elem(&live, &key, &val, BPF_NOEXIST);
 	if (err == -17 /* EEXIST */) {
 		/* its free went unseen: replace the stale block */
@@ -736,13 +779,14 @@ static bool may_nest(__u32 fn)
 	return fn != HS_FN_MALLOC && fn != HS_FN_CALLOC;
 }
 
-/* A free: one failed lookup when the block was not sampled. */
-static int on_free(__u32 tgid, __u64 ptr, __u64 sp)
+/* A free: one array read when the block was not sampled. */
+static __always_inline int on_free(__u32 tgid, __u64 ptr, __u64 sp)
 {
 	struct hs_live_key key = { .tgid = tgid, .addr = ptr };
 	struct hs_task *t;
 
-	if (!ptr || (sample_bytes && !bpf_map_lookup_elem(&live, &key)))
+	if (!ptr || (sample_bytes && (!maybe_sampled(tgid, ptr) ||
+				      !bpf_map_lookup_elem(&live, &key))))
 		return 1;
 	t = task_state(true);
 	if (!t) {
@@ -887,6 +931,15 @@ static int on_return(struct pt_regs *ctx)
 SEC("uprobe")
 int hs_session(struct pt_regs *ctx)
 {
+	__u32 tgid;
+
+	/* the most frequent call first: a free never asks for its return */
+	if (bpf_get_attach_cookie(ctx) == HS_FN_FREE) {
+		tgid = bpf_get_current_pid_tgid() >> 32;
+		if (tgid == ignore_tgid)
+			return 1;
+		return on_free(tgid, PT_REGS_PARM1(ctx), PT_REGS_SP(ctx));
+	}
 	if (bpf_session_is_return())
 		return on_return(ctx);
 	return on_entry(ctx, true);
@@ -916,11 +969,13 @@ int hs_stop(struct pt_regs *ctx)
 	return 0;
 }
 
-/* The benchmark floor: the same probe points, nothing done. */
+/* The benchmark floor: the same probe points and returns, nothing done. */
 SEC("uprobe")
 int hs_floor(struct pt_regs *ctx)
 {
-	return floor_ret;
+	__u64 fn = bpf_get_attach_cookie(ctx);
+
+	return floor_ret || fn == HS_FN_FREE || fn == HS_FN_WRAPPER;
 }
 
 /*

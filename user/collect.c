@@ -439,8 +439,9 @@ static uint64_t map_memlock(const struct bpf_map *map)
 uint64_t hs_collect_map_memory(struct heapsnap_bpf *skel)
 {
 	return map_memlock(skel->maps.live) + map_memlock(skel->maps.stacks) +
-	       map_memlock(skel->maps.procs) + map_memlock(skel->maps.counters) +
-	       map_memlock(skel->maps.tasks);
+	       map_memlock(skel->maps.procs) +
+	       map_memlock(skel->maps.counters) +
+	       map_memlock(skel->maps.tasks) + map_memlock(skel->maps.seen);
 }
 
 uint64_t hs_collect_global_losses(struct heapsnap_bpf *skel)

@@ -584,9 +584,9 @@ struct hs_attachment {
 
 static bool takes_return(uint32_t fn, enum hs_floor floor)
 {
-	if (floor)
-		return floor == HS_FLOOR_RETURN;
-	return fn != HS_FN_FREE && fn != HS_FN_WRAPPER;
+	if (fn == HS_FN_FREE || fn == HS_FN_WRAPPER)
+		return false;
+	return floor != HS_FLOOR_ENTRY;
 }
 
 static int attach_classic(struct hs_attachment *a, struct bpf_program *prog,

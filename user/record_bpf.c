@@ -120,6 +120,8 @@ static void set_options(struct recorder *r, struct heapsnap_bpf *skel)
 	bpf_map__set_max_entries(skel->maps.cfi_procs, r->o.max_procs);
 	set_mmap_autoload(skel, skel->rodata->trace_mmap);
 	bpf_map__set_max_entries(skel->maps.live, r->o.max_live);
+	if (!r->o.sample_bytes) /* the sampled-address filter is unused */
+		bpf_map__set_max_entries(skel->maps.seen, 1);
 	bpf_map__set_max_entries(skel->maps.stacks, r->o.max_stacks);
 	bpf_map__set_max_entries(skel->maps.procs, r->o.max_procs);
 	bpf_map__set_max_entries(skel->maps.counters, r->o.max_procs);
