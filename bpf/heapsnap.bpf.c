@@ -744,6 +744,9 @@ static bool take_sample(struct hs_task *t, __u64 size)
 		t->until_sample = (sample_bytes * sample_gap[r]) >> 16;
 		t->sampler_ready = 1;
 	}
+	/* a request of 2^63 or more (it fails) must not wrap the countdown */
+	if (size > HS_SAMPLE_SIZE_MAX)
+		size = HS_SAMPLE_SIZE_MAX;
 	t->until_sample -= size;
 	if (t->until_sample > 0)
 		return false;

@@ -16,6 +16,7 @@
 #define HS_SAMPLE_GAPS 4096 /* quantiles of Exp(1) */
 #define HS_WEIGHT_STEPS 256 /* weight table points per sample_bytes */
 #define HS_WEIGHT_POINTS 4096 /* the table spans 16 * sample_bytes */
+#define HS_SAMPLE_SIZE_MAX (1ULL << 62) /* larger requests count as this */
 #define HS_SEEN_BITS 23 /* log2 of the bits of the sampled-address filter */
 
 /* What an entry probe is: how to read its arguments and its result. */

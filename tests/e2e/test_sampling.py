@@ -3,7 +3,8 @@
 import os
 import subprocess
 
-from hs import HEAPSNAP, Recorder, heapsnap_json, parse_gt, prog, run, tmpdir
+from hs import (HEAPSNAP, Recorder, assert_sites, heapsnap_json, parse_gt,
+                prog, run, tmpdir)
 
 
 def record_sampled(rate):
@@ -56,3 +57,17 @@ def test_production_rate_records_with_few_samples():
     assert abs(top["total"]["size"] - total) <= 0.35 * total, (top["total"],
                                                                total)
     assert info["lost"]["map_full"] == 0
+
+
+def test_every_block_sampled_equals_ground_truth():
+    # one sample per byte: a block of 16 bytes or more is sampled with
+    # probability 1 - e^-16, and weighs its own size; every free and realloc
+    # of gt_basic goes through the sampled-address filter
+    out = os.path.join(tmpdir(), "s.hsnap")
+    rec = Recorder(["--sample-bytes", "1", "-o", out, "--",
+                    prog("gt_basic")], stdout=subprocess.PIPE)
+    assert rec.finish(timeout=120) == 0, rec.stderr()
+    gt = parse_gt(rec.out.rest())
+    assert_sites(out, gt[2], "gt_basic.c")
+    info = heapsnap_json("info", out)
+    assert info["lost"]["map_full"] == 0, info["lost"]
