@@ -43,6 +43,9 @@ TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_proc
 
 # info --plot (the series and the chart) and progress lines: pure.
 PURE_SRCS += progress.c series.c plot.c
+
+# Arrays grown by doubling, for every stage.
+PURE_SRCS += grow.c
 TOOL_SRCS += cmd_plot.c
 
 # record --push: the backend's naming rules (pure), its HTTP client (libcurl).
@@ -130,9 +133,11 @@ $(FIX)/libfix-split.so: $(FIX)/libfix.so
 	$(Q)objcopy --strip-debug --add-gnu-debuglink=$(FIX)/libfix-split.debug $< $@
 
 $(BUILD)/tests/test_symbolize: tests/unit/test_symbolize.c tests/unit/test.h \
-			       $(BUILD)/symbolize.o $(FIX_BINS) | $(BUILD)/tests
+			       $(BUILD)/symbolize.o $(BUILD)/grow.o $(FIX_BINS) \
+			       | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/symbolize.o $(LDFLAGS) \
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/symbolize.o \
+		$(BUILD)/grow.o $(LDFLAGS) \
 		-ldw -lelf -lstdc++ -o $@
 
 # test_cfi compares unwind tables with readelf's: one C file built -O2
@@ -176,9 +181,10 @@ $(FIX)/cfi-noeh: $(FIX)/cfi-nofp
 	$(Q)objcopy --remove-section .eh_frame --remove-section .eh_frame_hdr $< $@
 
 $(BUILD)/tests/test_cfi: tests/unit/test_cfi.c tests/unit/test.h $(BUILD)/cfi.o \
-			 $(CFI_FIX) | $(BUILD)/tests
+			 $(BUILD)/grow.o $(CFI_FIX) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/cfi.o $(LDFLAGS) -ldw -lelf \
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/cfi.o $(BUILD)/grow.o \
+		$(LDFLAGS) -ldw -lelf \
 		-o $@
 
 unit: $(UNIT_BINS)

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "cfi.h"
+#include "grow.h"
 
 #define DEBUG_BUILD_ID_DIR "/usr/lib/debug/.build-id"
 #define ADDR_LIMIT (1ULL << 32)
@@ -95,25 +96,6 @@ struct builder {
 	uint64_t work;
 	size_t used, bad, multi_row, fp_switch;
 };
-
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t n = *cap ? *cap : 256;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	if (n > SIZE_MAX / elem)
-		return -ENOMEM;
-	p = realloc(*arr, n * elem);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = n;
-	return 0;
-}
 
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
@@ -314,8 +296,7 @@ static int add_fde(struct builder *b, int src, const Dwarf_FDE *f,
 	/* the end, too, needs a row's 32-bit pc */
 	if (start >= ADDR_LIMIT || len >= ADDR_LIMIT - start)
 		return 1;
-	err = grow((void **)&b->fdes, &b->fdes_cap, b->nfdes + 1,
-		   sizeof(*b->fdes));
+	err = hs_grow(&b->fdes, &b->fdes_cap, b->nfdes + 1, sizeof(*b->fdes));
 	if (err)
 		return err;
 	b->fdes[b->nfdes] = (struct fde){
@@ -355,8 +336,8 @@ static int list_fdes(struct builder *b, int src, Elf *elf, const Elf_Data *data,
 		}
 		if (dwarf_cfi_cie_p(&e)) {
 			/* CIEs come in offset order: find_cie() can bisect */
-			err = grow((void **)&b->cies, &b->cies_cap,
-				   b->ncies + 1, sizeof(*b->cies));
+			err = hs_grow(&b->cies, &b->cies_cap, b->ncies + 1,
+				      sizeof(*b->cies));
 			if (err)
 				return err;
 			b->cies[b->ncies++] = (struct cie){
@@ -602,8 +583,7 @@ static int emit(struct builder *b, struct hs_cfi_row row)
 		b->nrows--;
 	if (b->nrows && same_rules(&b->rows[b->nrows - 1], &row))
 		return 0;
-	err = grow((void **)&b->rows, &b->rows_cap, b->nrows + 1,
-		   sizeof(*b->rows));
+	err = hs_grow(&b->rows, &b->rows_cap, b->nrows + 1, sizeof(*b->rows));
 	if (err)
 		return err;
 	b->rows[b->nrows++] = row;

@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "export.h"
+#include "grow.h"
 #include "profile.pb-c.h"
 #include "render.h"
 
@@ -111,23 +112,6 @@ const uint32_t *hs_stack_frames(const struct hs_snapshot *s, size_t i,
 			return NULL;
 	*n = st->nframes;
 	return s->stack_frames + st->first;
-}
-
-int hs_grow(void *arr, size_t *cap, size_t need, size_t elem)
-{
-	void **p = arr, *n;
-	size_t c = *cap ? *cap : 16;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	n = realloc(*p, c * elem);
-	if (!n)
-		return -1;
-	*p = n;
-	*cap = c;
-	return 0;
 }
 
 /* ---- folded ---- */

@@ -14,12 +14,6 @@
 #include "snapshot.h"
 #include "stats.h"
 
-/*
- * Grows the array *arr (of capacity *cap) to hold at least need elements of
- * elem bytes; -1 when memory ran out, and *arr is unchanged.
- */
-int hs_grow(void *arr, size_t *cap, size_t need, size_t elem);
-
 /* What the selected traces of one stack weigh, scaled for sampling. */
 struct hs_stack_sum {
 	uint64_t bytes;

@@ -13,6 +13,7 @@
 
 #include "export.h"
 #include "flamegraph.h"
+#include "grow.h"
 #include "render.h"
 
 #define NAME_LEN 4096

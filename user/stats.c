@@ -16,6 +16,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "grow.h"
 #include "stats.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -373,26 +374,6 @@ struct ctx {
 	struct side sides[2];
 };
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 64;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	if (ncap > SIZE_MAX / elem)
-		return -1;
-	p = realloc(*arr, ncap * elem);
-	if (!p)
-		return -1;
-	memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 static struct fkey fkey_of(enum fkey_kind kind, const char *str, uint64_t num)
 {
 	struct fkey k = { .str = str, .num = num, .kind = (uint8_t)kind };
@@ -453,7 +434,7 @@ static int fkey_cmp(const struct fkey *a, const struct fkey *b)
 
 static int ensure_groups(struct ctx *c, size_t n)
 {
-	if (grow((void **)&c->groups, &c->groups_cap, n, sizeof(*c->groups)))
+	if (hs_grow_zeroed(&c->groups, &c->groups_cap, n, sizeof(*c->groups)))
 		return -1;
 	if (c->ngroups < n)
 		c->ngroups = n;
@@ -467,7 +448,7 @@ static uint32_t fkey_intern(struct ctx *c, const struct fkey *k)
 	struct fkey_entry *e;
 	uint32_t id;
 
-	if (grow((void **)&c->scratch, &c->scratch_cap, len, 1))
+	if (hs_grow_zeroed(&c->scratch, &c->scratch_cap, len, 1))
 		return HS_NONE;
 	c->scratch[0] = k->kind;
 	memcpy(c->scratch + 1, &k->num, 8);
@@ -476,8 +457,9 @@ static uint32_t fkey_intern(struct ctx *c, const struct fkey *k)
 	HASH_FIND(hh, c->fkey_index, c->scratch, len, e);
 	if (e)
 		return e->id;
-	if (c->nfkeys >= HS_NONE || grow((void **)&c->fkeys, &c->fkeys_cap,
-					 c->nfkeys + 1, sizeof(*c->fkeys)))
+	if (c->nfkeys >= HS_NONE ||
+	    hs_grow_zeroed(&c->fkeys, &c->fkeys_cap, c->nfkeys + 1,
+			   sizeof(*c->fkeys)))
 		return HS_NONE;
 	e = malloc(sizeof(*e) + len);
 	if (!e)

@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "symbolize.h"
 
 /* From libstdc++ (linked with -lstdc++); cxxabi.h is C++ only. */
@@ -147,25 +148,6 @@ static uint64_t hash_string(const char *s)
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
 	return mix64(h);
-}
-
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t n = *cap ? *cap : 16;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	if (n > SIZE_MAX / elem)
-		return -ENOMEM;
-	p = realloc(*arr, n * elem);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = n;
-	return 0;
 }
 
 static char *arena_alloc(struct hs_symbolizer *sym, size_t len)
@@ -353,8 +335,7 @@ static int read_segments(struct module *m)
 			return -ENOEXEC;
 		if (phdr.p_type != PT_LOAD || !phdr.p_filesz)
 			continue;
-		if (grow((void **)&m->segs, &cap, m->nsegs + 1,
-			 sizeof(*m->segs)))
+		if (hs_grow(&m->segs, &cap, m->nsegs + 1, sizeof(*m->segs)))
 			return -ENOMEM;
 		m->segs[m->nsegs++] = (struct segment){
 			.offset = phdr.p_offset,
@@ -396,8 +377,8 @@ int hs_symbolizer_add_module_flags(struct hs_symbolizer *sym, const char *path,
 	}
 	if (sym->nmodules >= INT32_MAX)
 		return -ENOSPC;
-	err = grow((void **)&sym->modules, &sym->modules_cap, sym->nmodules + 1,
-		   sizeof(*sym->modules));
+	err = hs_grow(&sym->modules, &sym->modules_cap, sym->nmodules + 1,
+		      sizeof(*sym->modules));
 	if (err)
 		return err;
 	m = &sym->modules[sym->nmodules];
@@ -511,8 +492,8 @@ static int push_frame(struct hs_symbolizer *sym, const char *function,
 		if (!f.file)
 			return -ENOMEM;
 	}
-	if (grow((void **)&sym->frames, &sym->frames_cap, sym->nframes + 1,
-		 sizeof(*sym->frames)))
+	if (hs_grow(&sym->frames, &sym->frames_cap, sym->nframes + 1,
+		    sizeof(*sym->frames)))
 		return -ENOMEM;
 	sym->frames[sym->nframes++] = f;
 	return 0;
@@ -556,7 +537,7 @@ static int add_ranges(struct die_ranges *r, Dwarf_Die *die, Dwarf_Die *owner)
 	while ((off = dwarf_ranges(die, off, &base, &low, &high)) > 0) {
 		if (low >= high)
 			continue;
-		if (grow((void **)&r->v, &r->cap, r->n + 1, sizeof(*r->v)))
+		if (hs_grow(&r->v, &r->cap, r->n + 1, sizeof(*r->v)))
 			return -ENOMEM;
 		r->v[r->n++] = (struct die_range){ .low = low,
 						   .high = high,
@@ -642,8 +623,8 @@ static int find_function(struct module *m, Dwarf_Die *cudie, Dwarf_Addr pc,
 	if (lo == m->ncus || m->cus[lo].cu != idx.cu) {
 		err = index_functions(cudie, &idx.funcs, 0);
 		if (!err)
-			err = grow((void **)&m->cus, &m->cus_cap, m->ncus + 1,
-				   sizeof(*m->cus));
+			err = hs_grow(&m->cus, &m->cus_cap, m->ncus + 1,
+				      sizeof(*m->cus));
 		if (err) {
 			free(idx.funcs.v);
 			return err;
