@@ -8,7 +8,9 @@
 #define HEAPSNAP_TEST_H
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int test_failed;
@@ -60,5 +62,34 @@ static int tests_failed;
 	} while (0)
 
 #define TEST_EXIT() (tests_failed ? 1 : 0)
+
+/* Why the running test was skipped; NULL when it ran. */
+static const char *skip_reason __attribute__((unused));
+
+/* RUN_TEST for a test that may set skip_reason and return. */
+#define RUN_SKIPPABLE(fn)                                                      \
+	do {                                                                   \
+		skip_reason = NULL;                                            \
+		test_failed = 0;                                               \
+		fn();                                                          \
+		if (skip_reason && !test_failed) {                             \
+			printf("SKIP %s: %s\n", #fn, skip_reason);             \
+		} else {                                                       \
+			printf("%s %s\n", test_failed ? "FAIL" : "PASS", #fn); \
+			tests_failed += test_failed;                           \
+		}                                                              \
+	} while (0)
+
+/* dir/name, in one of four buffers: the last four results stay valid. */
+static inline const char *path_in(const char *dir, const char *name)
+{
+	static char buf[4][PATH_MAX];
+	static int next;
+	char *p = buf[next++ % 4];
+
+	if (snprintf(p, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX)
+		abort();
+	return p;
+}
 
 #endif

@@ -42,35 +42,9 @@ struct site {
 
 static char fixdir[PATH_MAX];
 static char tmpdir[PATH_MAX];
-static const char *skip_reason;
 
 static struct site plain, inline_a, inline_b, grow, op_new;
 static struct site clang_plain, clang_inline_a, clang_inline_b;
-
-#define RUN_SKIPPABLE(fn)                                                      \
-	do {                                                                   \
-		skip_reason = NULL;                                            \
-		test_failed = 0;                                               \
-		fn();                                                          \
-		if (skip_reason && !test_failed) {                             \
-			printf("SKIP %s: %s\n", #fn, skip_reason);             \
-		} else {                                                       \
-			printf("%s %s\n", test_failed ? "FAIL" : "PASS", #fn); \
-			tests_failed += test_failed;                           \
-		}                                                              \
-	} while (0)
-
-/* The last four results stay valid. */
-static const char *path_in(const char *dir, const char *name)
-{
-	static char buf[4][PATH_MAX];
-	static int next;
-	char *p = buf[next++ % 4];
-
-	if (snprintf(p, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX)
-		abort();
-	return p;
-}
 
 static const char *fixture(const char *name)
 {
