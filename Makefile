@@ -242,7 +242,7 @@ FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror \
 	       -Itests/fuzz -fno-omit-frame-pointer \
 	       -fsanitize=address,undefined -fno-sanitize-recover=undefined
 # The reader and the analysis: what a snapshot file reaches.
-READER_SRCS := snapshot.c snapfile.c stats.c render.c
+READER_SRCS := snapshot.c snapfile.c stats.c render.c grow.c
 FUZZ_OBJS := $(patsubst %.c,$(FUZZ)/%.o,$(READER_SRCS)) $(FUZZ)/fuzz_common.o
 FUZZ_BINS := $(addprefix $(FUZZ)/,$(FUZZ_TARGETS))
 
