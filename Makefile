@@ -37,7 +37,7 @@ PURE_SRCS := snapshot.c snapfile.c stats.c render.c sampling.c placement.c mmapd
 	     export.c flamegraph.c allocators.c live_render.c
 # Kernel-facing and symbolization stages.
 TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_procs.c \
-	     record_snap.c probes.c collect.c procmaps.c cfi.c \
+	     record_snap.c probes.c collect.c livetable.c procmaps.c cfi.c \
 	     symbolize.c sideband.c snapbuild.c status.c targets.c discover.c \
 	     unwind.c live.c
 
@@ -85,7 +85,7 @@ $(BUILD)/profile.pb-c.o: $(BUILD)/profile.pb-c.c $(BUILD)/profile.pb-c.h
 $(BUILD)/export.o: $(BUILD)/profile.pb-c.h
 
 # Only the probe and collect stages see the skeleton.
-$(BUILD)/probes.o $(BUILD)/collect.o $(BUILD)/record.o $(BUILD)/record_bpf.o \
+$(BUILD)/probes.o $(BUILD)/collect.o $(BUILD)/livetable.o $(BUILD)/record.o $(BUILD)/record_bpf.o \
 	$(BUILD)/unwind.o: $(BUILD)/heapsnap.skel.h
 
 $(BUILD)/%.o: user/%.c | $(BUILD)

@@ -39,12 +39,40 @@ struct hs_global_val global;
 
 extern bool bpf_session_is_return(void) __ksym __weak;
 
+/*
+ * The live blocks: buckets of HS_WAYS keys (a block's address tagged with
+ * its process's counters slot, 0 when free) and, beside each key, its
+ * block. Array lookups cost no call and a bucket is one cache line: a
+ * block's insert or erase is a scan of the line and one compare-and-swap.
+ * A block whose bucket is full, or whose key cannot be tagged, spills into
+ * the hash map spill.
+ */
+const volatile __u32 nbuckets = 1;
+/* --max-live: the blocks a process may hold, when every one is traced. */
+const volatile __u64 max_live = 1 << 20;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct hs_bucket);
+	__uint(max_entries, 1);
+} buckets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct hs_live_val);
+	__uint(max_entries, HS_WAYS);
+} blocks SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct hs_live_key);
 	__type(value, struct hs_live_val);
-	__uint(max_entries, 1 << 20);
-} live SEC(".maps");
+	__uint(max_entries, 1 << 17);
+} spill SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -629,50 +657,140 @@ static __always_inline void mark_sampled(__u32 tgid, __u64 ptr)
 		__sync_fetch_and_or(w, bit);
 }
 
+static __always_inline __u64 block_key(__u32 slot, __u64 addr)
+{
+	if (addr >> HS_KEY_ADDR_BITS || slot >= 0xffff)
+		return 0;
+	return addr | ((__u64)(slot + 1) << HS_KEY_ADDR_BITS);
+}
+
+static __always_inline __u32 bucket_of(__u64 key)
+{
+	__u64 h = (key * 0x9E3779B97F4A7C15ULL) >> 32;
+
+	return (__u32)((h * nbuckets) >> 32);
+}
+
+static __always_inline struct hs_live_val *block_at(__u32 bucket, int way)
+{
+	__u32 idx = bucket * HS_WAYS + (__u32)way;
+
+	return bpf_map_lookup_elem(&blocks, &idx);
+}
+
+static __always_inline bool spilled(void)
+{
+	return *(volatile __u64 *)&global.spilled != 0;
+}
+
+/* Takes the block at addr out of the live set, into *out. */
+static bool block_take(__u32 tgid, __u32 slot, __u64 addr,
+		       struct hs_live_val *out)
+{
+	struct hs_live_key hk = { .tgid = tgid, .addr = addr };
+	__u64 key = block_key(slot, addr);
+	struct hs_live_val *v;
+	struct hs_bucket *b;
+	__u32 bi;
+
+	if (key) {
+		bi = bucket_of(key);
+		b = bpf_map_lookup_elem(&buckets, &bi);
+		if (!b)
+			return false;
+		for (int i = 0; i < HS_WAYS; i++) {
+			if (b->key[i] != key)
+				continue;
+			v = block_at(bi, i);
+			if (!v)
+				return false;
+			*out = *v;
+			/* a racing free of the same block (a double free) */
+			return __sync_val_compare_and_swap(&b->key[i], key,
+							   0) == key;
+		}
+	}
+	if (!spilled())
+		return false;
+	v = bpf_map_lookup_elem(&spill, &hk);
+	if (!v)
+		return false;
+	*out = *v;
+	if (bpf_map_delete_elem(&spill, &hk))
+		return false;
+	__sync_fetch_and_sub(&global.spilled, 1);
+	return true;
+}
+
+/*
+ * Puts a block in the live set. One already at its address is stale (its
+ * free went unseen): it counts as freed and is replaced.
+ */
+static int block_put(__u32 tgid, __u32 slot, __u64 addr,
+		     const struct hs_live_val *val, struct hs_proc_val *p)
+{
+	struct hs_live_key hk = { .tgid = tgid, .addr = addr };
+	__u64 key = block_key(slot, addr);
+	struct hs_live_val *v, stale;
+	struct hs_bucket *b;
+	__u32 bi;
+	int err;
+
+	if (key) {
+		bi = bucket_of(key);
+		b = bpf_map_lookup_elem(&buckets, &bi);
+		if (!b)
+			return -1;
+		if (block_take(tgid, slot, addr, &stale))
+			count_free(p, stale.size);
+		for (int i = 0; i < HS_WAYS; i++) {
+			if (b->key[i] ||
+			    __sync_val_compare_and_swap(&b->key[i], 0, key))
+				continue;
+			v = block_at(bi, i);
+			if (v)
+				*v = *val;
+			return 0;
+		}
+	}
+	err = bpf_map_update_elem(&spill, &hk, val, BPF_NOEXIST);
+	if (err == -17 /* EEXIST */) {
+		v = bpf_map_lookup_elem(&spill, &hk);
+		if (v)
+			count_free(p, v->size);
+		return bpf_map_update_elem(&spill, &hk, val, BPF_ANY);
+	}
+	if (!err)
+		__sync_fetch_and_add(&global.spilled, 1);
+	return err;
+}
+
 static void record_free(struct hs_task *t, __u32 tgid, __u64 ptr)
 {
-	struct hs_live_key key = { .tgid = tgid, .addr = ptr };
+	struct hs_live_val old;
 	struct hs_proc_val *p;
-	struct hs_live_val *v;
-	__u64 size;
 
 	if (!ptr)
 		return;
-	v = bpf_map_lookup_elem(&live, &key);
-	if (!v) {
-		/* with sampling, most blocks were never recorded */
-		if (!sample_bytes) {
-			p = get_proc(t, tgid);
-			if (p)
-				__sync_fetch_and_add(&p->unknown_frees, 1);
-		}
-		return;
-	}
-	size = v->size;
-	if (bpf_map_delete_elem(&live, &key))
-		return;
 	p = get_proc(t, tgid);
-	if (p)
-		count_free(p, size);
+	if (!p)
+		return;
+	if (block_take(tgid, t->slot, ptr, &old))
+		count_free(p, old.size);
+	else if (!sample_bytes) /* with sampling, most were never recorded */
+		__sync_fetch_and_add(&p->unknown_frees, 1);
 }
 
 /* Takes a realloc's old block out of the live set until the realloc ends. */
 static void hold_old(struct hs_task *t, __u32 tgid)
 {
-	struct hs_live_key key = { .tgid = tgid, .addr = t->arg };
-	struct hs_live_val *v;
-
 	t->old_state = OLD_NONE;
 	if (!t->arg)
 		return;
 	t->old_state = OLD_UNKNOWN;
 	if (sample_bytes && !maybe_sampled(tgid, t->arg))
 		return;
-	v = bpf_map_lookup_elem(&live, &key);
-	if (!v)
-		return;
-	t->old = *v;
-	if (!bpf_map_delete_elem(&live, &key))
+	if (block_take(tgid, t->slot, t->arg, &t->old))
 		t->old_state = OLD_LIVE;
 }
 
@@ -680,22 +798,19 @@ static void hold_old(struct hs_task *t, __u32 tgid)
 static void release_old(struct hs_task *t, __u32 tgid, struct hs_proc_val *p,
 			bool freed)
 {
-	struct hs_live_key key = { .tgid = tgid, .addr = t->arg };
-
 	if (t->old_state == OLD_UNKNOWN && freed && !sample_bytes)
 		__sync_fetch_and_add(&p->unknown_frees, 1);
 	if (t->old_state != OLD_LIVE)
 		return;
 	if (freed)
 		count_free(p, t->old.size);
-	else if (bpf_map_update_elem(&live, &key, &t->old, BPF_NOEXIST))
-		count_free(p, t->old.size); /* its slot was taken meanwhile */
+	else if (block_put(tgid, t->slot, t->arg, &t->old, p))
+		count_free(p, t->old.size); /* no room to put it back */
 }
 
 static void record_alloc(struct hs_task *t, __u32 tgid, __u32 tid,
 			 struct hs_proc_val *p, __u64 ptr)
 {
-	struct hs_live_key key = { .tgid = tgid, .addr = ptr };
 	struct hs_live_val val = {
 		.size = t->size,
 		.stack = t->stack,
@@ -704,22 +819,13 @@ static void record_alloc(struct hs_task *t, __u32 tgid, __u32 tid,
 		.total_nframe = t->total_nframe,
 		.domain = HS_DOM_HEAP,
 	};
-	struct hs_live_val *stale;
-	int err;
 
 	__sync_fetch_and_add(&p->allocs, weight_count(t->size));
 	__sync_fetch_and_add(&p->bytes_allocated, weight_bytes(t->size));
 	if (sample_bytes)
 		mark_sampled(tgid, ptr);
-	err = bpf_map_update_elem(&live, &key, &val, BPF_NOEXIST);
-	if (err == -17 /* EEXIST */) {
-		/* its free went unseen: replace the stale block */
-		stale = bpf_map_lookup_elem(&live, &key);
-		if (stale)
-			count_free(p, stale->size);
-		err = bpf_map_update_elem(&live, &key, &val, BPF_ANY);
-	}
-	if (err) {
+	if ((!sample_bytes && *(volatile __u64 *)&p->count >= max_live) ||
+	    block_put(tgid, t->slot, ptr, &val, p)) {
 		__sync_fetch_and_add(&p->map_full, 1);
 		return;
 	}
@@ -785,11 +891,9 @@ static bool may_nest(__u32 fn)
 /* A free: one array read when the block was not sampled. */
 static __always_inline int on_free(__u32 tgid, __u64 ptr, __u64 sp)
 {
-	struct hs_live_key key = { .tgid = tgid, .addr = ptr };
 	struct hs_task *t;
 
-	if (!ptr || (sample_bytes && (!maybe_sampled(tgid, ptr) ||
-				      !bpf_map_lookup_elem(&live, &key))))
+	if (!ptr || (sample_bytes && !maybe_sampled(tgid, ptr)))
 		return 1;
 	t = task_state(true);
 	if (!t) {

@@ -57,6 +57,18 @@ struct hs_live_val {
 	__u8 pad;
 };
 
+/*
+ * A bucket of the live-block table: the keys of up to HS_WAYS blocks, each
+ * the block's address with its process's counters slot + 1 in the top 16
+ * bits; 0 is a free way. Block i of bucket b is blocks[b * HS_WAYS + i].
+ */
+#define HS_WAYS 8
+#define HS_KEY_ADDR_BITS 48
+
+struct hs_bucket {
+	__u64 key[HS_WAYS];
+};
+
 struct hs_stack_val {
 	__u32 tgid;
 	__u32 nframe; /* frames stored in ip[] */
@@ -165,6 +177,7 @@ struct hs_global_val {
 	__u64 proc_map_full;
 	__u64 nested_overflow;
 	__u64 map_events_lost; /* the mmap-domain ring buffer was full */
+	__u64 spilled; /* blocks in the spill map now, not a loss */
 };
 
 #endif

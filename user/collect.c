@@ -11,6 +11,7 @@
 #include "collect.h"
 #include "heapsnap.h"
 #include "heapsnap.skel.h"
+#include "livetable.h"
 
 #define BATCH 4096
 
@@ -61,15 +62,14 @@ static int push_trace(struct hs_raw *raw, size_t *cap,
 	return 0;
 }
 
-static int read_live(int fd, const struct wanted *w, struct hs_raw *raw,
-		     const struct hs_progress *progress)
+/* Calls fn with each block of the spill map, the table's overflow. */
+static int walk_spill(int fd, hs_block_fn fn, void *arg)
 {
 	struct hs_live_key *keys = calloc(BATCH, sizeof(*keys));
 	struct hs_live_val *vals = calloc(BATCH, sizeof(*vals));
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 in = 0, out = 0, count;
 	bool first = true, done = false;
-	size_t cap = 0;
 	int err = 0;
 
 	if (!keys || !vals) {
@@ -87,21 +87,51 @@ static int read_live(int fd, const struct wanted *w, struct hs_raw *raw,
 			done = true;
 			err = 0;
 		}
-		for (__u32 i = 0; i < count; i++) {
-			if (!block_wanted(w, &keys[i], &vals[i]))
-				continue;
-			err = push_trace(raw, &cap, &keys[i], &vals[i]);
-			if (err)
-				goto cleanup;
-		}
-		hs_progress_report(progress, "collecting", "blocks",
-				   raw->ntraces, 0);
+		for (__u32 i = 0; i < count && !err; i++)
+			err = fn(arg, &keys[i], &vals[i]);
+		if (err)
+			goto cleanup;
 		in = out;
 		first = false;
 	}
 cleanup:
 	free(keys);
 	free(vals);
+	return err;
+}
+
+struct gather {
+	const struct wanted *w;
+	struct hs_raw *raw;
+	size_t cap;
+	const struct hs_progress *progress;
+};
+
+static int gather_block(void *arg, const struct hs_live_key *k,
+			const struct hs_live_val *v)
+{
+	struct gather *g = arg;
+	int err;
+
+	if (!block_wanted(g->w, k, v))
+		return 0;
+	err = push_trace(g->raw, &g->cap, k, v);
+	if (!err && !(g->raw->ntraces % BATCH))
+		hs_progress_report(g->progress, "collecting", "blocks",
+				   g->raw->ntraces, 0);
+	return err;
+}
+
+static int read_live(struct heapsnap_bpf *skel, const struct wanted *w,
+		     struct hs_raw *raw, const struct hs_progress *progress)
+{
+	struct gather g = { .w = w, .raw = raw, .progress = progress };
+	int err = hs_livetable_walk(skel, gather_block, &g);
+
+	if (!err)
+		err = walk_spill(bpf_map__fd(skel->maps.spill), gather_block,
+				 &g);
+	hs_progress_report(progress, "collecting", "blocks", raw->ntraces, 0);
 	return err;
 }
 
@@ -182,7 +212,7 @@ int hs_collect(struct heapsnap_bpf *skel, const pid_t *pids, size_t npids,
 	for (size_t i = 0; i < npids; i++)
 		if (hs_collect_counters(skel, pids[i], &c))
 			w.exec_ns[i] = c.exec_ns;
-	err = read_live(bpf_map__fd(skel->maps.live), &w, raw, progress);
+	err = read_live(skel, &w, raw, progress);
 	free(w.exec_ns);
 	if (err)
 		hs_raw_free(raw);
@@ -317,47 +347,47 @@ int hs_collect_add_proc(struct heapsnap_bpf *skel, pid_t pid)
 	return 0;
 }
 
-static void forget_live(int fd, pid_t pid, uint64_t before_ns)
+struct doomed {
+	pid_t pid;
+	uint64_t before_ns;
+	struct hs_live_key *keys;
+	size_t n, cap;
+};
+
+static int doom_block(void *arg, const struct hs_live_key *k,
+		      const struct hs_live_val *v)
 {
-	struct hs_live_key *keys = calloc(BATCH, sizeof(*keys));
-	struct hs_live_val *vals = calloc(BATCH, sizeof(*vals));
-	struct hs_live_key *doomed = NULL;
-	size_t ndoomed = 0, cap = 0;
-	__u32 in = 0, out = 0, count;
-	bool first = true, done = false;
+	struct doomed *d = arg;
+	struct hs_live_key *p;
 
-	if (!keys || !vals)
-		goto cleanup;
-	while (!done) {
-		count = BATCH;
-		if (bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
-					 vals, &count, NULL))
-			done = true;
-		for (__u32 i = 0; i < count; i++) {
-			if (keys[i].tgid != (__u32)pid ||
-			    vals[i].time_ns >= before_ns)
-				continue;
-			if (ndoomed == cap) {
-				size_t ncap = cap ? cap * 2 : BATCH;
-				struct hs_live_key *p;
-
-				p = realloc(doomed, ncap * sizeof(*p));
-				if (!p)
-					goto cleanup;
-				doomed = p;
-				cap = ncap;
-			}
-			doomed[ndoomed++] = keys[i];
-		}
-		in = out;
-		first = false;
+	if (k->tgid != (__u32)d->pid || v->time_ns >= d->before_ns)
+		return 0;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : BATCH;
+		p = realloc(d->keys, d->cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		d->keys = p;
 	}
-	for (size_t i = 0; i < ndoomed; i++)
-		bpf_map_delete_elem(fd, &doomed[i]);
-cleanup:
-	free(doomed);
-	free(keys);
-	free(vals);
+	d->keys[d->n++] = *k;
+	return 0;
+}
+
+static void forget_live(struct heapsnap_bpf *skel, pid_t pid,
+			uint64_t before_ns)
+{
+	struct doomed d = { .pid = pid, .before_ns = before_ns };
+	int fd = bpf_map__fd(skel->maps.spill);
+	__u32 slot;
+
+	if (proc_slot(skel, pid, &slot))
+		hs_livetable_forget(skel, slot, before_ns);
+	walk_spill(fd, doom_block, &d);
+	for (size_t i = 0; i < d.n; i++)
+		if (!bpf_map_delete_elem(fd, &d.keys[i]))
+			__atomic_sub_fetch(&skel->bss->global.spilled, 1,
+					   __ATOMIC_SEQ_CST);
+	free(d.keys);
 }
 
 static void forget_stacks(int fd, pid_t pid)
@@ -393,7 +423,7 @@ void hs_collect_forget(struct heapsnap_bpf *skel, pid_t pid)
 	__u32 key = (__u32)pid, slot;
 	struct hs_proc_val zero;
 
-	forget_live(bpf_map__fd(skel->maps.live), pid, UINT64_MAX);
+	forget_live(skel, pid, UINT64_MAX);
 	forget_stacks(bpf_map__fd(skel->maps.stacks), pid);
 	if (!proc_slot(skel, pid, &slot) ||
 	    bpf_map_delete_elem(bpf_map__fd(skel->maps.procs), &key))
@@ -411,7 +441,7 @@ void hs_collect_forget_image(struct heapsnap_bpf *skel, pid_t pid)
 	struct hs_raw_counters c;
 
 	if (hs_collect_counters(skel, pid, &c) && c.exec_ns)
-		forget_live(bpf_map__fd(skel->maps.live), pid, c.exec_ns);
+		forget_live(skel, pid, c.exec_ns);
 }
 
 uint64_t hs_collect_new_epoch(struct heapsnap_bpf *skel)
@@ -438,8 +468,9 @@ static uint64_t map_memlock(const struct bpf_map *map)
 
 uint64_t hs_collect_map_memory(struct heapsnap_bpf *skel)
 {
-	return map_memlock(skel->maps.live) + map_memlock(skel->maps.stacks) +
-	       map_memlock(skel->maps.procs) +
+	return map_memlock(skel->maps.buckets) +
+	       map_memlock(skel->maps.blocks) + map_memlock(skel->maps.spill) +
+	       map_memlock(skel->maps.stacks) + map_memlock(skel->maps.procs) +
 	       map_memlock(skel->maps.counters) +
 	       map_memlock(skel->maps.tasks) + map_memlock(skel->maps.seen);
 }

@@ -589,6 +589,7 @@ int hs_cmd_record(int argc, char **argv)
 	hs_status_init(&r.status, isatty(STDERR_FILENO));
 	run_loop(&r);
 	ret = hs_rec_write_snapshot(&r, 0) ? 1 : 0;
+	hs_rec_report_table(&r);
 	hs_rec_report_exits(&r);
 	hs_push_report(r.push);
 	hs_rec_close(&r);

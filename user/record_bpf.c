@@ -101,6 +101,21 @@ static void set_mmap_autoload(struct heapsnap_bpf *s, bool on)
 		bpf_program__set_autoload(p[i].prog, on);
 }
 
+/*
+ * Buckets half full at max_live blocks, where few spill; the spill map holds
+ * an eighth of them. Exact tracing caps each process at max_live itself.
+ */
+static void set_live_size(struct heapsnap_bpf *skel, uint32_t max_live)
+{
+	uint32_t n = max_live / (HS_WAYS / 2) + 1;
+
+	skel->rodata->nbuckets = n;
+	skel->rodata->max_live = max_live;
+	bpf_map__set_max_entries(skel->maps.buckets, n);
+	bpf_map__set_max_entries(skel->maps.blocks, n * HS_WAYS);
+	bpf_map__set_max_entries(skel->maps.spill, max_live / 8 + 1024);
+}
+
 static void set_options(struct recorder *r, struct heapsnap_bpf *skel)
 {
 	skel->rodata->traceback_limit = r->o.frames;
@@ -119,7 +134,7 @@ static void set_options(struct recorder *r, struct heapsnap_bpf *skel)
 					 r->o.max_unwind_rows);
 	bpf_map__set_max_entries(skel->maps.cfi_procs, r->o.max_procs);
 	set_mmap_autoload(skel, skel->rodata->trace_mmap);
-	bpf_map__set_max_entries(skel->maps.live, r->o.max_live);
+	set_live_size(skel, r->o.max_live);
 	if (!r->o.sample_bytes) /* the sampled-address filter is unused */
 		bpf_map__set_max_entries(skel->maps.seen, 1);
 	bpf_map__set_max_entries(skel->maps.stacks, r->o.max_stacks);
@@ -253,4 +268,13 @@ void hs_rec_start_mmap_domain(struct recorder *r)
 	fprintf(stderr,
 		"heapsnap: warning: the mmap domain is not traced: cannot attach to syscall tracepoints: %s\n",
 		strerror(-e));
+}
+
+void hs_rec_report_table(const struct recorder *r)
+{
+	if (r->o.verbose && r->skel)
+		fprintf(stderr,
+			"heapsnap: live table: %u buckets of %d blocks, %llu blocks in its spill map\n",
+			bpf_map__max_entries(r->skel->maps.buckets), HS_WAYS,
+			(unsigned long long)r->skel->bss->global.spilled);
 }

@@ -126,6 +126,8 @@ void hs_rec_close(struct recorder *r);
 /* record_bpf.c */
 bool hs_rec_mmap_traced(const struct record_opts *o);
 int hs_rec_check_system(char *err, size_t errlen);
+/* record -v: how full the live table ended. */
+void hs_rec_report_table(const struct recorder *r);
 int hs_rec_load_bpf(struct recorder *r, char *err, size_t errlen);
 void hs_rec_start_mmap_domain(struct recorder *r);
 void hs_rec_consume_map_events(struct recorder *r);

@@ -2,6 +2,7 @@
 """No losses at scale, with map sizes set by options: ten million live
 blocks, and a quarter of a million distinct stacks."""
 import os
+import re
 import subprocess
 
 from hs import Recorder, heapsnap_json, prog, tmpdir
@@ -29,6 +30,31 @@ def test_ten_million_live_blocks():
     got = sorted((st["size"], st["count"]) for st in top["stats"])
     assert got == [(40000000, 2500000), (80000000, 1), (80000000, 2500000),
                    (120000000, 2500000), (160000000, 2500000)], got
+
+
+def test_blocks_of_full_buckets_spill_and_are_freed_from_there():
+    """At --max-live, some buckets of the live table overflow (four blocks a
+    bucket on average, at addresses in no pattern): their blocks go to the
+    spill map, count like the others, and are found there when freed."""
+    out = os.path.join(tmpdir(), "s.hsnap")
+    rec = Recorder(["-o", out, "-v", "--max-live", "400100", "--",
+                    prog("gt_many"), "400000", "shuffled"],
+                   stdout=subprocess.PIPE)
+    assert rec.finish(timeout=120) == 0, rec.stderr()
+    err = rec.stderr()
+    m = re.search(r"live table: \d+ buckets of 8 blocks, (\d+) blocks in "
+                  r"its spill map", err)
+    assert m and int(m.group(1)) > 0, err
+    want = sorted((int(size) * int(count), int(count)) for size, count in
+                  re.findall(r"^site (\d+) (\d+)$", "\n".join(rec.out.rest()),
+                             re.M))
+    assert len(want) == 3, want
+    info = heapsnap_json("info", out)
+    no_losses(info)
+    top = heapsnap_json("top", out, "-n", "0", "--include", "*/gt_many.c")
+    got = sorted((st["size"], st["count"]) for st in top["stats"]
+                 if st["count"] > 1)
+    assert got == want, (got, want)
 
 
 def test_262144_distinct_stacks():
