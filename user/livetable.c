@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The live-block table, read in place: both arrays are mapped into our
- * memory, so a snapshot of millions of blocks costs no copy through the
- * kernel. The probes change keys with compare-and-swap; so do we.
+ * memory a chunk at a time, so a snapshot of millions of blocks costs no
+ * copy through the kernel, and our resident set holds one chunk at most.
+ * The probes change keys with compare-and-swap; so do we.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -17,41 +18,52 @@
 #include "heapsnap.skel.h"
 #include "livetable.h"
 
-struct table {
+#define CHUNK 16384 /* buckets: 1 MiB of them, 4 MiB of their blocks */
+
+/* Buckets [first, first + n) and their blocks, mapped. */
+struct chunk {
 	struct hs_bucket *buckets;
 	struct hs_live_val *blocks;
-	size_t nbuckets, bucket_len, block_len;
+	size_t first, n, bucket_len, block_len;
 };
 
-static void *map_array(const struct bpf_map *map, size_t *len)
+static void *map_part(const struct bpf_map *map, size_t off, size_t len,
+		      size_t *mapped)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	void *p;
 
-	*len = (size_t)bpf_map__value_size(map) * bpf_map__max_entries(map);
-	*len = (*len + page - 1) / page * page;
-	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 bpf_map__fd(map), 0);
+	*mapped = (len + page - 1) / page * page;
+	p = mmap(NULL, *mapped, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 bpf_map__fd(map), (off_t)off);
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static void table_close(struct table *t)
+static void chunk_unmap(struct chunk *c)
 {
-	if (t->buckets)
-		munmap(t->buckets, t->bucket_len);
-	if (t->blocks)
-		munmap(t->blocks, t->block_len);
+	if (c->buckets)
+		munmap(c->buckets, c->bucket_len);
+	if (c->blocks)
+		munmap(c->blocks, c->block_len);
+	c->buckets = NULL;
+	c->blocks = NULL;
 }
 
-static int table_open(struct heapsnap_bpf *skel, struct table *t)
+static int chunk_map(struct heapsnap_bpf *skel, size_t first, struct chunk *c)
 {
-	*t = (struct table){ 0 };
-	t->nbuckets = bpf_map__max_entries(skel->maps.buckets);
-	t->buckets = map_array(skel->maps.buckets, &t->bucket_len);
-	t->blocks = map_array(skel->maps.blocks, &t->block_len);
-	if (t->buckets && t->blocks)
+	size_t nbuckets = bpf_map__max_entries(skel->maps.buckets);
+
+	c->first = first;
+	c->n = nbuckets - first < CHUNK ? nbuckets - first : CHUNK;
+	c->buckets =
+		map_part(skel->maps.buckets, first * sizeof(struct hs_bucket),
+			 c->n * sizeof(struct hs_bucket), &c->bucket_len);
+	c->blocks = map_part(
+		skel->maps.blocks, first * HS_WAYS * sizeof(struct hs_live_val),
+		c->n * HS_WAYS * sizeof(struct hs_live_val), &c->block_len);
+	if (c->buckets && c->blocks)
 		return 0;
-	table_close(t);
+	chunk_unmap(c);
 	return -errno;
 }
 
@@ -75,68 +87,90 @@ static uint32_t *slot_pids(struct heapsnap_bpf *skel, uint32_t *nslots)
 	return pids;
 }
 
-static __u64 *key_at(struct table *t, size_t b, int way)
+static __u64 load_key(const struct chunk *c, size_t b, int way)
 {
-	return &t->buckets[b].key[way];
+	return __atomic_load_n(&c->buckets[b].key[way], __ATOMIC_ACQUIRE);
 }
 
-int hs_livetable_walk(struct heapsnap_bpf *skel, hs_block_fn fn, void *arg)
+static int walk_chunk(const struct chunk *c, const uint32_t *pids,
+		      uint32_t nslots, hs_block_fn fn, void *arg)
 {
-	const uint64_t addr_mask = (1ULL << HS_KEY_ADDR_BITS) - 1;
-	uint32_t nslots, slot, *pids = slot_pids(skel, &nslots);
 	struct hs_live_key k = { 0 };
 	struct hs_live_val v;
-	struct table t;
+	uint32_t slot;
 	__u64 key;
-	int err;
+	int err = 0;
 
-	if (!pids)
-		return -ENOMEM;
-	err = table_open(skel, &t);
-	for (size_t b = 0; !err && b < t.nbuckets; b++) {
+	for (size_t b = 0; !err && b < c->n; b++) {
 		for (int i = 0; !err && i < HS_WAYS; i++) {
-			key = __atomic_load_n(key_at(&t, b, i),
-					      __ATOMIC_ACQUIRE);
+			key = load_key(c, b, i);
 			if (!key)
 				continue;
-			v = t.blocks[b * HS_WAYS + (size_t)i];
+			v = c->blocks[b * HS_WAYS + (size_t)i];
 			/* taken or replaced while we copied it */
-			if (__atomic_load_n(key_at(&t, b, i),
-					    __ATOMIC_ACQUIRE) != key)
+			if (load_key(c, b, i) != key)
 				continue;
 			slot = (uint32_t)(key >> HS_KEY_ADDR_BITS) - 1;
 			if (slot >= nslots || !pids[slot])
 				continue;
 			k.tgid = pids[slot];
-			k.addr = key & addr_mask;
+			k.addr = key & ((1ULL << HS_KEY_ADDR_BITS) - 1);
 			err = fn(arg, &k, &v);
 		}
 	}
-	table_close(&t);
+	return err;
+}
+
+int hs_livetable_walk(struct heapsnap_bpf *skel, hs_block_fn fn, void *arg)
+{
+	size_t nbuckets = bpf_map__max_entries(skel->maps.buckets);
+	uint32_t nslots, *pids = slot_pids(skel, &nslots);
+	struct chunk c;
+	int err = 0;
+
+	if (!pids)
+		return -ENOMEM;
+	for (size_t first = 0; !err && first < nbuckets; first += CHUNK) {
+		err = chunk_map(skel, first, &c);
+		if (!err)
+			err = walk_chunk(&c, pids, nslots, fn, arg);
+		chunk_unmap(&c);
+	}
 	free(pids);
 	return err;
+}
+
+static void forget_chunk(const struct chunk *c, uint32_t slot,
+			 uint64_t before_ns)
+{
+	__u64 key;
+
+	for (size_t b = 0; b < c->n; b++) {
+		for (int i = 0; i < HS_WAYS; i++) {
+			key = load_key(c, b, i);
+			if (!key || (key >> HS_KEY_ADDR_BITS) != slot + 1ULL ||
+			    c->blocks[b * HS_WAYS + (size_t)i].time_ns >=
+				    before_ns)
+				continue;
+			__atomic_compare_exchange_n(&c->buckets[b].key[i], &key,
+						    0, false, __ATOMIC_ACQ_REL,
+						    __ATOMIC_ACQUIRE);
+		}
+	}
 }
 
 int hs_livetable_forget(struct heapsnap_bpf *skel, uint32_t slot,
 			uint64_t before_ns)
 {
-	struct table t;
-	__u64 key;
-	int err = table_open(skel, &t);
+	size_t nbuckets = bpf_map__max_entries(skel->maps.buckets);
+	struct chunk c;
+	int err = 0;
 
-	for (size_t b = 0; !err && b < t.nbuckets; b++) {
-		for (int i = 0; i < HS_WAYS; i++) {
-			key = __atomic_load_n(key_at(&t, b, i),
-					      __ATOMIC_ACQUIRE);
-			if (!key || (key >> HS_KEY_ADDR_BITS) != slot + 1ULL ||
-			    t.blocks[b * HS_WAYS + (size_t)i].time_ns >=
-				    before_ns)
-				continue;
-			__atomic_compare_exchange_n(key_at(&t, b, i), &key, 0,
-						    false, __ATOMIC_ACQ_REL,
-						    __ATOMIC_ACQUIRE);
-		}
+	for (size_t first = 0; !err && first < nbuckets; first += CHUNK) {
+		err = chunk_map(skel, first, &c);
+		if (!err)
+			forget_chunk(&c, slot, before_ns);
+		chunk_unmap(&c);
 	}
-	table_close(&t);
 	return err;
 }
