@@ -911,10 +911,10 @@ static __always_inline int on_free(__u32 tgid, __u64 ptr, __u64 sp)
  * The entry of any probed function. Returns 0 when the return must be seen,
  * 1 when it need not (sessions then skip the return trap).
  */
-static int on_entry(struct pt_regs *ctx, bool session)
+static int on_entry(struct pt_regs *ctx, __u32 fn, bool session)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, fn = bpf_get_attach_cookie(ctx);
+	__u32 tgid = id >> 32;
 	__u64 sp = PT_REGS_SP(ctx), fp = PT_REGS_FP(ctx);
 	__u64 a0 = PT_REGS_PARM1(ctx), a1 = PT_REGS_PARM2(ctx);
 	__u64 a2 = PT_REGS_PARM3(ctx);
@@ -1038,10 +1038,10 @@ static int on_return(struct pt_regs *ctx)
 SEC("uprobe")
 int hs_session(struct pt_regs *ctx)
 {
-	__u32 tgid;
+	__u32 tgid, fn = bpf_get_attach_cookie(ctx);
 
 	/* the most frequent call first: a free never asks for its return */
-	if (bpf_get_attach_cookie(ctx) == HS_FN_FREE) {
+	if (fn == HS_FN_FREE) {
 		tgid = bpf_get_current_pid_tgid() >> 32;
 		if (tgid == ignore_tgid)
 			return 1;
@@ -1049,13 +1049,13 @@ int hs_session(struct pt_regs *ctx)
 	}
 	if (bpf_session_is_return())
 		return on_return(ctx);
-	return on_entry(ctx, true);
+	return on_entry(ctx, fn, true);
 }
 
 SEC("uprobe")
 int hs_entry(struct pt_regs *ctx)
 {
-	on_entry(ctx, false);
+	on_entry(ctx, bpf_get_attach_cookie(ctx), false);
 	return 0;
 }
 
