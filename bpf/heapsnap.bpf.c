@@ -1140,13 +1140,35 @@ static struct hs_task *mmap_task(__u32 tgid)
 	return t;
 }
 
-/*
- * Each syscall's tracepoint record holds only that syscall's arguments: the
- * programs below read no more than those (the kernel refuses the attach
- * otherwise).
- */
+/* x86-64 syscall numbers of the mmap domain. */
+#define HS_NR_MMAP 9
+#define HS_NR_MUNMAP 11
+#define HS_NR_BRK 12
+#define HS_NR_MREMAP 25
+
+#define HS_TS_COMPAT 0x0002 /* a 32-bit call, numbered otherwise */
+
+static __always_inline __u32 map_op(long nr)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (task->thread_info.status & HS_TS_COMPAT)
+		return 0;
+	switch (nr) {
+	case HS_NR_MMAP:
+		return HS_MAP_MMAP;
+	case HS_NR_MUNMAP:
+		return HS_MAP_MUNMAP;
+	case HS_NR_MREMAP:
+		return HS_MAP_MREMAP;
+	case HS_NR_BRK:
+		return HS_MAP_BRK;
+	}
+	return 0;
+}
+
 static __always_inline int sys_enter(__u32 op, __u64 a0, __u64 a1, __u64 a2,
-					   __u64 flags, long fd)
+				     __u64 flags, long fd)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
@@ -1177,7 +1199,7 @@ static __always_inline int sys_enter(__u32 op, __u64 a0, __u64 a1, __u64 a2,
 	t->sys.op = 0;
 	if (op == HS_MAP_MMAP &&
 	    ((flags & (HS_MAP_ANONYMOUS | HS_MAP_STACK)) != HS_MAP_ANONYMOUS ||
-	     (int)fd != -1)) /* the record holds the int fd zero-extended */
+	     (int)fd != -1))
 		return 0;
 	p = get_proc(t, tgid);
 	if (!p)
@@ -1203,13 +1225,35 @@ static __always_inline int sys_enter(__u32 op, __u64 a0, __u64 a1, __u64 a2,
 	return 0;
 }
 
-static int sys_exit(struct trace_event_raw_sys_exit *ctx, __u32 op)
+/*
+ * One program on the raw sys_enter tracepoint for the four calls, and one
+ * on sys_exit: attached and detached at once, where a tracepoint per call
+ * (eight) took a grace period each to detach. Every other syscall returns
+ * at the first compare.
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(hs_sys_enter, struct pt_regs *regs, long nr)
 {
+	__u32 op = map_op(nr);
+
+	if (!op || !trace_mmap)
+		return 0;
+	/* syscall arguments: rdi, rsi, rdx, r10, r8 */
+	if (op == HS_MAP_MMAP)
+		return sys_enter(op, regs->di, regs->si, 0, regs->r10,
+				 (long)regs->r8);
+	return sys_enter(op, regs->di, op == HS_MAP_BRK ? 0 : regs->si,
+			 op == HS_MAP_MREMAP ? regs->dx : 0, 0, -1);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(hs_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u32 op = map_op(regs->orig_ax);
 	struct hs_map_event *e;
 	struct hs_task *t;
-	long ret = ctx->ret;
 
-	if (!trace_mmap)
+	if (!op || !trace_mmap)
 		return 0;
 	t = task_state(false);
 	if (!t || t->sys.op != op)
@@ -1230,54 +1274,4 @@ static int sys_exit(struct trace_event_raw_sys_exit *ctx, __u32 op)
 	e->time_ns = bpf_ktime_get_ns();
 	bpf_ringbuf_submit(e, 0);
 	return 0;
-}
-
-SEC("tp/syscalls/sys_enter_mmap")
-int hs_enter_mmap(struct trace_event_raw_sys_enter *ctx)
-{
-	return sys_enter(HS_MAP_MMAP, ctx->args[0], ctx->args[1], 0,
-			 ctx->args[3], (long)ctx->args[4]);
-}
-
-SEC("tp/syscalls/sys_exit_mmap")
-int hs_exit_mmap(struct trace_event_raw_sys_exit *ctx)
-{
-	return sys_exit(ctx, HS_MAP_MMAP);
-}
-
-SEC("tp/syscalls/sys_enter_munmap")
-int hs_enter_munmap(struct trace_event_raw_sys_enter *ctx)
-{
-	return sys_enter(HS_MAP_MUNMAP, ctx->args[0], ctx->args[1], 0, 0, -1);
-}
-
-SEC("tp/syscalls/sys_exit_munmap")
-int hs_exit_munmap(struct trace_event_raw_sys_exit *ctx)
-{
-	return sys_exit(ctx, HS_MAP_MUNMAP);
-}
-
-SEC("tp/syscalls/sys_enter_mremap")
-int hs_enter_mremap(struct trace_event_raw_sys_enter *ctx)
-{
-	return sys_enter(HS_MAP_MREMAP, ctx->args[0], ctx->args[1],
-			 ctx->args[2], 0, -1);
-}
-
-SEC("tp/syscalls/sys_exit_mremap")
-int hs_exit_mremap(struct trace_event_raw_sys_exit *ctx)
-{
-	return sys_exit(ctx, HS_MAP_MREMAP);
-}
-
-SEC("tp/syscalls/sys_enter_brk")
-int hs_enter_brk(struct trace_event_raw_sys_enter *ctx)
-{
-	return sys_enter(HS_MAP_BRK, ctx->args[0], 0, 0, 0, -1);
-}
-
-SEC("tp/syscalls/sys_exit_brk")
-int hs_exit_brk(struct trace_event_raw_sys_exit *ctx)
-{
-	return sys_exit(ctx, HS_MAP_BRK);
 }

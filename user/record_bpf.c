@@ -4,7 +4,6 @@
 #include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -68,7 +67,7 @@ int hs_rec_check_system(char *err, size_t errlen)
 	return 0;
 }
 
-#define MMAP_PROGS 8
+#define MMAP_PROGS 2
 
 struct mmap_prog {
 	struct bpf_program *prog;
@@ -79,14 +78,8 @@ struct mmap_prog {
 static void mmap_progs(struct heapsnap_bpf *s, struct mmap_prog out[MMAP_PROGS])
 {
 	const struct mmap_prog p[MMAP_PROGS] = {
-		{ s->progs.hs_enter_mmap, &s->links.hs_enter_mmap },
-		{ s->progs.hs_exit_mmap, &s->links.hs_exit_mmap },
-		{ s->progs.hs_enter_munmap, &s->links.hs_enter_munmap },
-		{ s->progs.hs_exit_munmap, &s->links.hs_exit_munmap },
-		{ s->progs.hs_enter_mremap, &s->links.hs_enter_mremap },
-		{ s->progs.hs_exit_mremap, &s->links.hs_exit_mremap },
-		{ s->progs.hs_enter_brk, &s->links.hs_enter_brk },
-		{ s->progs.hs_exit_brk, &s->links.hs_exit_brk },
+		{ s->progs.hs_sys_enter, &s->links.hs_sys_enter },
+		{ s->progs.hs_sys_exit, &s->links.hs_sys_exit },
 	};
 
 	memcpy(out, p, sizeof(p));
@@ -224,28 +217,14 @@ void hs_rec_consume_map_events(struct recorder *r)
 	ring_buffer__consume(r->map_events);
 }
 
-/* libbpf finds syscall tracepoints through tracefs; mount it if need be. */
-static int ensure_tracefs(void)
-{
-	struct stat st;
-
-	if (!stat("/sys/kernel/tracing/events", &st) ||
-	    !stat("/sys/kernel/debug/tracing/events", &st))
-		return 0;
-	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL))
-		return -errno;
-	return 0;
-}
-
 /* Failing here only leaves the mmap domain out, with a warning. */
 void hs_rec_start_mmap_domain(struct recorder *r)
 {
 	struct mmap_prog p[MMAP_PROGS];
-	int e;
+	int e = 0;
 
 	if (!r->skel->rodata->trace_mmap)
 		return;
-	e = ensure_tracefs();
 	mmap_progs(r->skel, p);
 	for (int i = 0; !e && i < MMAP_PROGS; i++) {
 		*p[i].link = bpf_program__attach(p[i].prog);
