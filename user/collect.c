@@ -347,8 +347,55 @@ int hs_collect_add_proc(struct heapsnap_bpf *skel, pid_t pid)
 	return 0;
 }
 
+/* The processes being forgotten, sorted, and the slots they held. */
+struct pidset {
+	pid_t *pids;
+	size_t n;
+	uint8_t *slots;
+	uint32_t nslots;
+};
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool in_set(const struct pidset *set, uint32_t pid)
+{
+	pid_t key = (pid_t)pid;
+
+	return bsearch(&key, set->pids, set->n, sizeof(key), cmp_pid);
+}
+
+static int pidset_init(struct heapsnap_bpf *skel, struct pidset *set,
+		       const pid_t *pids, size_t n)
+{
+	__u32 slot;
+
+	set->n = n;
+	set->nslots = bpf_map__max_entries(skel->maps.counters);
+	set->pids = malloc((n ? n : 1) * sizeof(*pids));
+	set->slots = calloc(set->nslots, 1);
+	if (!set->pids || !set->slots)
+		return -ENOMEM;
+	memcpy(set->pids, pids, n * sizeof(*pids));
+	qsort(set->pids, n, sizeof(*pids), cmp_pid);
+	for (size_t i = 0; i < n; i++)
+		if (proc_slot(skel, pids[i], &slot) && slot < set->nslots)
+			set->slots[slot] = 1;
+	return 0;
+}
+
+static void pidset_free(struct pidset *set)
+{
+	free(set->pids);
+	free(set->slots);
+}
+
 struct doomed {
-	pid_t pid;
+	const struct pidset *set;
 	uint64_t before_ns;
 	struct hs_live_key *keys;
 	size_t n, cap;
@@ -360,7 +407,7 @@ static int doom_block(void *arg, const struct hs_live_key *k,
 	struct doomed *d = arg;
 	struct hs_live_key *p;
 
-	if (k->tgid != (__u32)d->pid || v->time_ns >= d->before_ns)
+	if (!in_set(d->set, k->tgid) || v->time_ns >= d->before_ns)
 		return 0;
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : BATCH;
@@ -373,15 +420,14 @@ static int doom_block(void *arg, const struct hs_live_key *k,
 	return 0;
 }
 
-static void forget_live(struct heapsnap_bpf *skel, pid_t pid,
+/* Drops the blocks of the set's processes allocated before before_ns. */
+static void forget_live(struct heapsnap_bpf *skel, const struct pidset *set,
 			uint64_t before_ns)
 {
-	struct doomed d = { .pid = pid, .before_ns = before_ns };
+	struct doomed d = { .set = set, .before_ns = before_ns };
 	int fd = bpf_map__fd(skel->maps.spill);
-	__u32 slot;
 
-	if (proc_slot(skel, pid, &slot))
-		hs_livetable_forget(skel, slot, before_ns);
+	hs_livetable_forget(skel, set->slots, set->nslots, before_ns);
 	walk_spill(fd, doom_block, &d);
 	for (size_t i = 0; i < d.n; i++)
 		if (!bpf_map_delete_elem(fd, &d.keys[i]))
@@ -390,7 +436,7 @@ static void forget_live(struct heapsnap_bpf *skel, pid_t pid,
 	free(d.keys);
 }
 
-static void forget_stacks(int fd, pid_t pid)
+static void forget_stacks(int fd, const struct pidset *set)
 {
 	struct hs_stack_val *val = calloc(1, sizeof(*val));
 	__u64 key, next, *doomed = NULL;
@@ -403,7 +449,7 @@ static void forget_stacks(int fd, pid_t pid)
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, val) ||
-		    val->tgid != (__u32)pid)
+		    !in_set(set, val->tgid))
 			continue;
 		__u64 *p = realloc(doomed, (ndoomed + 1) * sizeof(*p));
 
@@ -418,30 +464,43 @@ static void forget_stacks(int fd, pid_t pid)
 	free(val);
 }
 
-void hs_collect_forget(struct heapsnap_bpf *skel, pid_t pid)
+void hs_collect_forget(struct heapsnap_bpf *skel, const pid_t *pids, size_t n)
 {
-	__u32 key = (__u32)pid, slot;
 	struct hs_proc_val zero;
+	struct pidset set;
+	__u32 key, slot;
 
-	forget_live(skel, pid, UINT64_MAX);
-	forget_stacks(bpf_map__fd(skel->maps.stacks), pid);
-	if (!proc_slot(skel, pid, &slot) ||
-	    bpf_map_delete_elem(bpf_map__fd(skel->maps.procs), &key))
+	if (!n)
 		return;
-	/* the next process to claim the slot starts from nothing */
-	memset(&zero, 0, sizeof(zero));
-	bpf_map_update_elem(bpf_map__fd(skel->maps.counters), &slot, &zero,
-			    BPF_ANY);
-	bpf_map_update_elem(bpf_map__fd(skel->maps.free_slots), NULL, &slot,
-			    BPF_ANY);
+	if (pidset_init(skel, &set, pids, n))
+		goto out;
+	forget_live(skel, &set, UINT64_MAX);
+	forget_stacks(bpf_map__fd(skel->maps.stacks), &set);
+	for (size_t i = 0; i < n; i++) {
+		key = (__u32)pids[i];
+		if (!proc_slot(skel, pids[i], &slot) ||
+		    bpf_map_delete_elem(bpf_map__fd(skel->maps.procs), &key))
+			continue;
+		/* the next process to claim the slot starts from nothing */
+		memset(&zero, 0, sizeof(zero));
+		bpf_map_update_elem(bpf_map__fd(skel->maps.counters), &slot,
+				    &zero, BPF_ANY);
+		bpf_map_update_elem(bpf_map__fd(skel->maps.free_slots), NULL,
+				    &slot, BPF_ANY);
+	}
+out:
+	pidset_free(&set);
 }
 
 void hs_collect_forget_image(struct heapsnap_bpf *skel, pid_t pid)
 {
 	struct hs_raw_counters c;
+	struct pidset set = { 0 };
 
-	if (hs_collect_counters(skel, pid, &c) && c.exec_ns)
-		forget_live(skel, pid, c.exec_ns);
+	if (hs_collect_counters(skel, pid, &c) && c.exec_ns &&
+	    !pidset_init(skel, &set, &pid, 1))
+		forget_live(skel, &set, c.exec_ns);
+	pidset_free(&set);
 }
 
 uint64_t hs_collect_new_epoch(struct heapsnap_bpf *skel)

@@ -69,8 +69,8 @@ bool hs_collect_counters(struct heapsnap_bpf *skel, pid_t pid,
 int hs_collect_add_proc(struct heapsnap_bpf *skel, pid_t pid);
 /* Drops the blocks of a process's image before its last exec. */
 void hs_collect_forget_image(struct heapsnap_bpf *skel, pid_t pid);
-/* Drops a process's traces, stacks and counters from the maps. */
-void hs_collect_forget(struct heapsnap_bpf *skel, pid_t pid);
+/* Drops processes' traces, stacks and counters from the maps, at once. */
+void hs_collect_forget(struct heapsnap_bpf *skel, const pid_t *pids, size_t n);
 /* Starts a new interval_peak period. */
 uint64_t hs_collect_new_epoch(struct heapsnap_bpf *skel);
 /* Bytes of kernel memory the maps use now (approximate). */

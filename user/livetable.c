@@ -49,19 +49,25 @@ static void chunk_unmap(struct chunk *c)
 	c->blocks = NULL;
 }
 
-static int chunk_map(struct heapsnap_bpf *skel, size_t first, struct chunk *c)
+/* Maps a chunk's buckets and, if blocks, their blocks. */
+static int chunk_map(struct heapsnap_bpf *skel, size_t first, bool blocks,
+		     struct chunk *c)
 {
 	size_t nbuckets = bpf_map__max_entries(skel->maps.buckets);
 
 	c->first = first;
 	c->n = nbuckets - first < CHUNK ? nbuckets - first : CHUNK;
+	c->blocks = NULL;
 	c->buckets =
 		map_part(skel->maps.buckets, first * sizeof(struct hs_bucket),
 			 c->n * sizeof(struct hs_bucket), &c->bucket_len);
-	c->blocks = map_part(
-		skel->maps.blocks, first * HS_WAYS * sizeof(struct hs_live_val),
-		c->n * HS_WAYS * sizeof(struct hs_live_val), &c->block_len);
-	if (c->buckets && c->blocks)
+	if (blocks && c->buckets)
+		c->blocks =
+			map_part(skel->maps.blocks,
+				 first * HS_WAYS * sizeof(struct hs_live_val),
+				 c->n * HS_WAYS * sizeof(struct hs_live_val),
+				 &c->block_len);
+	if (c->buckets && (c->blocks || !blocks))
 		return 0;
 	chunk_unmap(c);
 	return -errno;
@@ -131,7 +137,7 @@ int hs_livetable_walk(struct heapsnap_bpf *skel, hs_block_fn fn, void *arg)
 	if (!pids)
 		return -ENOMEM;
 	for (size_t first = 0; !err && first < nbuckets; first += CHUNK) {
-		err = chunk_map(skel, first, &c);
+		err = chunk_map(skel, first, true, &c);
 		if (!err)
 			err = walk_chunk(&c, pids, nslots, fn, arg);
 		chunk_unmap(&c);
@@ -140,17 +146,20 @@ int hs_livetable_walk(struct heapsnap_bpf *skel, hs_block_fn fn, void *arg)
 	return err;
 }
 
-static void forget_chunk(const struct chunk *c, uint32_t slot,
-			 uint64_t before_ns)
+static void forget_chunk(const struct chunk *c, const uint8_t *slots,
+			 uint32_t nslots, uint64_t before_ns)
 {
+	uint32_t slot;
 	__u64 key;
 
 	for (size_t b = 0; b < c->n; b++) {
 		for (int i = 0; i < HS_WAYS; i++) {
 			key = load_key(c, b, i);
-			if (!key || (key >> HS_KEY_ADDR_BITS) != slot + 1ULL ||
-			    c->blocks[b * HS_WAYS + (size_t)i].time_ns >=
-				    before_ns)
+			slot = (uint32_t)(key >> HS_KEY_ADDR_BITS) - 1;
+			if (!key || slot >= nslots || !slots[slot] ||
+			    (c->blocks &&
+			     c->blocks[b * HS_WAYS + (size_t)i].time_ns >=
+				     before_ns))
 				continue;
 			__atomic_compare_exchange_n(&c->buckets[b].key[i], &key,
 						    0, false, __ATOMIC_ACQ_REL,
@@ -159,17 +168,18 @@ static void forget_chunk(const struct chunk *c, uint32_t slot,
 	}
 }
 
-int hs_livetable_forget(struct heapsnap_bpf *skel, uint32_t slot,
-			uint64_t before_ns)
+int hs_livetable_forget(struct heapsnap_bpf *skel, const uint8_t *slots,
+			uint32_t nslots, uint64_t before_ns)
 {
 	size_t nbuckets = bpf_map__max_entries(skel->maps.buckets);
 	struct chunk c;
 	int err = 0;
 
 	for (size_t first = 0; !err && first < nbuckets; first += CHUNK) {
-		err = chunk_map(skel, first, &c);
+		/* a process that is gone needs no block's time */
+		err = chunk_map(skel, first, before_ns != UINT64_MAX, &c);
 		if (!err)
-			forget_chunk(&c, slot, before_ns);
+			forget_chunk(&c, slots, nslots, before_ns);
 		chunk_unmap(&c);
 	}
 	return err;

@@ -17,8 +17,11 @@ typedef int (*hs_block_fn)(void *arg, const struct hs_live_key *key,
  * return, which it returns. The spill map is not part of it.
  */
 int hs_livetable_walk(struct heapsnap_bpf *skel, hs_block_fn fn, void *arg);
-/* Drops the blocks of the process in counters slot that are older than t. */
-int hs_livetable_forget(struct heapsnap_bpf *skel, uint32_t slot,
-			uint64_t before_ns);
+/*
+ * Drops the blocks allocated before before_ns by the processes whose
+ * counters slot is marked in slots[nslots], in one pass over the table.
+ */
+int hs_livetable_forget(struct heapsnap_bpf *skel, const uint8_t *slots,
+			uint32_t nslots, uint64_t before_ns);
 
 #endif

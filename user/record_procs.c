@@ -101,11 +101,13 @@ struct rec_proc *hs_rec_add(struct recorder *r, pid_t pid)
 	return p;
 }
 
-static void forget(struct recorder *r, pid_t pid)
+/* Forgets what the maps hold of pid, when hs_collect_forget() has not. */
+static void forget(struct recorder *r, pid_t pid, bool maps)
 {
 	struct rec_proc *p = hs_rec_find(r, pid);
 
-	hs_collect_forget(r->skel, pid);
+	if (maps)
+		hs_collect_forget(r->skel, &pid, 1);
 	hs_unwind_forget(r->unwind, pid);
 	hs_procmaps_forget(r->pm, pid);
 	hs_mmapdom_forget(r->mmaps, (uint32_t)pid);
@@ -484,7 +486,7 @@ static void adopt_fork(struct recorder *r, pid_t pid)
 	    attach_target(r, p, err, sizeof(err))) {
 		if (r->o.verbose)
 			fprintf(stderr, "heapsnap: child %d: %s\n", pid, err);
-		forget(r, pid);
+		forget(r, pid, true);
 		return;
 	}
 	p->waited = true;
@@ -520,9 +522,13 @@ void hs_rec_housekeeping(struct recorder *r)
 		adopt_fork(r, r->forks.pids[i]);
 	for (i = 0; i < r->scans.n; i++)
 		scan_process(r, r->scans.pids[i]);
-	/* -a: a process that is gone leaves nothing behind in the maps */
+	/*
+	 * -a: a process that is gone leaves nothing behind in the maps; one
+	 * pass over the maps for all that went
+	 */
+	hs_collect_forget(r->skel, r->exits.pids, r->exits.n);
 	for (i = 0; i < r->exits.n; i++) {
-		forget(r, r->exits.pids[i]);
+		forget(r, r->exits.pids[i], false);
 		if (r->o.verbose)
 			fprintf(stderr, "heapsnap: pid %d exited: forgotten\n",
 				r->exits.pids[i]);
