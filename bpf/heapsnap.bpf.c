@@ -804,8 +804,10 @@ static void release_old(struct hs_task *t, __u32 tgid, struct hs_proc_val *p,
 		return;
 	if (freed)
 		count_free(p, t->old.size);
-	else if (block_put(tgid, t->slot, t->arg, &t->old, p))
+	else if (block_put(tgid, t->slot, t->arg, &t->old, p)) {
 		count_free(p, t->old.size); /* no room to put it back */
+		__sync_fetch_and_add(&p->map_full, 1);
+	}
 }
 
 static void record_alloc(struct hs_task *t, __u32 tgid, __u32 tid,
@@ -824,7 +826,9 @@ static void record_alloc(struct hs_task *t, __u32 tgid, __u32 tid,
 	__sync_fetch_and_add(&p->bytes_allocated, weight_bytes(t->size));
 	if (sample_bytes)
 		mark_sampled(tgid, ptr);
-	if ((!sample_bytes && *(volatile __u64 *)&p->count >= max_live) ||
+	/* signed: an exec resets count while its old blocks may still go */
+	if ((!sample_bytes &&
+	     *(volatile __s64 *)&p->count >= (__s64)max_live) ||
 	    block_put(tgid, t->slot, ptr, &val, p)) {
 		__sync_fetch_and_add(&p->map_full, 1);
 		return;
@@ -1085,6 +1089,19 @@ int hs_floor(struct pt_regs *ctx)
 	return floor_ret || fn == HS_FN_FREE || fn == HS_FN_WRAPPER;
 }
 
+/* The floor of the mmap domain: its tracepoints, nothing done. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(hs_floor_sys_enter, struct pt_regs *regs, long nr)
+{
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(hs_floor_sys_exit, struct pt_regs *regs, long ret)
+{
+	return 0;
+}
+
 /*
  * A traced process replaced its image: what the old image allocated is gone
  * with it. Its counters start again (the losses stay: they were losses);
@@ -1150,21 +1167,27 @@ static struct hs_task *mmap_task(__u32 tgid)
 
 static __always_inline __u32 map_op(long nr)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task;
+	__u32 op;
 
-	if (task->thread_info.status & HS_TS_COMPAT)
-		return 0;
 	switch (nr) {
 	case HS_NR_MMAP:
-		return HS_MAP_MMAP;
+		op = HS_MAP_MMAP;
+		break;
 	case HS_NR_MUNMAP:
-		return HS_MAP_MUNMAP;
+		op = HS_MAP_MUNMAP;
+		break;
 	case HS_NR_MREMAP:
-		return HS_MAP_MREMAP;
+		op = HS_MAP_MREMAP;
+		break;
 	case HS_NR_BRK:
-		return HS_MAP_BRK;
+		op = HS_MAP_BRK;
+		break;
+	default:
+		return 0;
 	}
-	return 0;
+	task = bpf_get_current_task_btf();
+	return task->thread_info.status & HS_TS_COMPAT ? 0 : op;
 }
 
 static __always_inline int sys_enter(__u32 op, __u64 a0, __u64 a1, __u64 a2,

@@ -74,24 +74,43 @@ struct mmap_prog {
 	struct bpf_link **link;
 };
 
-/* The syscall tracepoints of the mmap domain. */
-static void mmap_progs(struct heapsnap_bpf *s, struct mmap_prog out[MMAP_PROGS])
+/*
+ * The syscall tracepoints of the mmap domain, or the floor's empty programs
+ * on them: the bench's exact floor pays what the domain's probe points cost
+ * every syscall (the uretprobe's return is one), as heapsnap does.
+ */
+static void mmap_progs(struct heapsnap_bpf *s, bool floor,
+		       struct mmap_prog out[MMAP_PROGS])
 {
 	const struct mmap_prog p[MMAP_PROGS] = {
 		{ s->progs.hs_sys_enter, &s->links.hs_sys_enter },
 		{ s->progs.hs_sys_exit, &s->links.hs_sys_exit },
 	};
+	const struct mmap_prog f[MMAP_PROGS] = {
+		{ s->progs.hs_floor_sys_enter, &s->links.hs_floor_sys_enter },
+		{ s->progs.hs_floor_sys_exit, &s->links.hs_floor_sys_exit },
+	};
 
-	memcpy(out, p, sizeof(p));
+	memcpy(out, floor ? f : p, sizeof(p));
 }
 
-static void set_mmap_autoload(struct heapsnap_bpf *s, bool on)
+/* The floor of exact tracing keeps the mmap domain's probe points. */
+static bool floor_sys(const struct record_opts *o)
+{
+	return o->floor == HS_FLOOR_RETURN && !o->no_mmap;
+}
+
+static void set_mmap_autoload(struct heapsnap_bpf *s,
+			      const struct record_opts *o)
 {
 	struct mmap_prog p[MMAP_PROGS];
 
-	mmap_progs(s, p);
+	mmap_progs(s, false, p);
 	for (int i = 0; i < MMAP_PROGS; i++)
-		bpf_program__set_autoload(p[i].prog, on);
+		bpf_program__set_autoload(p[i].prog, hs_rec_mmap_traced(o));
+	mmap_progs(s, true, p);
+	for (int i = 0; i < MMAP_PROGS; i++)
+		bpf_program__set_autoload(p[i].prog, floor_sys(o));
 }
 
 /*
@@ -126,7 +145,7 @@ static void set_options(struct recorder *r, struct heapsnap_bpf *skel)
 					 1 :
 					 r->o.max_unwind_rows);
 	bpf_map__set_max_entries(skel->maps.cfi_procs, r->o.max_procs);
-	set_mmap_autoload(skel, skel->rodata->trace_mmap);
+	set_mmap_autoload(skel, &r->o);
 	set_live_size(skel, r->o.max_live);
 	if (!r->o.sample_bytes) /* the sampled-address filter is unused */
 		bpf_map__set_max_entries(skel->maps.seen, 1);
@@ -221,17 +240,18 @@ void hs_rec_consume_map_events(struct recorder *r)
 void hs_rec_start_mmap_domain(struct recorder *r)
 {
 	struct mmap_prog p[MMAP_PROGS];
+	bool floor = floor_sys(&r->o);
 	int e = 0;
 
-	if (!r->skel->rodata->trace_mmap)
+	if (!r->skel->rodata->trace_mmap && !floor)
 		return;
-	mmap_progs(r->skel, p);
+	mmap_progs(r->skel, floor, p);
 	for (int i = 0; !e && i < MMAP_PROGS; i++) {
 		*p[i].link = bpf_program__attach(p[i].prog);
 		if (!*p[i].link)
 			e = -errno;
 	}
-	if (!e) {
+	if (!e && !floor) {
 		r->map_events = ring_buffer__new(
 			bpf_map__fd(r->skel->maps.map_events), on_map_event, r,
 			NULL);
