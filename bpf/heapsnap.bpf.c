@@ -85,7 +85,8 @@ struct {
 /*
  * With sampling: one bit per hash of every block ever recorded, so that a
  * free of an unsampled block is one array read, not a failed lookup in
- * live. Bits are never cleared: a stale one only costs that lookup.
+ * the live table. Bits are never cleared: a stale one only costs that
+ * lookup.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

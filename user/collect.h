@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
-/* Reads the BPF maps (batch operations) into raw traces and counters. */
+/*
+ * Reads the BPF maps into raw traces and counters: the live table in place
+ * (livetable.c), the others by batch operations.
+ */
 #ifndef HEAPSNAP_COLLECT_H
 #define HEAPSNAP_COLLECT_H
 
