@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "collect.h"
+#include "grow.h"
 #include "heapsnap.h"
 #include "heapsnap.skel.h"
 #include "livetable.h"
@@ -44,15 +45,8 @@ static int push_trace(struct hs_raw *raw, size_t *cap,
 {
 	struct hs_raw_trace *t;
 
-	if (raw->ntraces == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 1024;
-
-		t = realloc(raw->traces, ncap * sizeof(*t));
-		if (!t)
-			return -ENOMEM;
-		raw->traces = t;
-		*cap = ncap;
-	}
+	if (hs_grow(&raw->traces, cap, raw->ntraces + 1, sizeof(*t)))
+		return -ENOMEM;
 	t = &raw->traces[raw->ntraces++];
 	t->addr = k->addr;
 	t->size = v->size;
@@ -408,17 +402,11 @@ static int doom_block(void *arg, const struct hs_live_key *k,
 		      const struct hs_live_val *v)
 {
 	struct doomed *d = arg;
-	struct hs_live_key *p;
 
 	if (!in_set(d->set, k->tgid) || v->time_ns >= d->before_ns)
 		return 0;
-	if (d->n == d->cap) {
-		d->cap = d->cap ? d->cap * 2 : BATCH;
-		p = realloc(d->keys, d->cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		d->keys = p;
-	}
+	if (hs_grow(&d->keys, &d->cap, d->n + 1, sizeof(*d->keys)))
+		return -ENOMEM;
 	d->keys[d->n++] = *k;
 	return 0;
 }
@@ -443,7 +431,7 @@ static void forget_stacks(int fd, const struct pidset *set)
 {
 	struct hs_stack_val *val = calloc(1, sizeof(*val));
 	__u64 key, next, *doomed = NULL;
-	size_t ndoomed = 0;
+	size_t ndoomed = 0, cap = 0;
 	void *prev = NULL;
 
 	if (!val)
@@ -454,11 +442,8 @@ static void forget_stacks(int fd, const struct pidset *set)
 		if (bpf_map_lookup_elem(fd, &key, val) ||
 		    !in_set(set, val->tgid))
 			continue;
-		__u64 *p = realloc(doomed, (ndoomed + 1) * sizeof(*p));
-
-		if (!p)
+		if (hs_grow(&doomed, &cap, ndoomed + 1, sizeof(*doomed)))
 			break;
-		doomed = p;
 		doomed[ndoomed++] = key;
 	}
 	for (size_t i = 0; i < ndoomed; i++)
