@@ -7,6 +7,7 @@
 #ifndef HEAPSNAP_UNWIND_H
 #define HEAPSNAP_UNWIND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
