@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * The call-frame rows of a module for the BPF unwinder (issue 7).
+ * The call-frame rows of a module, for the BPF unwinder to walk the stacks
+ * of code built without frame pointers.
  *
  * The FDEs of .eh_frame and .debug_frame are listed with dwarf_next_cfi()
  * and their address ranges decoded here: libdw has no public call that
