@@ -179,11 +179,6 @@ void hs_sideband_close(struct hs_sideband *sb)
 	free(sb);
 }
 
-int hs_sideband_fd(const struct hs_sideband *sb)
-{
-	return perf_buffer__epoll_fd(sb->pb);
-}
-
 int hs_sideband_drain(struct hs_sideband *sb)
 {
 	return perf_buffer__consume(sb->pb);

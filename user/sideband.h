@@ -25,7 +25,6 @@ struct hs_sideband;
 struct hs_sideband *hs_sideband_open(const struct hs_sideband_ops *ops,
 				     void *ctx, char *err, size_t errlen);
 void hs_sideband_close(struct hs_sideband *sb);
-int hs_sideband_fd(const struct hs_sideband *sb); /* pollable */
 /* Delivers every record queued so far. */
 int hs_sideband_drain(struct hs_sideband *sb);
 
