@@ -13,8 +13,11 @@ int hs_grow(void *arr, size_t *cap, size_t need, size_t elem)
 
 	if (need <= *cap)
 		return 0;
-	while (c < need)
+	while (c < need) {
+		if (c > SIZE_MAX / 2)
+			return -ENOMEM;
 		c *= 2;
+	}
 	if (c > SIZE_MAX / elem)
 		return -ENOMEM;
 	n = realloc(*p, c * elem);
@@ -33,4 +36,15 @@ int hs_grow_zeroed(void *arr, size_t *cap, size_t need, size_t elem)
 	if (!err)
 		memset(*(char **)arr + old * elem, 0, (*cap - old) * elem);
 	return err;
+}
+
+void *hs_grow_append(void *arr, size_t *n, size_t *cap, size_t elem)
+{
+	char *e;
+
+	if (hs_grow(arr, cap, *n + 1, elem))
+		return NULL;
+	e = *(char **)arr + (*n)++ * elem;
+	memset(e, 0, elem);
+	return e;
 }

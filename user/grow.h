@@ -15,4 +15,11 @@ int hs_grow(void *arr, size_t *cap, size_t need, size_t elem);
 /* hs_grow(), with the new elements zeroed. */
 int hs_grow_zeroed(void *arr, size_t *cap, size_t need, size_t elem);
 
+/*
+ * Appends one zeroed element to the array *arr of *n elements and capacity
+ * *cap, and counts it in *n. Returns the element, or NULL when memory ran
+ * out (*arr, *n and *cap are then unchanged).
+ */
+void *hs_grow_append(void *arr, size_t *n, size_t *cap, size_t elem);
+
 #endif
