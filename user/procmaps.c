@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "procmaps.h"
 
 struct mapping {
@@ -24,7 +25,7 @@ struct proc {
 	pid_t pid;
 	bool same_root; /* the process sees our file system, from our root */
 	struct mapping *maps; /* sorted by start */
-	size_t nmaps;
+	size_t nmaps, maps_cap;
 	uint64_t max_len;
 };
 
@@ -36,9 +37,9 @@ struct file {
 
 struct hs_procmaps {
 	struct proc *procs;
-	size_t nprocs;
+	size_t nprocs, procs_cap;
 	struct file *files;
-	size_t nfiles;
+	size_t nfiles, files_cap;
 	ino_t self_mntns;
 	struct stat self_root;
 	bool self_root_ok;
@@ -107,12 +108,9 @@ static struct proc *find_proc(struct hs_procmaps *pm, pid_t pid, bool create)
 			return &pm->procs[i];
 	if (!create)
 		return NULL;
-	p = realloc(pm->procs, (pm->nprocs + 1) * sizeof(*p));
+	p = hs_grow_append(&pm->procs, &pm->nprocs, &pm->procs_cap, sizeof(*p));
 	if (!p)
 		return NULL;
-	pm->procs = p;
-	p = &pm->procs[pm->nprocs++];
-	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	snprintf(pidstr, sizeof(pidstr), "%d", pid);
 	p->same_root = shares_root(pm, pidstr);
@@ -204,10 +202,8 @@ static size_t intern_file(struct hs_procmaps *pm, int fd, const char *path,
 				return i;
 		memset(&st, 0, sizeof(st));
 	}
-	f = realloc(pm->files, (pm->nfiles + 1) * sizeof(*f));
-	if (!f)
+	if (hs_grow(&pm->files, &pm->files_cap, pm->nfiles + 1, sizeof(*f)))
 		goto fail;
-	pm->files = f;
 	f = &pm->files[pm->nfiles];
 	f->mf.path = strdup(path);
 	if (!f->mf.path)
@@ -235,10 +231,9 @@ static void insert_mapping(struct proc *p, const struct mapping *m)
 		    o->pgoff == m->pgoff && o->file == m->file)
 			return; /* seen in /proc and in an event */
 	}
-	maps = realloc(p->maps, (p->nmaps + 1) * sizeof(*maps));
-	if (!maps)
+	if (hs_grow(&p->maps, &p->maps_cap, p->nmaps + 1, sizeof(*maps)))
 		return;
-	p->maps = maps;
+	maps = p->maps;
 	i = p->nmaps;
 	while (i > 0 && maps[i - 1].start > m->start) {
 		maps[i] = maps[i - 1];
@@ -330,10 +325,8 @@ void hs_procmaps_fork(struct hs_procmaps *pm, pid_t parent, pid_t child)
 	struct proc *c = find_proc(pm, child, true), *p;
 
 	p = find_proc(pm, parent, false); /* after the child: it may move */
-	if (!c || !p || c->nmaps)
-		return;
-	c->maps = malloc(p->nmaps * sizeof(*c->maps) + 1);
-	if (!c->maps)
+	if (!c || !p || c->nmaps || !p->nmaps ||
+	    hs_grow(&c->maps, &c->maps_cap, p->nmaps, sizeof(*c->maps)))
 		return;
 	memcpy(c->maps, p->maps, p->nmaps * sizeof(*c->maps));
 	c->nmaps = p->nmaps;
