@@ -18,6 +18,7 @@
 
 #include "collect.h"
 #include "discover.h"
+#include "grow.h"
 #include "mmapdom.h"
 #include "procmaps.h"
 #include "recorder.h"
@@ -64,16 +65,10 @@ static bool first_sight(struct recorder *r, dev_t dev, uint64_t ino)
 
 static void push(struct pid_queue *q, pid_t pid)
 {
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 16;
-		pid_t *p = realloc(q->pids, cap * sizeof(*p));
+	pid_t *p = hs_grow_append(&q->pids, &q->n, &q->cap, sizeof(*p));
 
-		if (!p)
-			return;
-		q->pids = p;
-		q->cap = cap;
-	}
-	q->pids[q->n++] = pid;
+	if (p)
+		*p = pid;
 }
 
 struct rec_proc *hs_rec_find(struct recorder *r, pid_t pid)
@@ -89,12 +84,9 @@ struct rec_proc *hs_rec_add(struct recorder *r, pid_t pid)
 {
 	struct rec_proc *p;
 
-	p = realloc(r->procs, (r->nprocs + 1) * sizeof(*p));
+	p = hs_grow_append(&r->procs, &r->nprocs, &r->procs_cap, sizeof(*p));
 	if (!p)
 		return NULL;
-	r->procs = p;
-	p = &r->procs[r->nprocs++];
-	memset(p, 0, sizeof(*p));
 	p->t.pid = pid;
 	p->t.pidfd = -1;
 	p->t.command = hs_read_cmdline(pid);
@@ -310,10 +302,9 @@ static void scan_process(struct recorder *r, pid_t pid)
 
 		if (file_attached(r, pt->dev, pt->ino))
 			continue;
-		f = realloc(r->files, (r->nfiles + 1) * sizeof(*f));
-		if (!f)
+		if (hs_grow(&r->files, &r->files_cap, r->nfiles + 1,
+			    sizeof(*f)))
 			return;
-		r->files = f;
 		f = &r->files[r->nfiles];
 		f->dev = pt->dev;
 		f->ino = pt->ino;
@@ -378,11 +369,14 @@ static int scan_all(struct recorder *r, char *err, size_t errlen)
 static int start_named(struct recorder *r, struct hs_gate *gate, char *err,
 		       size_t errlen)
 {
-	r->procs = calloc(r->o.argv ? 1 : r->o.npids, sizeof(*r->procs));
+	size_t n = r->o.argv ? 1 : r->o.npids;
+
+	r->procs = calloc(n, sizeof(*r->procs));
 	if (!r->procs) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	r->procs_cap = n;
 	if (r->o.argv) {
 		r->procs[0].t.pidfd = -1;
 		if (hs_target_spawn(&r->procs[0].t, r->o.argv, gate, err,

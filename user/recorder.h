@@ -94,9 +94,9 @@ struct recorder {
 	struct heapsnap_bpf *skel;
 	enum hs_attach_mode mode;
 	struct rec_proc *procs;
-	size_t nprocs;
+	size_t nprocs, procs_cap;
 	struct rec_file *files;
-	size_t nfiles;
+	size_t nfiles, files_cap;
 	struct hs_probe_set probes; /* scratch, while attaching */
 	struct hs_procmaps *pm;
 	struct hs_symbolizer *sym;
