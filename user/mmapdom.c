@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "mmapdom.h"
 
 struct region {
@@ -24,7 +25,7 @@ struct proc {
 
 struct hs_mmapdom {
 	struct proc *procs;
-	size_t nprocs;
+	size_t nprocs, procs_cap;
 };
 
 struct hs_mmapdom *hs_mmapdom_new(void)
@@ -51,27 +52,17 @@ static struct proc *find_proc(struct hs_mmapdom *d, uint32_t pid, bool create)
 			return &d->procs[i];
 	if (!create)
 		return NULL;
-	p = realloc(d->procs, (d->nprocs + 1) * sizeof(*p));
+	p = hs_grow_append(&d->procs, &d->nprocs, &d->procs_cap, sizeof(*p));
 	if (!p)
 		return NULL;
-	d->procs = p;
-	p = &d->procs[d->nprocs++];
-	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	return p;
 }
 
 static int insert_at(struct proc *p, size_t i, const struct region *r)
 {
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 16;
-		struct region *n = realloc(p->regions, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		p->regions = n;
-		p->cap = cap;
-	}
+	if (hs_grow(&p->regions, &p->cap, p->n + 1, sizeof(*p->regions)))
+		return -ENOMEM;
 	memmove(&p->regions[i + 1], &p->regions[i],
 		(p->n - i) * sizeof(*p->regions));
 	p->regions[i] = *r;
