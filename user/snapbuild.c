@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "grow.h"
 #include "heapsnap.h"
 #include "snapbuild.h"
 
@@ -23,7 +24,7 @@ struct hs_snapbuild {
 	char *const *skip;
 	size_t nskip;
 	struct module_handle *handles;
-	size_t nhandles;
+	size_t nhandles, handles_cap;
 };
 
 struct hs_snapbuild *hs_snapbuild_new(struct hs_procmaps *pm,
@@ -59,11 +60,10 @@ static int module_handle(struct hs_snapbuild *b, const struct hs_module_file *f)
 	for (i = 0; i < b->nhandles; i++)
 		if (b->handles[i].fd == f->fd)
 			return b->handles[i].handle;
-	h = realloc(b->handles, (b->nhandles + 1) * sizeof(*h));
+	h = hs_grow_append(&b->handles, &b->nhandles, &b->handles_cap,
+			   sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	b->handles = h;
-	h = &b->handles[b->nhandles++];
 	h->fd = f->fd;
 	h->handle = hs_symbolizer_add_module_flags(
 		b->sym, f->path, f->fd, f->foreign ? HS_SYM_FOREIGN : 0);

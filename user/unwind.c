@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "cfi.h"
+#include "grow.h"
 #include "heapsnap.h"
 #include "heapsnap.skel.h"
 #include "unwind.h"
@@ -37,9 +38,9 @@ struct proc_gen {
 struct hs_unwind {
 	struct heapsnap_bpf *skel;
 	struct module *mods;
-	size_t nmods;
+	size_t nmods, mods_cap;
 	struct proc_gen *gens;
-	size_t ngens;
+	size_t ngens, gens_cap;
 	uint32_t next_row, max_rows;
 	uint64_t losses;
 	bool verbose;
@@ -115,12 +116,9 @@ static struct module *module_for(struct hs_unwind *u, int fd,
 	for (size_t i = 0; i < u->nmods; i++)
 		if (u->mods[i].dev == st.st_dev && u->mods[i].ino == st.st_ino)
 			return &u->mods[i];
-	m = realloc(u->mods, (u->nmods + 1) * sizeof(*m));
+	m = hs_grow_append(&u->mods, &u->nmods, &u->mods_cap, sizeof(*m));
 	if (!m)
 		return NULL;
-	u->mods = m;
-	m = &u->mods[u->nmods++];
-	memset(m, 0, sizeof(*m));
 	m->dev = st.st_dev;
 	m->ino = st.st_ino;
 	if (hs_cfi_build(fd, &t, err, sizeof(err))) {
@@ -169,13 +167,12 @@ static uint32_t next_gen(struct hs_unwind *u, pid_t pid)
 	for (size_t i = 0; i < u->ngens; i++)
 		if (u->gens[i].pid == pid)
 			return ++u->gens[i].gen;
-	g = realloc(u->gens, (u->ngens + 1) * sizeof(*g));
+	g = hs_grow_append(&u->gens, &u->ngens, &u->gens_cap, sizeof(*g));
 	if (!g)
 		return 1;
-	u->gens = g;
-	u->gens[u->ngens].pid = pid;
-	u->gens[u->ngens].gen = 1;
-	return u->gens[u->ngens++].gen;
+	g->pid = pid;
+	g->gen = 1;
+	return g->gen;
 }
 
 /* One executable mapping of the maps file: its module and where. */
