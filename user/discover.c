@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "discover.h"
+#include "grow.h"
 
 #define LIST_MAX (256 * 1024)
 
@@ -23,7 +24,7 @@ struct seen {
 
 struct file_list {
 	struct seen *f;
-	size_t n;
+	size_t n, cap;
 	const char *how; /* "maps it" or "loads it" */
 };
 
@@ -76,11 +77,9 @@ static int add_seen(struct file_list *l, const char *path, const char *shown,
 	for (size_t i = 0; i < l->n; i++)
 		if (!strcmp(l->f[i].shown, shown))
 			return 0;
-	f = realloc(l->f, (l->n + 1) * sizeof(*f));
+	f = hs_grow_append(&l->f, &l->n, &l->cap, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	l->f = f;
-	f = &l->f[l->n++];
 	snprintf(f->path, sizeof(f->path), "%s", path);
 	snprintf(f->shown, sizeof(f->shown), "%s", shown);
 	f->exe = exe;
@@ -163,7 +162,7 @@ int hs_discover_pid(struct hs_probe_set *set, struct hs_discovery *d, pid_t pid,
 {
 	char maps[64], mapped[128], exe[PATH_MAX], line[PATH_MAX + 128];
 	char who[64];
-	struct file_list l = { NULL, 0, "maps it" };
+	struct file_list l = { .how = "maps it" };
 	ssize_t n;
 	FILE *f;
 	int r = 0;
@@ -322,7 +321,7 @@ int hs_discover_exec(struct hs_probe_set *set, struct hs_discovery *d,
 		     const char *exe, const struct hs_probe_opts *o, char *err,
 		     size_t errlen)
 {
-	struct file_list l = { NULL, 0, "loads it" };
+	struct file_list l = { .how = "loads it" };
 	char interp[PATH_MAX] = "", *out;
 	int r;
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "plot.h"
 #include "render.h"
 
@@ -141,7 +142,6 @@ static const char *cell(const struct layout *l, const struct column *c,
 /* Ends the line being written to f and stores it, right-trimmed. */
 static int end_line(FILE *f, char **text, struct hs_plot *out)
 {
-	char **lines;
 	size_t len;
 
 	if (fclose(f))
@@ -149,12 +149,11 @@ static int end_line(FILE *f, char **text, struct hs_plot *out)
 	len = strlen(*text);
 	while (len && (*text)[len - 1] == ' ')
 		(*text)[--len] = '\0';
-	lines = realloc(out->lines, (out->nlines + 1) * sizeof(*lines));
-	if (!lines) {
+	if (hs_grow(&out->lines, &out->lines_cap, out->nlines + 1,
+		    sizeof(*out->lines))) {
 		free(*text);
 		return -1;
 	}
-	out->lines = lines;
 	out->lines[out->nlines++] = *text;
 	return 0;
 }
@@ -318,4 +317,5 @@ void hs_plot_free(struct hs_plot *p)
 	free(p->lines);
 	p->lines = NULL;
 	p->nlines = 0;
+	p->lines_cap = 0;
 }

@@ -28,7 +28,7 @@ struct hs_plot_opts {
 
 struct hs_plot {
 	char **lines; /* without newlines */
-	size_t nlines;
+	size_t nlines, lines_cap;
 };
 
 /*

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "grow.h"
 #include "series.h"
 #include "snapfile.h"
 
@@ -84,16 +85,12 @@ static int list_numbered(const char *base, uint32_t **seqs, size_t *n,
 
 		if (!seq)
 			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			v = realloc(*seqs, cap * sizeof(*v));
-			if (!v) {
-				closedir(d);
-				goto nomem;
-			}
-			*seqs = v;
+		v = hs_grow_append(seqs, n, &cap, sizeof(*v));
+		if (!v) {
+			closedir(d);
+			goto nomem;
 		}
-		(*seqs)[(*n)++] = seq;
+		*v = seq;
 	}
 	closedir(d);
 	free(dir);
@@ -183,10 +180,8 @@ static int add_skip(struct hs_series *s, uint32_t first, uint32_t last,
 {
 	struct hs_series_skip *k;
 
-	k = realloc(s->skipped, (s->nskipped + 1) * sizeof(*k));
-	if (!k)
+	if (hs_grow(&s->skipped, &s->skipped_cap, s->nskipped + 1, sizeof(*k)))
 		return -1;
-	s->skipped = k;
 	k = &s->skipped[s->nskipped];
 	k->first_seq = first;
 	k->last_seq = last;

@@ -32,7 +32,7 @@ struct hs_series {
 	struct hs_series_entry *entries;
 	size_t n;
 	struct hs_series_skip *skipped;
-	size_t nskipped;
+	size_t nskipped, skipped_cap;
 };
 
 /*
