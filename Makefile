@@ -46,6 +46,8 @@ PURE_SRCS += progress.c series.c plot.c
 
 # Arrays grown by doubling, for every stage.
 PURE_SRCS += grow.c
+# The clocks, for every stage.
+PURE_SRCS += clock.c
 TOOL_SRCS += cmd_plot.c
 
 # record --push: the backend's naming rules (pure), its HTTP client (libcurl).

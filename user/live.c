@@ -14,9 +14,9 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cmd_analyze.h"
 #include "live.h"
 #include "live_render.h"
@@ -48,14 +48,6 @@ struct live {
 	bool quit;
 	struct termios saved;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void term_size(unsigned int *w, unsigned int *h)
 {
@@ -196,7 +188,7 @@ static int refresh(struct live *l, uint32_t seq, struct hs_snapshot **out)
 	struct hs_snapshot *cur;
 	struct hs_counters c;
 	struct hs_stats st;
-	double t = now_s();
+	double t = hs_now_s();
 
 	cur = hs_rec_take_snapshot(&l->r, seq, err, sizeof(err));
 	if (!cur) {
@@ -266,7 +258,7 @@ static void on_key(struct live *l, char k)
 		cycle_key(l);
 		break;
 	case 'r':
-		l->peak_since = now_s() - l->start;
+		l->peak_since = hs_now_s() - l->start;
 		l->peak = l->prev_totals.current;
 		break;
 	default:
@@ -310,7 +302,7 @@ static int setup_events(struct live *l)
 
 static int wait_ms(const struct live *l)
 {
-	double left = (l->next_refresh - now_s()) * 1000;
+	double left = (l->next_refresh - hs_now_s()) * 1000;
 
 	if (l->exited)
 		return STEP_MS;
@@ -335,7 +327,7 @@ static void run(struct live *l)
 			if (!l->keys)
 				return;
 		}
-		if (!l->exited && now_s() >= l->next_refresh)
+		if (!l->exited && hs_now_s() >= l->next_refresh)
 			refresh(l, 0, NULL);
 	}
 }
@@ -356,7 +348,7 @@ static int start(struct live *l, char *err, size_t errlen)
 	if (hs_rec_open(&l->r, err, errlen))
 		return -1;
 	describe_targets(l);
-	l->start = l->prev_time = now_s();
+	l->start = l->prev_time = hs_now_s();
 	/* what was live at attach, the base of the first change column */
 	l->prev = hs_rec_take_snapshot(&l->r, 0, err, errlen);
 	if (!l->prev)

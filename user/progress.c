@@ -2,17 +2,9 @@
 /* A progress line on a terminal, redrawn in place and erased when done. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "progress.h"
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* 1234567 -> "1,234,567" */
 static void group_digits(char *buf, size_t len, size_t v)
@@ -54,7 +46,7 @@ void hs_progress_line_init(struct hs_progress_line *pl, FILE *out, bool on)
 	memset(pl, 0, sizeof(*pl));
 	pl->out = out;
 	pl->on = on;
-	pl->start = now_s();
+	pl->start = hs_now_s();
 }
 
 void hs_progress_line_update(struct hs_progress_line *pl, double now,
@@ -79,7 +71,7 @@ void hs_progress_line_update(struct hs_progress_line *pl, double now,
 static void line_report(void *ctx, const char *verb, const char *noun,
 			size_t done, size_t total)
 {
-	hs_progress_line_update(ctx, now_s(), verb, noun, done, total);
+	hs_progress_line_update(ctx, hs_now_s(), verb, noun, done, total);
 }
 
 struct hs_progress hs_progress_line_ops(struct hs_progress_line *pl)

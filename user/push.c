@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "export.h"
 #include "push.h"
 
@@ -43,14 +43,6 @@ struct hs_push {
 	char reply[160]; /* the start of the backend's answer */
 	size_t nreply;
 };
-
-static uint64_t now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec;
-}
 
 static int bad_url(const char *url, const char *why, char *err, size_t errlen)
 {
@@ -142,7 +134,7 @@ int hs_push_new(struct hs_push **out, const char *url, const char *name,
 	p->curl = curl_easy_init();
 	if (!p->shown || !p->name || !p->curl)
 		goto fail;
-	p->last_s = now_s();
+	p->last_s = hs_wall_s();
 	*out = p;
 	return 0;
 fail:

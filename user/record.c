@@ -9,11 +9,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "cmd_analyze.h"
 #include "collect.h"
 #include "heapsnap.h"
@@ -427,14 +427,6 @@ static void on_signal(struct recorder *r)
 	}
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void refresh_status(struct recorder *r)
 {
 	struct hs_raw_counters sum, c;
@@ -476,7 +468,7 @@ void hs_rec_step(struct recorder *r, int timeout_ms)
 
 static void run_loop(struct recorder *r)
 {
-	double start = now_s(), next_interval = start + r->o.interval;
+	double start = hs_now_s(), next_interval = start + r->o.interval;
 
 	while (!r->stop) {
 		double t;
@@ -484,7 +476,7 @@ static void run_loop(struct recorder *r)
 		hs_rec_step(r, TICK_MS);
 		if (hs_rec_all_exited(r))
 			break;
-		t = now_s();
+		t = hs_now_s();
 		if (r->o.duration && t - start >= r->o.duration)
 			break;
 		if (r->o.interval && t >= next_interval) {

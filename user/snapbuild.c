@@ -4,8 +4,8 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "grow.h"
 #include "heapsnap.h"
 #include "snapbuild.h"
@@ -174,18 +174,6 @@ static uint32_t build_stack(struct hs_snapbuild *b, struct hs_snapshot *s,
 	return idx;
 }
 
-static uint64_t mono_to_wall(uint64_t mono_ns)
-{
-	struct timespec rt, mt;
-	uint64_t rt_ns, mt_ns;
-
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mt);
-	rt_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
-	mt_ns = (uint64_t)mt.tv_sec * 1000000000ull + (uint64_t)mt.tv_nsec;
-	return rt_ns - (mt_ns - mono_ns);
-}
-
 int hs_snapbuild_add(struct hs_snapbuild *b, struct hs_snapshot *s,
 		     const struct hs_raw *raw,
 		     const struct hs_progress *progress)
@@ -224,7 +212,7 @@ int hs_snapbuild_add(struct hs_snapbuild *b, struct hs_snapshot *s,
 		struct hs_trace t = {
 			.addr = rt->addr,
 			.size = rt->size,
-			.time_ns = mono_to_wall(rt->time_ns),
+			.time_ns = hs_mono_to_wall_ns(rt->time_ns),
 			.pid = rt->pid,
 			.tid = rt->tid,
 			.stack = rs ? stack_idx[rs - raw->stacks] : empty,

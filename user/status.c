@@ -2,8 +2,8 @@
 /* The live status line and the summaries record prints on stderr. */
 #include <inttypes.h>
 #include <stdio.h>
-#include <time.h>
 
+#include "clock.h"
 #include "status.h"
 
 static const char *human(uint64_t v, char *buf, size_t len)
@@ -23,14 +23,6 @@ static const char *human(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void hs_status_init(struct hs_status *st, bool tty)
 {
 	st->tty = tty;
@@ -42,7 +34,7 @@ void hs_status_update(struct hs_status *st, uint64_t current, uint64_t count,
 		      uint64_t peak, uint64_t lost)
 {
 	char cur[32], pk[32];
-	double t = now_s();
+	double t = hs_now_s();
 
 	if (!st->tty || t - st->last < 1.0)
 		return;
