@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "discover.h"
 #include "grow.h"
+#include "procmaps.h"
 
 #define LIST_MAX (256 * 1024)
 
@@ -160,41 +162,36 @@ static int finish(int total, const char *who, char *err, size_t errlen)
 int hs_discover_pid(struct hs_probe_set *set, struct hs_discovery *d, pid_t pid,
 		    const struct hs_probe_opts *o, char *err, size_t errlen)
 {
-	char maps[64], mapped[128], exe[PATH_MAX], line[PATH_MAX + 128];
-	char who[64];
+	char mapped[128], exe[PATH_MAX], who[64];
 	struct file_list l = { .how = "maps it" };
+	struct hs_maps_reader mr;
+	struct hs_maps_entry e;
 	ssize_t n;
-	FILE *f;
-	int r = 0;
+	int r;
 
-	snprintf(maps, sizeof(maps), "/proc/%d/maps", pid);
-	snprintf(line, sizeof(line), "/proc/%d/exe", pid);
-	n = readlink(line, exe, sizeof(exe) - 1);
+	snprintf(mapped, sizeof(mapped), "/proc/%d/exe", pid);
+	n = readlink(mapped, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = 0;
-	f = fopen(maps, "re");
-	if (!f) {
-		r = -errno;
-		snprintf(err, errlen, "cannot read %s: %s", maps,
-			 strerror(errno));
+	r = hs_maps_open(&mr, pid);
+	if (r) {
+		snprintf(err, errlen, "cannot read /proc/%d/maps: %s", pid,
+			 strerror(-r));
 		return r;
 	}
-	while (!r && fgets(line, sizeof(line), f)) {
-		char *file = strchr(line, '/');
-		unsigned long long start, end;
-
-		if (!file || sscanf(line, "%llx-%llx", &start, &end) != 2)
+	while (!r && hs_maps_next(&mr, &e)) {
+		if (!e.path)
 			continue;
-		file[strcspn(file, "\n")] = 0;
 		/*
 		 * The mapping's own link reaches the very file mapped; a path
 		 * under /proc/PID/root could meet a symlink the process planted
 		 * and lead to a file of ours.
 		 */
-		snprintf(mapped, sizeof(mapped), "/proc/%d/map_files/%llx-%llx",
-			 pid, start, end);
-		r = add_seen(&l, mapped, file, !strcmp(file, exe));
+		snprintf(mapped, sizeof(mapped),
+			 "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid,
+			 e.start, e.end);
+		r = add_seen(&l, mapped, e.path, !strcmp(e.path, exe));
 	}
-	fclose(f);
+	hs_maps_close(&mr);
 	/*
 	 * The search order: the executable, then the allocators loaded
 	 * besides glibc (they come before it, or they would not serve).

@@ -266,34 +266,64 @@ void hs_procmaps_add(struct hs_procmaps *pm, pid_t pid, uint64_t start,
 	insert_mapping(p, &m);
 }
 
-int hs_procmaps_read(struct hs_procmaps *pm, pid_t pid)
+int hs_maps_open(struct hs_maps_reader *r, pid_t pid)
 {
-	char path[64], line[PATH_MAX + 128];
-	FILE *f;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, end, off, ino;
-		char perms[8], *file;
-		char *deleted;
+	r->f = fopen(path, "re");
+	return r->f ? 0 : -errno;
+}
 
-		if (sscanf(line, "%llx-%llx %7s %llx %*s %llu", &start, &end,
-			   perms, &off, &ino) != 5 ||
-		    perms[2] != 'x')
+bool hs_maps_next(struct hs_maps_reader *r, struct hs_maps_entry *e)
+{
+	while (fgets(r->line, sizeof(r->line), r->f)) {
+		unsigned long long start, end, off, ino;
+		char perms[8];
+
+		if (sscanf(r->line, "%llx-%llx %7s %llx %*s %llu", &start, &end,
+			   perms, &off, &ino) != 5)
 			continue;
-		file = strchr(line, '/');
-		if (!file)
+		e->start = start;
+		e->end = end;
+		e->pgoff = off;
+		e->ino = ino;
+		e->exec = perms[2] == 'x';
+		e->path = strchr(r->line, '/');
+		if (e->path)
+			e->path[strcspn(e->path, "\n")] = 0;
+		return true;
+	}
+	return false;
+}
+
+void hs_maps_close(struct hs_maps_reader *r)
+{
+	if (r->f)
+		fclose(r->f);
+	r->f = NULL;
+}
+
+int hs_procmaps_read(struct hs_procmaps *pm, pid_t pid)
+{
+	struct hs_maps_reader r;
+	struct hs_maps_entry e;
+	char *deleted;
+	int err;
+
+	err = hs_maps_open(&r, pid);
+	if (err)
+		return err;
+	while (hs_maps_next(&r, &e)) {
+		if (!e.exec || !e.path)
 			continue;
-		file[strcspn(file, "\n")] = 0;
-		deleted = strstr(file, " (deleted)");
+		deleted = strstr(e.path, " (deleted)");
 		if (deleted && !deleted[10])
 			*deleted = 0;
-		hs_procmaps_add(pm, pid, start, end - start, off, ino, file, 0);
+		hs_procmaps_add(pm, pid, e.start, e.end - e.start, e.pgoff,
+				e.ino, e.path, 0);
 	}
-	fclose(f);
+	hs_maps_close(&r);
 	return 0;
 }
 

@@ -8,9 +8,30 @@
 #ifndef HEAPSNAP_PROCMAPS_H
 #define HEAPSNAP_PROCMAPS_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
+
+/* /proc/PID/maps, read a line at a time. */
+struct hs_maps_reader {
+	FILE *f;
+	char line[PATH_MAX + 128];
+};
+
+/* One line: a mapping. */
+struct hs_maps_entry {
+	uint64_t start, end, pgoff, ino;
+	bool exec;
+	char *path; /* in the reader's line, until the next; NULL: none */
+};
+
+/* Returns 0, or a negative errno when the file cannot be read. */
+int hs_maps_open(struct hs_maps_reader *r, pid_t pid);
+/* The next mapping, in address order; false at the end. */
+bool hs_maps_next(struct hs_maps_reader *r, struct hs_maps_entry *e);
+void hs_maps_close(struct hs_maps_reader *r);
 
 struct hs_procmaps;
 

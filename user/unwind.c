@@ -20,6 +20,7 @@
 #include "grow.h"
 #include "heapsnap.h"
 #include "heapsnap.skel.h"
+#include "procmaps.h"
 #include "unwind.h"
 
 struct module {
@@ -177,32 +178,26 @@ static uint32_t next_gen(struct hs_unwind *u, pid_t pid)
 
 /* One executable mapping of the maps file: its module and where. */
 static void add_mapping(struct hs_unwind *u, struct hs_unwind_proc *p,
-			pid_t pid, const char *line)
+			pid_t pid, const struct hs_maps_entry *e)
 {
-	unsigned long long start, end, off;
-	char perms[8], path[96];
 	struct hs_unwind_map *m;
 	struct module *mod;
+	char path[96];
 	uint64_t bias;
-	const char *file;
 	int fd;
 
-	if (sscanf(line, "%llx-%llx %7s %llx", &start, &end, perms, &off) !=
-		    4 ||
-	    perms[2] != 'x' || !(file = strchr(line, '/')) ||
-	    p->n == HS_UNWIND_MAPS)
+	if (!e->exec || !e->path || p->n == HS_UNWIND_MAPS)
 		return;
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
-		 start, end);
-	((char *)file)[strcspn(file, "\n")] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+		 pid, e->start, e->end);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	mod = module_for(u, fd, file);
-	if (mod && mod->ok && !load_bias(fd, start, off, &bias)) {
+	mod = module_for(u, fd, e->path);
+	if (mod && mod->ok && !load_bias(fd, e->start, e->pgoff, &bias)) {
 		m = &p->m[p->n++];
-		m->start = start;
-		m->end = end;
+		m->start = e->start;
+		m->end = e->end;
 		m->bias = bias;
 		m->first = mod->first;
 		m->count = mod->count;
@@ -213,28 +208,27 @@ static void add_mapping(struct hs_unwind *u, struct hs_unwind_proc *p,
 
 int hs_unwind_update(struct hs_unwind *u, pid_t pid)
 {
-	char maps[64], line[4096 + 128];
 	struct hs_unwind_proc *p;
+	struct hs_maps_reader r;
+	struct hs_maps_entry e;
 	__u32 key = (__u32)pid;
-	int err = 0;
-	FILE *f;
+	int err;
 
 	if (!u)
 		return 0;
-	snprintf(maps, sizeof(maps), "/proc/%d/maps", pid);
-	f = fopen(maps, "re");
-	if (!f)
-		return -errno;
+	err = hs_maps_open(&r, pid);
+	if (err)
+		return err;
 	p = calloc(1, sizeof(*p));
 	if (!p) {
-		fclose(f);
+		hs_maps_close(&r);
 		return -ENOMEM;
 	}
 	elf_version(EV_CURRENT);
 	/* /proc lists mappings by address: the array comes out sorted */
-	while (fgets(line, sizeof(line), f))
-		add_mapping(u, p, pid, line);
-	fclose(f);
+	while (hs_maps_next(&r, &e))
+		add_mapping(u, p, pid, &e);
+	hs_maps_close(&r);
 	p->gen = next_gen(u, pid);
 	if (bpf_map_update_elem(bpf_map__fd(u->skel->maps.cfi_procs), &key, p,
 				BPF_ANY))
