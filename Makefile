@@ -35,9 +35,11 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf \
 # Pure stages: no libbpf, no libdw, no root. The unit tests link only these.
 PURE_SRCS := snapshot.c snapfile.c stats.c render.c sampling.c placement.c mmapdom.c \
 	     export.c flamegraph.c allocators.c live_render.c
+# Unwind tables from call-frame information (libdw), and symbolization.
+CFI_SRCS := cfi.c cfi_source.c cfi_fde.c cfi_rows.c
 # Kernel-facing and symbolization stages.
 TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_procs.c \
-	     record_snap.c probes.c collect.c livetable.c procmaps.c cfi.c \
+	     record_snap.c probes.c collect.c livetable.c procmaps.c $(CFI_SRCS) \
 	     symbolize.c sideband.c snapbuild.c status.c targets.c discover.c \
 	     unwind.c live.c
 
@@ -182,10 +184,11 @@ $(FIX)/cfi-split: $(FIX)/cfi-debugframe
 $(FIX)/cfi-noeh: $(FIX)/cfi-nofp
 	$(Q)objcopy --remove-section .eh_frame --remove-section .eh_frame_hdr $< $@
 
-$(BUILD)/tests/test_cfi: tests/unit/test_cfi.c tests/unit/test.h $(BUILD)/cfi.o \
+CFI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CFI_SRCS))
+$(BUILD)/tests/test_cfi: tests/unit/test_cfi.c tests/unit/test.h $(CFI_OBJS) \
 			 $(BUILD)/grow.o $(CFI_FIX) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/cfi.o $(BUILD)/grow.o \
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(CFI_OBJS) $(BUILD)/grow.o \
 		$(LDFLAGS) -ldw -lelf \
 		-o $@
 
