@@ -37,10 +37,11 @@ PURE_SRCS := snapshot.c snapfile.c stats.c render.c sampling.c placement.c mmapd
 	     export.c flamegraph.c allocators.c live_render.c
 # Unwind tables from call-frame information (libdw), and symbolization.
 CFI_SRCS := cfi.c cfi_source.c cfi_fde.c cfi_rows.c
+SYM_SRCS := symbolize.c sym_module.c sym_lookup.c sym_strings.c
 # Kernel-facing and symbolization stages.
 TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_procs.c \
 	     record_snap.c probes.c collect.c livetable.c procmaps.c $(CFI_SRCS) \
-	     symbolize.c sideband.c snapbuild.c status.c targets.c discover.c \
+	     $(SYM_SRCS) sideband.c snapbuild.c status.c targets.c discover.c \
 	     unwind.c live.c
 
 # info --plot (the series and the chart) and progress lines: pure.
@@ -136,11 +137,12 @@ $(FIX)/libfix-split.so: $(FIX)/libfix.so
 	$(Q)objcopy --only-keep-debug $< $(FIX)/libfix-split.debug
 	$(Q)objcopy --strip-debug --add-gnu-debuglink=$(FIX)/libfix-split.debug $< $@
 
+SYM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SYM_SRCS))
 $(BUILD)/tests/test_symbolize: tests/unit/test_symbolize.c tests/unit/test.h \
-			       $(BUILD)/symbolize.o $(BUILD)/grow.o $(FIX_BINS) \
+			       $(SYM_OBJS) $(BUILD)/grow.o $(FIX_BINS) \
 			       | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/symbolize.o \
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(SYM_OBJS) \
 		$(BUILD)/grow.o $(LDFLAGS) \
 		-ldw -lelf -lstdc++ -o $@
 
