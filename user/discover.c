@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,9 +185,7 @@ int hs_discover_pid(struct hs_probe_set *set, struct hs_discovery *d, pid_t pid,
 		 * under /proc/PID/root could meet a symlink the process planted
 		 * and lead to a file of ours.
 		 */
-		snprintf(mapped, sizeof(mapped),
-			 "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid,
-			 e.start, e.end);
+		hs_maps_link(mapped, sizeof(mapped), pid, e.start, e.end);
 		r = add_seen(&l, mapped, e.path, !strcmp(e.path, exe));
 	}
 	hs_maps_close(&mr);

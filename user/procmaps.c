@@ -155,13 +155,12 @@ static int open_in_root(pid_t pid, const char *path)
 static int open_mapped(const struct proc *p, uint64_t start, uint64_t end,
 		       uint64_t ino, const char *path)
 {
-	char buf[PATH_MAX + 64];
+	char link[HS_MAPS_LINK_LEN];
 	struct stat st;
 	int fd;
 
-	snprintf(buf, sizeof(buf), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
-		 p->pid, start, end);
-	fd = open(buf, O_RDONLY | O_CLOEXEC);
+	hs_maps_link(link, sizeof(link), p->pid, start, end);
+	fd = open(link, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0)
 		return fd;
 	fd = open_in_root(p->pid, path);
@@ -302,6 +301,13 @@ void hs_maps_close(struct hs_maps_reader *r)
 	if (r->f)
 		fclose(r->f);
 	r->f = NULL;
+}
+
+void hs_maps_link(char *buf, size_t len, pid_t pid, uint64_t start,
+		  uint64_t end)
+{
+	snprintf(buf, len, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid,
+		 start, end);
 }
 
 int hs_procmaps_read(struct hs_procmaps *pm, pid_t pid)

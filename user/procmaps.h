@@ -33,6 +33,14 @@ int hs_maps_open(struct hs_maps_reader *r, pid_t pid);
 bool hs_maps_next(struct hs_maps_reader *r, struct hs_maps_entry *e);
 void hs_maps_close(struct hs_maps_reader *r);
 
+/*
+ * The mapping's own link, /proc/PID/map_files/START-END: it reaches the
+ * very file mapped, where a path could have been replaced since.
+ */
+#define HS_MAPS_LINK_LEN 64
+void hs_maps_link(char *buf, size_t len, pid_t pid, uint64_t start,
+		  uint64_t end);
+
 struct hs_procmaps;
 
 struct hs_procmaps *hs_procmaps_new(void);

@@ -182,15 +182,14 @@ static void add_mapping(struct hs_unwind *u, struct hs_unwind_proc *p,
 {
 	struct hs_unwind_map *m;
 	struct module *mod;
-	char path[96];
+	char link[HS_MAPS_LINK_LEN];
 	uint64_t bias;
 	int fd;
 
 	if (!e->exec || !e->path || p->n == HS_UNWIND_MAPS)
 		return;
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
-		 pid, e->start, e->end);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	hs_maps_link(link, sizeof(link), pid, e->start, e->end);
+	fd = open(link, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	mod = module_for(u, fd, e->path);
