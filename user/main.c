@@ -62,14 +62,19 @@ static int usage(FILE *f)
 		   "Commands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
-	fprintf(f, "\nheapsnap COMMAND --help shows a command's options.\n");
+	fprintf(f, "\nOptions:\n"
+		   "  -h, --help     this help\n"
+		   "  -V, --version  the version\n"
+		   "\nheapsnap COMMAND --help shows a command's options.\n");
 	return f == stderr ? HS_CLI_EXIT_USAGE : 0;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2)
+	if (argc < 2) {
+		hs_cli_error(false, "no command given");
 		return usage(stderr);
+	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "help"))
 		return usage(stdout);
