@@ -79,27 +79,22 @@ enum {
 enum {
 	HS_CLI_LIVE = 1 << 0, /* -p, -d, -o: top's live view */
 	HS_CLI_VIEW = 1 << 1, /* --by, --cumulative, -n, --no-source */
-	HS_CLI_FILTERS =
-		1 << 2, /* --include, --exclude, --all-frames, --domain */
+	/* --include, --exclude, --all-frames, --domain */
+	HS_CLI_FILTERS = 1 << 2,
 	HS_CLI_PROCESSES = 1 << 3, /* --pid, --comm */
 };
 
-#define HS_CLI_GROUPS(g)                            \
-	{                                           \
-		.key = HS_CLI_SHARED, .groups = (g) \
-	}
-
 /* A command: what its --help says, which options and operands it takes. */
 struct hs_cli_command {
-	const char
-		*usage; /* the synopsis and description, before the options */
+	/* the synopsis and description, before the options */
+	const char *usage;
 	const struct hs_cli_option *options; /* in --help order; ends with {} */
 	const char *epilog; /* after the options, or NULL */
 	struct {
 		int min;
 		int max; /* -1: any number */
-		const char *
-			what; /* for errors: "1 argument", "one snapshot file" */
+		/* for errors: "1 argument", "one snapshot file" */
+		const char *what;
 	} operands;
 	bool in_order; /* the first operand ends the options (record CMD) */
 	/* Applies one of the command's own options: 0, or -1 after reporting. */

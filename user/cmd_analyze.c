@@ -14,13 +14,6 @@
 
 enum { OPT_PLOT = HS_CLI_OWN };
 
-static const struct hs_cli_option top_options[] = {
-	HS_CLI_GROUPS(HS_CLI_LIVE | HS_CLI_VIEW | HS_CLI_FILTERS |
-		      HS_CLI_PROCESSES),
-	{ "json", HS_CLI_JSON, NULL, "JSON output" },
-	{},
-};
-
 const struct hs_cli_command hs_top_command = {
 	.usage =
 		"Usage: heapsnap top FILE [--by KEY] [--cumulative] [-n N] [filters] [--json]\n"
@@ -31,15 +24,15 @@ const struct hs_cli_command hs_top_command = {
 		"and shows their top sites live, refreshed like top(1); keys: q quit,\n"
 		"s write a snapshot (FILE.1, FILE.2, ...), c toggle cumulative, k next key,\n"
 		"r reset the peak. With --json, one JSON object per refresh.\n\n",
-	.options = top_options,
+	.options =
+		(const struct hs_cli_option[]){
+			{ .key = HS_CLI_SHARED,
+			  .groups = HS_CLI_LIVE | HS_CLI_VIEW | HS_CLI_FILTERS |
+				    HS_CLI_PROCESSES },
+			{ "json", HS_CLI_JSON, NULL, "JSON output" },
+			{},
+		},
 	.operands = { 1, 1, "1 argument" },
-};
-
-static const struct hs_cli_option diff_options[] = {
-	HS_CLI_GROUPS(HS_CLI_VIEW | HS_CLI_FILTERS | HS_CLI_PROCESSES),
-	{ "json", HS_CLI_JSON, NULL, "JSON output" },
-	{ .key = HS_CLI_REFUSED, .groups = HS_CLI_LIVE },
-	{},
 };
 
 static const struct hs_cli_command diff_command = {
@@ -48,7 +41,15 @@ static const struct hs_cli_command diff_command = {
 		"\n"
 		"What changed from snapshot OLD to snapshot NEW, grouped by KEY, biggest\n"
 		"change first (tracemalloc's Snapshot.compare_to()).\n\n",
-	.options = diff_options,
+	.options =
+		(const struct hs_cli_option[]){
+			{ .key = HS_CLI_SHARED,
+			  .groups = HS_CLI_VIEW | HS_CLI_FILTERS |
+				    HS_CLI_PROCESSES },
+			{ "json", HS_CLI_JSON, NULL, "JSON output" },
+			{ .key = HS_CLI_REFUSED, .groups = HS_CLI_LIVE },
+			{},
+		},
 	.operands = { 2, 2, "2 arguments" },
 };
 
@@ -60,12 +61,6 @@ static int apply_info_option(void *plot, int key, char *arg, bool json)
 	*(bool *)plot = true;
 	return 0;
 }
-
-static const struct hs_cli_option info_options[] = {
-	{ "plot", OPT_PLOT, NULL, "chart the recording's snapshots" },
-	{ "json", HS_CLI_JSON, NULL, "JSON output (with --plot: the series)" },
-	{},
-};
 
 const struct hs_cli_command hs_info_command = {
 	.usage =
@@ -81,14 +76,16 @@ const struct hs_cli_command hs_info_command = {
 		"terminal (COLUMNS). A numbered snapshot that is missing, unreadable or\n"
 		"older than the one before is left out with a warning; FILE must be\n"
 		"readable, or missing with numbered snapshots on disk.\n\n",
-	.options = info_options,
+	.options =
+		(const struct hs_cli_option[]){
+			{ "plot", OPT_PLOT, NULL,
+			  "chart the recording's snapshots" },
+			{ "json", HS_CLI_JSON, NULL,
+			  "JSON output (with --plot: the series)" },
+			{},
+		},
 	.operands = { 1, 1, "1 argument" },
 	.apply = apply_info_option,
-};
-
-static const struct hs_cli_option lookup_options[] = {
-	{ "json", HS_CLI_JSON, NULL, "JSON output" },
-	{},
 };
 
 static const struct hs_cli_command lookup_command = {
@@ -97,7 +94,11 @@ static const struct hs_cli_command lookup_command = {
 		"\n"
 		"The traceback of the live block of snapshot FILE that contains ADDRESS\n"
 		"(hex); exits 1 when no block does.\n\n",
-	.options = lookup_options,
+	.options =
+		(const struct hs_cli_option[]){
+			{ "json", HS_CLI_JSON, NULL, "JSON output" },
+			{},
+		},
 	.operands = { 2, 2, "2 arguments" },
 };
 

@@ -31,42 +31,6 @@ struct export_args {
 	unsigned int width;
 };
 
-static const struct hs_cli_option export_options[] = {
-	{ "format", OPT_FORMAT, "pprof",
-	  "(default) a gzipped pprof profile for\n"
-	  "`go tool pprof OUT.pb.gz`. Sample types\n"
-	  "inuse_objects, inuse_space (the default),\n"
-	  "alloc_objects and alloc_space. Snapshots keep\n"
-	  "no per-stack allocation totals, so alloc_*\n"
-	  "repeat the live values (a lower bound; the\n"
-	  "process totals are in the profile's comments)" },
-	{ "--format folded", HS_CLI_DOC, NULL,
-	  "one line per stack, `root;...;leaf bytes`,\n"
-	  "for flamegraph.pl, speedscope, inferno" },
-	{ "output", 'o', "OUT",
-	  "write to OUT (default: stdout; pprof is\n"
-	  "never written to a terminal)" },
-	{ "json", HS_CLI_JSON, NULL,
-	  "print a JSON summary of what was written, or\n"
-	  "with folded and no -o, the stacks as JSON" },
-	HS_CLI_GROUPS(HS_CLI_FILTERS),
-	{},
-};
-
-static const struct hs_cli_option flame_options[] = {
-	{ "output", 'o', "OUT", "write to OUT (default: stdout)" },
-	{ "format", OPT_FORMAT, "svg|html",
-	  "default: html when OUT ends in .html or .htm,\n"
-	  "else svg; html adds a search box" },
-	{ "title", OPT_TITLE, "TEXT",
-	  "the title (default: from the command traced)" },
-	{ "width", OPT_WIDTH, "PIXELS", "image width (default 1200)" },
-	{ "json", HS_CLI_JSON, NULL,
-	  "print a JSON summary of what was written" },
-	HS_CLI_GROUPS(HS_CLI_FILTERS),
-	{},
-};
-
 /* Applies one of the command's own options; -1 after reporting a bad value. */
 static int apply_option(void *ctx, int key, char *arg, bool json)
 {
@@ -101,7 +65,28 @@ static const struct hs_cli_command export_command = {
 		"\n"
 		"The live memory of snapshot FILE for other tools.\n"
 		"\n",
-	.options = export_options,
+	.options =
+		(const struct hs_cli_option[]){
+			{ "format", OPT_FORMAT, "pprof",
+			  "(default) a gzipped pprof profile for\n"
+			  "`go tool pprof OUT.pb.gz`. Sample types\n"
+			  "inuse_objects, inuse_space (the default),\n"
+			  "alloc_objects and alloc_space. Snapshots keep\n"
+			  "no per-stack allocation totals, so alloc_*\n"
+			  "repeat the live values (a lower bound; the\n"
+			  "process totals are in the profile's comments)" },
+			{ "--format folded", HS_CLI_DOC, NULL,
+			  "one line per stack, `root;...;leaf bytes`,\n"
+			  "for flamegraph.pl, speedscope, inferno" },
+			{ "output", 'o', "OUT",
+			  "write to OUT (default: stdout; pprof is\n"
+			  "never written to a terminal)" },
+			{ "json", HS_CLI_JSON, NULL,
+			  "print a JSON summary of what was written, or\n"
+			  "with folded and no -o, the stacks as JSON" },
+			{ .key = HS_CLI_SHARED, .groups = HS_CLI_FILTERS },
+			{},
+		},
 	.operands = { 1, 1, "one snapshot file" },
 	.apply = apply_option,
 };
@@ -116,7 +101,22 @@ static const struct hs_cli_command flame_command = {
 		"interactive in a browser: hover for details, click to zoom, Ctrl+F or /\n"
 		"to search.\n"
 		"\n",
-	.options = flame_options,
+	.options =
+		(const struct hs_cli_option[]){
+			{ "output", 'o', "OUT",
+			  "write to OUT (default: stdout)" },
+			{ "format", OPT_FORMAT, "svg|html",
+			  "default: html when OUT ends in .html or .htm,\n"
+			  "else svg; html adds a search box" },
+			{ "title", OPT_TITLE, "TEXT",
+			  "the title (default: from the command traced)" },
+			{ "width", OPT_WIDTH, "PIXELS",
+			  "image width (default 1200)" },
+			{ "json", HS_CLI_JSON, NULL,
+			  "print a JSON summary of what was written" },
+			{ .key = HS_CLI_SHARED, .groups = HS_CLI_FILTERS },
+			{},
+		},
 	.operands = { 1, 2, "one or two snapshot files" },
 	.apply = apply_option,
 };

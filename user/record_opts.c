@@ -28,68 +28,6 @@ enum {
 	OPT_LABEL,
 };
 
-static const struct hs_cli_option options[] = {
-	{ "pid", 'p', "PID[,PID...]", "attach to running processes" },
-	{ "all", 'a', NULL,
-	  "every process on the machine, also those\n"
-	  "started later (default heapsnap-all.hsnap)" },
-	{ "output", 'o', "FILE", "snapshot file (default heapsnap-PID.hsnap)" },
-	{ "duration", 'd', "SECONDS", "stop after that long" },
-	{ "interval", 'i', "SECONDS",
-	  "also write FILE.1, FILE.2, ... every SECONDS" },
-	{ "frames", 'f', "N",
-	  "traceback limit, 1.." STR(HS_MAX_FRAMES) " (default 64)" },
-	{ "lib", OPT_LIB, "PATH", "probe the allocator in PATH (repeatable)" },
-	{ "wrapper", OPT_WRAPPER, "GLOB",
-	  "treat matching functions as allocation\n"
-	  "wrappers: their caller is frame 0" },
-	{ "max-live", OPT_MAX_LIVE, "N",
-	  "live blocks the tracer can hold (default 1048576)" },
-	{ "max-stacks", OPT_MAX_STACKS, "N",
-	  "distinct stacks it can hold (default 65536)" },
-	{ "sample-bytes", OPT_SAMPLE_BYTES, "N",
-	  "production mode: sample one block per N bytes\n"
-	  "allocated on average (Poisson, per thread);\n"
-	  "sizes and counts become unbiased estimates" },
-	{ "probe-at-entry", OPT_AT_ENTRY, NULL,
-	  "probe each function at its first instruction\n"
-	  "instead of its cheapest equivalent one" },
-	{ "unwind", OPT_UNWIND, "fp|dwarf|auto",
-	  "walk stacks by frame pointers, by the\n"
-	  "call-frame tables of each module, or by frame\n"
-	  "pointers where modules keep them (default)" },
-	{ "max-unwind-rows", OPT_MAX_UNWIND_ROWS, "N",
-	  "call-frame rows the tracer can hold\n"
-	  "(default 2097152)" },
-	{ "no-mmap", OPT_NO_MMAP, NULL,
-	  "do not trace the mmap domain (anonymous mmap,\n"
-	  "munmap, mremap and brk outside the allocator;\n"
-	  "--sample-bytes leaves it out too)" },
-	{ "follow-forks", OPT_FOLLOW_FORKS, NULL,
-	  "also trace the children the targets fork,\n"
-	  "each as its own process" },
-	{ "classic-uprobes", OPT_CLASSIC, NULL,
-	  "use uprobe/uretprobe pairs even where the\n"
-	  "kernel has uprobe sessions" },
-	{ "floor", OPT_FLOOR, "return|entry",
-	  "benchmarking: attach empty programs at the\n"
-	  "same points (taking or skipping the return)" },
-	{ "push", OPT_PUSH, "URL",
-	  "also send each snapshot as pprof to the\n"
-	  "Pyroscope-compatible backend at URL (its\n"
-	  "/ingest); a push that fails is a warning, the\n"
-	  "file is still written and the exit status\n"
-	  "stays the recording's" },
-	{ "app", OPT_APP, "NAME",
-	  "application name for --push (default: the\n"
-	  "target's command name; A-Z a-z 0-9 _ . - /)" },
-	{ "label", OPT_LABEL, "KEY=VALUE",
-	  "a label for --push (repeatable; KEY as a\n"
-	  "Prometheus label name)" },
-	{ "verbose", 'v', NULL, "say what is probed and why" },
-	{},
-};
-
 static int add_pids(struct record_opts *o, const char *arg)
 {
 	uint32_t pids[MAX_PIDS];
@@ -252,7 +190,72 @@ static const struct hs_cli_command record_command = {
 		"\n"
 		"Traces every heap block of the targets and writes snapshots.\n"
 		"\n",
-	.options = options,
+	.options =
+		(const struct hs_cli_option[]){
+			{ "pid", 'p', "PID[,PID...]",
+			  "attach to running processes" },
+			{ "all", 'a', NULL,
+			  "every process on the machine, also those\n"
+			  "started later (default heapsnap-all.hsnap)" },
+			{ "output", 'o', "FILE",
+			  "snapshot file (default heapsnap-PID.hsnap)" },
+			{ "duration", 'd', "SECONDS", "stop after that long" },
+			{ "interval", 'i', "SECONDS",
+			  "also write FILE.1, FILE.2, ... every SECONDS" },
+			{ "frames", 'f', "N",
+			  "traceback limit, 1.." STR(
+				  HS_MAX_FRAMES) " (default 64)" },
+			{ "lib", OPT_LIB, "PATH",
+			  "probe the allocator in PATH (repeatable)" },
+			{ "wrapper", OPT_WRAPPER, "GLOB",
+			  "treat matching functions as allocation\n"
+			  "wrappers: their caller is frame 0" },
+			{ "max-live", OPT_MAX_LIVE, "N",
+			  "live blocks the tracer can hold (default 1048576)" },
+			{ "max-stacks", OPT_MAX_STACKS, "N",
+			  "distinct stacks it can hold (default 65536)" },
+			{ "sample-bytes", OPT_SAMPLE_BYTES, "N",
+			  "production mode: sample one block per N bytes\n"
+			  "allocated on average (Poisson, per thread);\n"
+			  "sizes and counts become unbiased estimates" },
+			{ "probe-at-entry", OPT_AT_ENTRY, NULL,
+			  "probe each function at its first instruction\n"
+			  "instead of its cheapest equivalent one" },
+			{ "unwind", OPT_UNWIND, "fp|dwarf|auto",
+			  "walk stacks by frame pointers, by the\n"
+			  "call-frame tables of each module, or by frame\n"
+			  "pointers where modules keep them (default)" },
+			{ "max-unwind-rows", OPT_MAX_UNWIND_ROWS, "N",
+			  "call-frame rows the tracer can hold\n"
+			  "(default 2097152)" },
+			{ "no-mmap", OPT_NO_MMAP, NULL,
+			  "do not trace the mmap domain (anonymous mmap,\n"
+			  "munmap, mremap and brk outside the allocator;\n"
+			  "--sample-bytes leaves it out too)" },
+			{ "follow-forks", OPT_FOLLOW_FORKS, NULL,
+			  "also trace the children the targets fork,\n"
+			  "each as its own process" },
+			{ "classic-uprobes", OPT_CLASSIC, NULL,
+			  "use uprobe/uretprobe pairs even where the\n"
+			  "kernel has uprobe sessions" },
+			{ "floor", OPT_FLOOR, "return|entry",
+			  "benchmarking: attach empty programs at the\n"
+			  "same points (taking or skipping the return)" },
+			{ "push", OPT_PUSH, "URL",
+			  "also send each snapshot as pprof to the\n"
+			  "Pyroscope-compatible backend at URL (its\n"
+			  "/ingest); a push that fails is a warning, the\n"
+			  "file is still written and the exit status\n"
+			  "stays the recording's" },
+			{ "app", OPT_APP, "NAME",
+			  "application name for --push (default: the\n"
+			  "target's command name; A-Z a-z 0-9 _ . - /)" },
+			{ "label", OPT_LABEL, "KEY=VALUE",
+			  "a label for --push (repeatable; KEY as a\n"
+			  "Prometheus label name)" },
+			{ "verbose", 'v', NULL, "say what is probed and why" },
+			{},
+		},
 	.epilog =
 		"\n"
 		"SIGUSR1 writes a numbered snapshot now; SIGINT or SIGTERM writes the\n"

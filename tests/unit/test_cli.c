@@ -91,7 +91,7 @@ static int apply_own(void *ctx, int key, char *arg, bool json)
 static const struct hs_cli_option filter_options[] = {
 	{ "output", 'o', "OUT", "write to OUT" },
 	{ "json", HS_CLI_JSON, NULL, "JSON output" },
-	HS_CLI_GROUPS(HS_CLI_FILTERS),
+	{ .key = HS_CLI_SHARED, .groups = HS_CLI_FILTERS },
 	{},
 };
 
@@ -158,8 +158,9 @@ static void test_usage_errors(void)
 }
 
 static const struct hs_cli_option top_options[] = {
-	HS_CLI_GROUPS(HS_CLI_LIVE | HS_CLI_VIEW | HS_CLI_FILTERS |
-		      HS_CLI_PROCESSES),
+	{ .key = HS_CLI_SHARED,
+	  .groups = HS_CLI_LIVE | HS_CLI_VIEW | HS_CLI_FILTERS |
+		    HS_CLI_PROCESSES },
 	{ "json", HS_CLI_JSON, NULL, "JSON output" },
 	{},
 };
@@ -171,7 +172,7 @@ static const struct hs_cli_command top_command = {
 };
 
 static const struct hs_cli_option diff_options[] = {
-	HS_CLI_GROUPS(HS_CLI_VIEW),
+	{ .key = HS_CLI_SHARED, .groups = HS_CLI_VIEW },
 	{ .key = HS_CLI_REFUSED, .groups = HS_CLI_LIVE },
 	{},
 };
