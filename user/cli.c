@@ -440,8 +440,8 @@ static int check_live(const struct option_list *l, struct hs_cli_args *a)
 	bool given = a->nlive || a->output || a->delay, taken = false;
 
 	for (size_t i = 0; i < l->n; i++)
-		taken |= l->e[i].o->key == 'p' && l->e[i].shared &&
-			 l->e[i].shown;
+		taken |= l->e[i].shared && l->e[i].shown &&
+			 (l->e[i].o->groups & HS_CLI_LIVE);
 	if (given && !taken) {
 		hs_cli_error(a->json,
 			     "-p, -d and -o belong to top's live view");
