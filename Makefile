@@ -57,6 +57,10 @@ TOOL_SRCS += cmd_plot.c
 PURE_SRCS += pushname.c
 TOOL_SRCS += push.c record_push.c
 
+# The layer under the commands: errors, options, snapshot loading (pure).
+PURE_SRCS += cli.c
+TOOL_SRCS += record_opts.c
+
 PURE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PURE_SRCS)) $(BUILD)/profile.pb-c.o
 TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TOOL_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

@@ -14,13 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmd_analyze.h"
+#include "cli.h"
 #include "cmd_plot.h"
 #include "plot.h"
 #include "progress.h"
 #include "series.h"
 
-#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 #define CHART_ROWS 10
 #define DEFAULT_WIDTH 80
 #define MAX_WIDTH 1000
@@ -161,8 +160,7 @@ static void print_json(const struct hs_series *s)
 			       json_object_new_boolean(estimated(s)));
 	json_object_object_add(o, "snapshots", snaps);
 	json_object_object_add(o, "skipped", skipped);
-	printf("%s\n", json_object_to_json_string_ext(o, JSON_FLAGS));
-	json_object_put(o);
+	hs_cli_print_json(o);
 }
 
 static int print_chart(const struct hs_series *s)
@@ -210,7 +208,7 @@ int hs_info_plot(const char *path, bool json)
 	rc = hs_series_load(path, &s, &progress, err, sizeof(err));
 	hs_progress_line_clear(&line);
 	if (rc) {
-		hs_report_error(json, "%s", err);
+		hs_cli_error(json, "%s", err);
 		return 1;
 	}
 	if (json) {
@@ -219,10 +217,10 @@ int hs_info_plot(const char *path, bool json)
 		warn_skipped(&s);
 		if (print_chart(&s)) {
 			hs_series_free(&s);
-			hs_report_error(json, "out of memory");
+			hs_cli_error(json, "out of memory");
 			return 1;
 		}
 	}
 	hs_series_free(&s);
-	return hs_finish_output(json);
+	return hs_cli_finish_output(json);
 }

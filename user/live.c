@@ -16,8 +16,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "clock.h"
-#include "cmd_analyze.h"
 #include "live.h"
 #include "live_render.h"
 #include "recorder.h"
@@ -31,7 +31,9 @@
 #define EV_KEYS 2
 
 struct live {
-	const struct hs_live_opts *opts;
+	double delay; /* seconds between refreshes */
+	size_t limit; /* rows; 0: as many as the terminal has room for */
+	bool json; /* one JSON object per refresh */
 	struct hs_query q;
 	struct recorder r;
 	struct hs_snapshot *prev; /* the previous refresh's snapshot */
@@ -131,26 +133,22 @@ static void print_json(struct live *l, const struct hs_live_view *v,
 	json_object_object_add(o, "lost", json_object_new_uint64(v->lost));
 	json_object_object_add(o, "exited", json_object_new_boolean(l->exited));
 	json_object_object_add(o, "top", hs_stats_json(v->st, ro));
-	printf("%s\n", json_object_to_json_string_ext(
-			       o, JSON_C_TO_STRING_PLAIN |
-					  JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	hs_cli_print_json(o);
 }
 
 static void show(struct live *l, const struct hs_snapshot *cur,
 		 const struct hs_stats *st, double t)
 {
-	const struct hs_live_opts *o = l->opts;
-	struct hs_render_opts ro = { .json = true, .limit = o->limit };
+	struct hs_render_opts ro = { .json = true, .limit = l->limit };
 	struct hs_counters c;
 	struct hs_live_view v = {
 		.target = l->target,
 		.uptime = t - l->start,
-		.delay = o->delay,
+		.delay = l->delay,
 		.peak_since = l->peak_since,
 		.exited = l->exited,
 		.st = st,
-		.limit = o->limit,
+		.limit = l->limit,
 		.message = l->message[0] ? l->message : NULL,
 		.ansi = l->screen,
 	};
@@ -165,7 +163,7 @@ static void show(struct live *l, const struct hs_snapshot *cur,
 	v.bytes_per_s =
 		per_s(c.bytes_allocated, l->prev_totals.bytes_allocated, dt);
 	v.lost = c.map_full + c.stack_failures + c.lost_events;
-	if (o->json) {
+	if (l->json) {
 		print_json(l, &v, &ro);
 	} else if (l->screen) {
 		term_size(&v.width, &v.height);
@@ -209,7 +207,7 @@ static int refresh(struct live *l, uint32_t seq, struct hs_snapshot **out)
 	hs_snapshot_free(l->prev);
 	l->prev = cur;
 	l->prev_time = t;
-	l->next_refresh = t + l->opts->delay;
+	l->next_refresh = t + l->delay;
 	if (out)
 		*out = cur;
 	return 0;
@@ -332,19 +330,18 @@ static void run(struct live *l)
 	}
 }
 
-static int start(struct live *l, char *err, size_t errlen)
+static int start(struct live *l, const struct hs_cli_args *a, char *err,
+		 size_t errlen)
 {
-	const struct hs_live_opts *o = l->opts;
-
 	hs_rec_defaults(&l->r.o);
-	if (o->npids > MAX_PIDS) {
+	if (a->nlive > MAX_PIDS) {
 		snprintf(err, errlen, "at most %d pids", MAX_PIDS);
 		return -1;
 	}
-	for (size_t i = 0; i < o->npids; i++)
-		l->r.o.pids[i] = (pid_t)o->pids[i];
-	l->r.o.npids = o->npids;
-	l->r.o.output = o->output;
+	for (size_t i = 0; i < a->nlive; i++)
+		l->r.o.pids[i] = (pid_t)a->live_pids[i];
+	l->r.o.npids = a->nlive;
+	l->r.o.output = a->output;
 	if (hs_rec_open(&l->r, err, errlen))
 		return -1;
 	describe_targets(l);
@@ -354,7 +351,7 @@ static int start(struct live *l, char *err, size_t errlen)
 	if (!l->prev)
 		return -1;
 	hs_snapshot_totals(l->prev, &l->prev_totals);
-	l->next_refresh = l->start + o->delay;
+	l->next_refresh = l->start + l->delay;
 	if (setup_events(l)) {
 		snprintf(err, errlen, "cannot set up events: %s",
 			 strerror(errno));
@@ -363,22 +360,24 @@ static int start(struct live *l, char *err, size_t errlen)
 	return 0;
 }
 
-int hs_live_top(const struct hs_live_opts *o)
+int hs_live_top(const struct hs_cli_args *a)
 {
 	struct live l;
 	char err[MSG_LEN];
 	int rc = 0;
 
 	memset(&l, 0, sizeof(l));
-	l.opts = o;
-	l.q = *o->query;
+	l.delay = a->delay ? a->delay : 1.0;
+	l.limit = a->limit_given ? a->limit : 0;
+	l.json = a->json;
+	l.q = a->q;
 	l.r.epfd = l.r.sigfd = -1;
 	l.epfd = -1;
 	l.peak_since = -1;
-	l.screen = !o->json && isatty(STDOUT_FILENO);
+	l.screen = !l.json && isatty(STDOUT_FILENO);
 	l.keys = l.screen && isatty(STDIN_FILENO);
-	if (start(&l, err, sizeof(err))) {
-		hs_report_error(o->json, "%s", err);
+	if (start(&l, a, err, sizeof(err))) {
+		hs_cli_error(l.json, "%s", err);
 		rc = 1;
 		goto out;
 	}

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* The record command: its options, its signals and its event loop. */
+/* The record command: the recorder's life, its signals and its event loop. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,8 +12,8 @@
 
 #include <bpf/libbpf.h>
 
+#include "cli.h"
 #include "clock.h"
-#include "cmd_analyze.h"
 #include "collect.h"
 #include "heapsnap.h"
 #include "heapsnap.skel.h"
@@ -32,152 +31,6 @@
 #define EV_SIGNAL UINT64_MAX
 #define EV_MAP_EVENTS (UINT64_MAX - 1)
 
-static int usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: heapsnap record -p PID[,PID...] [options]\n"
-		"       heapsnap record [options] -- CMD [ARGS...]\n"
-		"       heapsnap record -a [options]\n"
-		"\n"
-		"Traces every heap block of the targets and writes snapshots.\n"
-		"\n"
-		"  -p, --pid PID[,PID...]  attach to running processes\n"
-		"  -a, --all               every process on the machine, also those\n"
-		"                          started later (default heapsnap-all.hsnap)\n"
-		"  -o, --output FILE       snapshot file (default heapsnap-PID.hsnap)\n"
-		"  -d, --duration SECONDS  stop after that long\n"
-		"  -i, --interval SECONDS  also write FILE.1, FILE.2, ... every SECONDS\n"
-		"  -f, --frames N          traceback limit, 1..%d (default 64)\n"
-		"      --lib PATH          probe the allocator in PATH (repeatable)\n"
-		"      --wrapper GLOB      treat matching functions as allocation\n"
-		"                          wrappers: their caller is frame 0\n"
-		"      --max-live N        live blocks the tracer can hold (default 1048576)\n"
-		"      --max-stacks N      distinct stacks it can hold (default 65536)\n"
-		"      --sample-bytes N    production mode: sample one block per N bytes\n"
-		"                          allocated on average (Poisson, per thread);\n"
-		"                          sizes and counts become unbiased estimates\n"
-		"      --probe-at-entry    probe each function at its first instruction\n"
-		"                          instead of its cheapest equivalent one\n"
-		"      --unwind fp|dwarf|auto  walk stacks by frame pointers, by the\n"
-		"                          call-frame tables of each module, or by frame\n"
-		"                          pointers where modules keep them (default)\n"
-		"      --max-unwind-rows N call-frame rows the tracer can hold\n"
-		"                          (default 2097152)\n"
-		"      --no-mmap           do not trace the mmap domain (anonymous mmap,\n"
-		"                          munmap, mremap and brk outside the allocator;\n"
-		"                          --sample-bytes leaves it out too)\n"
-		"      --follow-forks      also trace the children the targets fork,\n"
-		"                          each as its own process\n"
-		"      --classic-uprobes   use uprobe/uretprobe pairs even where the\n"
-		"                          kernel has uprobe sessions\n"
-		"      --floor return|entry  benchmarking: attach empty programs at the\n"
-		"                          same points (taking or skipping the return)\n"
-		"      --push URL          also send each snapshot as pprof to the\n"
-		"                          Pyroscope-compatible backend at URL (its\n"
-		"                          /ingest); a push that fails is a warning, the\n"
-		"                          file is still written and the exit status\n"
-		"                          stays the recording's\n"
-		"      --app NAME          application name for --push (default: the\n"
-		"                          target's command name; A-Z a-z 0-9 _ . - /)\n"
-		"      --label KEY=VALUE   a label for --push (repeatable; KEY as a\n"
-		"                          Prometheus label name)\n"
-		"  -v, --verbose           say what is probed and why\n"
-		"  -h, --help              this help\n"
-		"\n"
-		"SIGUSR1 writes a numbered snapshot now; SIGINT or SIGTERM writes the\n"
-		"final snapshot and exits.\n",
-		HS_MAX_FRAMES);
-	return f == stderr ? 2 : 0;
-}
-
-static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
-}
-
-static int parse_pids(struct record_opts *o, char *arg)
-{
-	char *tok, *save = NULL;
-
-	for (tok = strtok_r(arg, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		uint32_t pid;
-
-		if (parse_u32(tok, 1, INT_MAX, &pid)) {
-			fprintf(stderr, "Error: invalid pid '%s'\n", tok);
-			return -1;
-		}
-		if (o->npids == MAX_PIDS) {
-			fprintf(stderr, "Error: at most %d pids\n", MAX_PIDS);
-			return -1;
-		}
-		o->pids[o->npids++] = (pid_t)pid;
-	}
-	return 0;
-}
-
-static int parse_seconds(const char *s, double *out)
-{
-	char *end;
-
-	*out = strtod(s, &end);
-	if (end == s || *end || !(*out > 0)) {
-		fprintf(stderr, "Error: invalid number of seconds '%s'\n", s);
-		return -1;
-	}
-	return 0;
-}
-
-enum {
-	OPT_LIB = 256,
-	OPT_WRAPPER,
-	OPT_MAX_LIVE,
-	OPT_MAX_STACKS,
-	OPT_SAMPLE_BYTES,
-	OPT_AT_ENTRY,
-	OPT_CLASSIC,
-	OPT_FLOOR,
-	OPT_FOLLOW_FORKS,
-	OPT_NO_MMAP,
-	OPT_UNWIND,
-	OPT_MAX_UNWIND_ROWS,
-	OPT_PUSH,
-	OPT_APP,
-	OPT_LABEL,
-};
-
-static int parse_unwind(const char *s, uint32_t *mode)
-{
-	if (!strcmp(s, "fp"))
-		*mode = HS_UNWIND_FP;
-	else if (!strcmp(s, "dwarf"))
-		*mode = HS_UNWIND_DWARF;
-	else if (!strcmp(s, "auto"))
-		*mode = HS_UNWIND_AUTO;
-	else
-		return -1;
-	return 0;
-}
-
-static int parse_floor(const char *s, enum hs_floor *floor)
-{
-	if (!strcmp(s, "return"))
-		*floor = HS_FLOOR_RETURN;
-	else if (!strcmp(s, "entry"))
-		*floor = HS_FLOOR_ENTRY;
-	else
-		return -1;
-	return 0;
-}
-
 void hs_rec_defaults(struct record_opts *o)
 {
 	o->frames = 64;
@@ -186,180 +39,6 @@ void hs_rec_defaults(struct record_opts *o)
 	o->max_procs = 4096;
 	o->max_unwind_rows = 1 << 21;
 	o->unwind = HS_UNWIND_AUTO;
-}
-
-static int parse_args(struct record_opts *o, int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "frames", required_argument, NULL, 'f' },
-		{ "lib", required_argument, NULL, OPT_LIB },
-		{ "wrapper", required_argument, NULL, OPT_WRAPPER },
-		{ "max-live", required_argument, NULL, OPT_MAX_LIVE },
-		{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
-		{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
-		{ "probe-at-entry", no_argument, NULL, OPT_AT_ENTRY },
-		{ "classic-uprobes", no_argument, NULL, OPT_CLASSIC },
-		{ "floor", required_argument, NULL, OPT_FLOOR },
-		{ "follow-forks", no_argument, NULL, OPT_FOLLOW_FORKS },
-		{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
-		{ "unwind", required_argument, NULL, OPT_UNWIND },
-		{ "max-unwind-rows", required_argument, NULL,
-		  OPT_MAX_UNWIND_ROWS },
-		{ "push", required_argument, NULL, OPT_PUSH },
-		{ "app", required_argument, NULL, OPT_APP },
-		{ "label", required_argument, NULL, OPT_LABEL },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	int c;
-
-	hs_rec_defaults(o);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:p:ao:d:i:f:vh", longopts,
-				NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (parse_pids(o, optarg))
-				return 2;
-			break;
-		case 'a':
-			o->all = true;
-			break;
-		case 'o':
-			o->output = optarg;
-			break;
-		case 'd':
-			if (parse_seconds(optarg, &o->duration))
-				return 2;
-			break;
-		case 'i':
-			if (parse_seconds(optarg, &o->interval))
-				return 2;
-			break;
-		case 'f':
-			if (parse_u32(optarg, 1, HS_MAX_FRAMES, &o->frames)) {
-				fprintf(stderr,
-					"Error: --frames must be 1..%d\n",
-					HS_MAX_FRAMES);
-				return 2;
-			}
-			break;
-		case OPT_LIB:
-		case OPT_WRAPPER: {
-			char **arr = c == OPT_LIB ? o->libs : o->wrappers;
-			size_t *n = c == OPT_LIB ? &o->nlibs : &o->nwrappers;
-
-			if (*n == MAX_LIST) {
-				fprintf(stderr, "Error: too many %s options\n",
-					c == OPT_LIB ? "--lib" : "--wrapper");
-				return 2;
-			}
-			arr[(*n)++] = optarg;
-			break;
-		}
-		case OPT_MAX_LIVE:
-		case OPT_MAX_STACKS:
-			if (parse_u32(optarg, 1, 1u << 30,
-				      c == OPT_MAX_LIVE ? &o->max_live :
-							  &o->max_stacks)) {
-				fprintf(stderr, "Error: invalid size '%s'\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case OPT_SAMPLE_BYTES: {
-			uint32_t n;
-
-			if (parse_u32(optarg, 1, 1u << 30, &n)) {
-				fprintf(stderr,
-					"Error: --sample-bytes must be 1..%u\n",
-					1u << 30);
-				return 2;
-			}
-			o->sample_bytes = n;
-			break;
-		}
-		case OPT_AT_ENTRY:
-			o->at_entry = true;
-			break;
-		case OPT_FOLLOW_FORKS:
-			o->follow_forks = true;
-			break;
-		case OPT_NO_MMAP:
-			o->no_mmap = true;
-			break;
-		case OPT_UNWIND:
-			if (parse_unwind(optarg, &o->unwind)) {
-				fprintf(stderr,
-					"Error: --unwind takes fp, dwarf or auto\n");
-				return 2;
-			}
-			break;
-		case OPT_MAX_UNWIND_ROWS:
-			if (parse_u32(optarg, 1, 1u << 28,
-				      &o->max_unwind_rows)) {
-				fprintf(stderr, "Error: invalid size '%s'\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case OPT_CLASSIC:
-			o->classic = true;
-			break;
-		case OPT_PUSH:
-			o->push_url = optarg;
-			break;
-		case OPT_APP:
-			o->push_app = optarg;
-			break;
-		case OPT_LABEL:
-			if (o->npush_labels == MAX_LIST) {
-				fprintf(stderr,
-					"Error: at most %d --label options\n",
-					MAX_LIST);
-				return 2;
-			}
-			o->push_labels[o->npush_labels++] = optarg;
-			break;
-		case OPT_FLOOR:
-			if (parse_floor(optarg, &o->floor)) {
-				fprintf(stderr,
-					"Error: --floor takes return or entry\n");
-				return 2;
-			}
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			return usage(stdout) ? 2 : 1;
-		default:
-			hs_report_getopt_error(false, c, argv);
-			return 2;
-		}
-	}
-	if (optind < argc)
-		o->argv = argv + optind;
-	if (!!o->npids + !!o->argv + o->all != 1) {
-		fprintf(stderr, "Error: give one of -p PID, -a or -- CMD\n");
-		return 2;
-	}
-	if (o->all && o->follow_forks) {
-		fprintf(stderr, "Error: -a traces every process already\n");
-		return 2;
-	}
-	if (!o->push_url && (o->push_app || o->npush_labels)) {
-		fprintf(stderr, "Error: --app and --label need --push URL\n");
-		return 2;
-	}
-	return 0;
 }
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
@@ -566,14 +245,15 @@ int hs_cmd_record(int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	r.epfd = r.sigfd = -1;
-	ret = parse_args(&r.o, argc, argv);
-	if (ret)
-		return ret == 1 ? 0 : ret;
+	hs_rec_defaults(&r.o);
+	ret = hs_rec_parse_args(&r.o, argc, argv);
+	if (ret >= 0)
+		return ret;
 	ret = hs_rec_push_open(&r);
 	if (ret)
 		return ret;
 	if (hs_rec_open(&r, err, sizeof(err))) {
-		fprintf(stderr, "Error: %s\n", err);
+		hs_cli_error(false, "%s", err);
 		hs_rec_close(&r);
 		return 1;
 	}

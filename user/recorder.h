@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * The record command's state, passed between its files: record.c (options
- * and the event loop), record_bpf.c (the programs and the mmap domain),
- * record_procs.c (the traced processes) and record_snap.c (snapshots).
+ * The record command's state, passed between its files: record.c (the
+ * recorder's life and the event loop), record_opts.c (the options),
+ * record_bpf.c (the programs and the mmap domain), record_procs.c (the
+ * traced processes) and record_snap.c (snapshots).
  */
 #ifndef HEAPSNAP_RECORDER_H
 #define HEAPSNAP_RECORDER_H
@@ -149,6 +150,9 @@ struct hs_snapshot;
 struct hs_snapshot *hs_rec_take_snapshot(struct recorder *r, uint32_t seq,
 					 char *err, size_t errlen);
 int hs_rec_write_snapshot(struct recorder *r, uint32_t seq);
+
+/* record_opts.c: -1 to go on, else the exit status (--help, a usage error). */
+int hs_rec_parse_args(struct record_opts *o, int argc, char **argv);
 
 /* record_push.c: sets up r->push for --push; 0, or the exit status. */
 int hs_rec_push_open(struct recorder *r);

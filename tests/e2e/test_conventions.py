@@ -423,7 +423,8 @@ def test_exit_status():
     snap = os.path.join(d, "a.hsnap")
     missing = os.path.join(d, "missing.hsnap")
     r = call([HEAPSNAP])
-    assert r.returncode == 2 and r.stderr.startswith("Usage: "), r
+    assert r.returncode == 2 and r.stderr.startswith("Error: ") and \
+        r.stderr.splitlines()[1].startswith("Usage: "), r
     one_line_error(call([HEAPSNAP, "bogus"]), 2, "unknown command")
     one_line_error(call([HEAPSNAP, "--bogus"]), 2, "unknown option")
     ok = {"top": [snap], "diff": [snap, snap], "info": [snap],
