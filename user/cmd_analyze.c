@@ -195,15 +195,12 @@ static int parse_count(const char *arg, size_t *out)
 
 int hs_parse_domain(const char *arg, int *domain)
 {
-	if (!strcmp(arg, "heap"))
-		*domain = HS_DOMAIN_HEAP;
-	else if (!strcmp(arg, "mmap"))
-		*domain = HS_DOMAIN_MMAP;
-	else if (!strcmp(arg, "all"))
+	if (!strcmp(arg, "all")) {
 		*domain = -1;
-	else
-		return -1;
-	return 0;
+		return 0;
+	}
+	*domain = hs_domain_parse(arg);
+	return *domain < 0 ? -1 : 0;
 }
 
 static int add_filter(struct analyze_args *a, const char *arg, bool inclusive)

@@ -21,7 +21,7 @@ void hs_report_error(bool json, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Is --json among the options (so errors while parsing are JSON too)? */
 bool hs_wants_json(int argc, char **argv);
-/* "heap", "mmap" or "all" (-1); -1 for anything else. */
+/* A domain's name or "all" (-1); -1 for anything else. */
 int hs_parse_domain(const char *arg, int *domain);
 /* Reports getopt_long's '?' or ':' for the option at argv[optind - 1]. */
 void hs_report_getopt_error(bool json, int opt, char **argv);
