@@ -274,6 +274,7 @@ static int apply_live_option(struct analyze_args *a, int opt, const char *arg)
 /* Applies one parsed option; returns -1 after reporting a bad value. */
 static int apply_option(struct analyze_args *a, int opt, const char *arg)
 {
+	char names[64];
 	int key;
 
 	switch (opt) {
@@ -315,8 +316,9 @@ static int apply_option(struct analyze_args *a, int opt, const char *arg)
 	case OPT_DOMAIN:
 		if (!hs_parse_domain(arg, &a->q.domain))
 			return 0;
-		hs_report_error(a->r.json, "unknown domain '%s' (heap, mmap)",
-			     arg);
+		hs_domain_list(names, sizeof(names), ", ");
+		hs_report_error(a->r.json, "unknown domain '%s' (%s)", arg,
+				names);
 		return -1;
 	case OPT_PID:
 		if (!add_pids(a, arg))

@@ -133,6 +133,8 @@ static int parse_width(const char *arg, unsigned int *out)
 /* Applies one parsed option; -1 after reporting a bad value. */
 static int apply_option(struct export_args *a, int opt, const char *arg)
 {
+	char names[64];
+
 	switch (opt) {
 	case OPT_FORMAT:
 		a->format = arg;
@@ -166,8 +168,9 @@ static int apply_option(struct export_args *a, int opt, const char *arg)
 	case OPT_DOMAIN:
 		if (!hs_parse_domain(arg, &a->q.domain))
 			return 0;
-		hs_report_error(a->json, "unknown domain '%s' (heap, mmap)",
-				arg);
+		hs_domain_list(names, sizeof(names), ", ");
+		hs_report_error(a->json, "unknown domain '%s' (%s)", arg,
+				names);
 		return -1;
 	case OPT_JSON:
 		a->json = true;

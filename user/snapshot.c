@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* The in-memory snapshot model and its interning builders. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -310,6 +311,15 @@ int hs_domain_parse(const char *name)
 		if (!strcmp(name, domain_names[i]))
 			return i;
 	return -1;
+}
+
+void hs_domain_list(char *buf, size_t len, const char *sep)
+{
+	size_t used = 0;
+
+	for (int i = 0; i < HS_DOMAIN_COUNT && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+					 i ? sep : "", domain_names[i]);
 }
 
 double hs_trace_scale(const struct hs_snapshot *s, const struct hs_trace *t)

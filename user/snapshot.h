@@ -144,5 +144,7 @@ void hs_snapshot_lost(const struct hs_snapshot *s, struct hs_lost *out);
 const char *hs_domain_name(unsigned int domain);
 /* The domain of that name, or -1. */
 int hs_domain_parse(const char *name);
+/* Every domain's name, joined by sep: "heap, mmap". */
+void hs_domain_list(char *buf, size_t len, const char *sep);
 
 #endif
