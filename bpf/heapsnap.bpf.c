@@ -223,24 +223,24 @@ static __u64 weight_count(__u64 size)
 static void count_live(struct hs_proc_val *p, __u64 size)
 {
 	__u64 w = weight_bytes(size);
-	__u64 cur = __sync_fetch_and_add(&p->current, w) + w;
+	__u64 cur = __sync_fetch_and_add(&p->c.current, w) + w;
 	__u64 e = epoch;
 
-	__sync_fetch_and_add(&p->count, weight_count(size));
-	raise_to(&p->peak, cur);
+	__sync_fetch_and_add(&p->c.count, weight_count(size));
+	raise_to(&p->c.peak, cur);
 	if (p->epoch != e) {
-		p->interval_peak = cur;
+		p->c.interval_peak = cur;
 		p->epoch = e;
 	} else {
-		raise_to(&p->interval_peak, cur);
+		raise_to(&p->c.interval_peak, cur);
 	}
 }
 
 static void count_free(struct hs_proc_val *p, __u64 size)
 {
-	__sync_fetch_and_sub(&p->current, weight_bytes(size));
-	__sync_fetch_and_sub(&p->count, weight_count(size));
-	__sync_fetch_and_add(&p->frees, weight_count(size));
+	__sync_fetch_and_sub(&p->c.current, weight_bytes(size));
+	__sync_fetch_and_sub(&p->c.count, weight_count(size));
+	__sync_fetch_and_add(&p->c.frees, weight_count(size));
 }
 
 /*
@@ -537,7 +537,7 @@ static __u64 capture_stack(struct hs_task *t, __u64 sp, __u64 fp, __u32 tgid,
 	t->window_words = 0;
 	if (!load_window(t, sp)) {
 		t->ret0 = 0;
-		__sync_fetch_and_add(&p->stack_failures, 1);
+		__sync_fetch_and_add(&p->c.stack_failures, 1);
 		return 0;
 	}
 	ret = t->ret0 ? t->ret0 : t->window[0];
@@ -575,12 +575,12 @@ walked:
 	if (old) {
 		if (old->check != st->check || old->nframe != w.n ||
 		    old->tgid != tgid)
-			__sync_fetch_and_add(&p->stack_collisions, 1);
+			__sync_fetch_and_add(&p->c.stack_collisions, 1);
 		return h;
 	}
 	err = bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST);
 	if (err && err != -17 /* EEXIST: another thread was first */) {
-		__sync_fetch_and_add(&p->stack_failures, 1);
+		__sync_fetch_and_add(&p->c.stack_failures, 1);
 		return 0;
 	}
 	return h;
@@ -601,14 +601,14 @@ static __u32 *claim_slot(__u32 tgid)
 	if (tgid == ignore_tgid)
 		return NULL;
 	if (bpf_map_pop_elem(&free_slots, &slot)) {
-		__sync_fetch_and_add(&global.proc_map_full, 1);
+		__sync_fetch_and_add(&global.c.proc_map_full, 1);
 		return NULL;
 	}
 	if (bpf_map_update_elem(&procs, &tgid, &slot, BPF_NOEXIST)) {
 		bpf_map_push_elem(&free_slots, &slot, 0);
 		have = bpf_map_lookup_elem(&procs, &tgid);
 		if (!have)
-			__sync_fetch_and_add(&global.proc_map_full, 1);
+			__sync_fetch_and_add(&global.c.proc_map_full, 1);
 		return have;
 	}
 	return bpf_map_lookup_elem(&procs, &tgid);
@@ -779,7 +779,7 @@ static void record_free(struct hs_task *t, __u32 tgid, __u64 ptr)
 	if (block_take(tgid, t->slot, ptr, &old))
 		count_free(p, old.size);
 	else if (!sample_bytes) /* with sampling, most were never recorded */
-		__sync_fetch_and_add(&p->unknown_frees, 1);
+		__sync_fetch_and_add(&p->c.unknown_frees, 1);
 }
 
 /* Takes a realloc's old block out of the live set until the realloc ends. */
@@ -800,14 +800,14 @@ static void release_old(struct hs_task *t, __u32 tgid, struct hs_proc_val *p,
 			bool freed)
 {
 	if (t->old_state == OLD_UNKNOWN && freed && !sample_bytes)
-		__sync_fetch_and_add(&p->unknown_frees, 1);
+		__sync_fetch_and_add(&p->c.unknown_frees, 1);
 	if (t->old_state != OLD_LIVE)
 		return;
 	if (freed)
 		count_free(p, t->old.size);
 	else if (block_put(tgid, t->slot, t->arg, &t->old, p)) {
 		count_free(p, t->old.size); /* no room to put it back */
-		__sync_fetch_and_add(&p->map_full, 1);
+		__sync_fetch_and_add(&p->c.map_full, 1);
 	}
 }
 
@@ -820,18 +820,18 @@ static void record_alloc(struct hs_task *t, __u32 tgid, __u32 tid,
 		.time_ns = bpf_ktime_get_ns(),
 		.tid = tid,
 		.total_nframe = t->total_nframe,
-		.domain = HS_DOM_HEAP,
+		.domain = HS_DOMAIN_HEAP,
 	};
 
-	__sync_fetch_and_add(&p->allocs, weight_count(t->size));
-	__sync_fetch_and_add(&p->bytes_allocated, weight_bytes(t->size));
+	__sync_fetch_and_add(&p->c.allocs, weight_count(t->size));
+	__sync_fetch_and_add(&p->c.bytes_allocated, weight_bytes(t->size));
 	if (sample_bytes)
 		mark_sampled(tgid, ptr);
 	/* signed: an exec resets count while its old blocks may still go */
 	if ((!sample_bytes &&
-	     *(volatile __s64 *)&p->count >= (__s64)max_live) ||
+	     *(volatile __s64 *)&p->c.count >= (__s64)max_live) ||
 	    block_put(tgid, t->slot, ptr, &val, p)) {
-		__sync_fetch_and_add(&p->map_full, 1);
+		__sync_fetch_and_add(&p->c.map_full, 1);
 		return;
 	}
 	count_live(p, t->size);
@@ -902,7 +902,7 @@ static __always_inline int on_free(__u32 tgid, __u64 ptr, __u64 sp)
 		return 1;
 	t = task_state(true);
 	if (!t) {
-		__sync_fetch_and_add(&global.nested_overflow, 1);
+		__sync_fetch_and_add(&global.c.nested_overflow, 1);
 		return 1;
 	}
 	if (t->depth && sp > t->entry_sp)
@@ -934,7 +934,7 @@ static int on_entry(struct pt_regs *ctx, __u32 fn, bool session)
 		return on_free(tgid, a0, sp);
 	t = task_state(true);
 	if (!t) {
-		__sync_fetch_and_add(&global.nested_overflow, 1);
+		__sync_fetch_and_add(&global.c.nested_overflow, 1);
 		return 1;
 	}
 	/* a return probe that never fired leaves depth set above our frame */
@@ -1121,13 +1121,13 @@ int BPF_PROG(hs_exec, struct task_struct *task, pid_t old_pid,
 	p = bpf_map_lookup_elem(&counters, slot);
 	if (!p)
 		return 0;
-	__sync_lock_test_and_set(&p->current, 0);
-	__sync_lock_test_and_set(&p->count, 0);
-	__sync_lock_test_and_set(&p->peak, 0);
-	__sync_lock_test_and_set(&p->interval_peak, 0);
-	__sync_lock_test_and_set(&p->allocs, 0);
-	__sync_lock_test_and_set(&p->frees, 0);
-	__sync_lock_test_and_set(&p->bytes_allocated, 0);
+	__sync_lock_test_and_set(&p->c.current, 0);
+	__sync_lock_test_and_set(&p->c.count, 0);
+	__sync_lock_test_and_set(&p->c.peak, 0);
+	__sync_lock_test_and_set(&p->c.interval_peak, 0);
+	__sync_lock_test_and_set(&p->c.allocs, 0);
+	__sync_lock_test_and_set(&p->c.frees, 0);
+	__sync_lock_test_and_set(&p->c.bytes_allocated, 0);
 	p->exec_ns = bpf_ktime_get_ns();
 	return 0;
 }
@@ -1289,7 +1289,7 @@ int BPF_PROG(hs_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	e = bpf_ringbuf_reserve(&map_events, sizeof(*e), 0);
 	if (!e) {
-		__sync_fetch_and_add(&global.map_events_lost, 1);
+		__sync_fetch_and_add(&global.c.map_events_lost, 1);
 		return 0;
 	}
 	*e = t->sys;

@@ -35,10 +35,14 @@ enum hs_func {
 	HS_FN_COUNT,
 };
 
-enum hs_domain_id {
-	HS_DOM_HEAP = 0,
-	HS_DOM_MMAP = 1,
-	HS_DOM_COUNT,
+/*
+ * What kind of memory a block is. The numbers are stored in snapshot files;
+ * the names that commands and JSON use are in hs_domain_name().
+ */
+enum hs_domain {
+	HS_DOMAIN_HEAP = 0, /* the malloc family */
+	HS_DOMAIN_MMAP = 1, /* anonymous mappings made outside the allocator */
+	HS_DOMAIN_COUNT,
 };
 
 struct hs_live_key {
@@ -78,22 +82,32 @@ struct hs_stack_val {
 };
 
 /*
- * Per-process counters. The BPF side only ever changes them with atomic
- * instructions; user space only reads them.
+ * A process's counters: the BPF map's values, what collect reads and what a
+ * snapshot keeps of each process. Every field is a __u64, added up field by
+ * field (hs_counters_add()); snapshot files store them in this order, so
+ * fields are only ever appended.
  */
-struct hs_proc_val {
-	__u64 current;
-	__u64 count;
+struct hs_counters {
+	__u64 current; /* bytes live */
+	__u64 count; /* blocks live */
 	__u64 peak;
-	__u64 interval_peak; /* valid when epoch == the global epoch */
-	__u64 epoch;
+	__u64 interval_peak; /* since the previous snapshot */
 	__u64 allocs;
 	__u64 frees;
 	__u64 bytes_allocated;
-	__u64 map_full;
-	__u64 stack_failures;
-	__u64 stack_collisions;
-	__u64 unknown_frees;
+	__u64 map_full; /* blocks not recorded: the live table was full */
+	__u64 stack_failures; /* tracebacks not captured */
+	__u64 stack_collisions; /* tracebacks that may be another's */
+	__u64 unknown_frees; /* frees of blocks never seen allocated */
+};
+
+/*
+ * The BPF side only ever changes them with atomic instructions; user space
+ * only reads them.
+ */
+struct hs_proc_val {
+	struct hs_counters c; /* c.interval_peak: valid when epoch is current */
+	__u64 epoch; /* the global epoch of c.interval_peak */
 	__u64 exec_ns; /* its last exec: older blocks belong to the old image */
 };
 
@@ -172,11 +186,21 @@ struct hs_map_event {
 	__u64 time_ns;
 };
 
-/* Global loss counters that cannot be charged to a process. */
-struct hs_global_val {
-	__u64 proc_map_full;
-	__u64 nested_overflow;
+/*
+ * Losses that cannot be charged to a process: the BPF side counts the first
+ * three, the recorder the others. A snapshot keeps them as they are, in
+ * this order in its file: fields are only ever appended.
+ */
+struct hs_global_counters {
+	__u64 proc_map_full; /* allocator calls of a process with no slot */
+	__u64 nested_overflow; /* calls not traced: no per-thread state */
 	__u64 map_events_lost; /* the mmap-domain ring buffer was full */
+	__u64 events_lost; /* process events the side-band lost */
+	__u64 stacks_missing; /* stacks gone from their map when read */
+};
+
+struct hs_global_val {
+	struct hs_global_counters c;
 	__u64 spilled; /* blocks in the spill map now, not a loss */
 };
 

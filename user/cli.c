@@ -296,12 +296,12 @@ static void getopt_error(bool json, int opt, char **argv)
 		hs_cli_error(json, "unknown option '%s'", bad);
 }
 
-static const struct hs_cli_choice domains[] = {
-	{ "heap", HS_DOMAIN_HEAP },
-	{ "mmap", HS_DOMAIN_MMAP },
-	{ "all", -1 },
-	{ NULL },
-};
+/* A domain by name (snapshot.c has the table), or "all": -1. */
+static int parse_domain(const char *arg, int *domain)
+{
+	*domain = strcmp(arg, "all") ? hs_domain_parse(arg) : -1;
+	return *domain < 0 && strcmp(arg, "all") ? -1 : 0;
+}
 
 /* Room for the values of repeated options: at most one per argument. */
 static int args_init(struct hs_cli_args *a, int argc, char **argv,
@@ -343,6 +343,7 @@ static int apply_shared(struct hs_cli_args *a, int key, const char *arg,
 			size_t maxpids)
 {
 	const char *bad;
+	char names[64];
 	uint64_t v;
 	int k;
 
@@ -404,9 +405,10 @@ static int apply_shared(struct hs_cli_args *a, int key, const char *arg,
 		a->q.all_frames = true;
 		return 0;
 	case KEY_DOMAIN:
-		if (!hs_cli_parse_choice(arg, domains, &a->q.domain))
+		if (!parse_domain(arg, &a->q.domain))
 			return 0;
-		hs_cli_error(a->json, "unknown domain '%s' (heap, mmap)", arg);
+		hs_domain_list(names, sizeof(names), ", ");
+		hs_cli_error(a->json, "unknown domain '%s' (%s)", arg, names);
 		return -1;
 	case KEY_PID:
 		if (!hs_cli_parse_pids(arg, a->pids, maxpids, &a->q.npids,

@@ -200,7 +200,7 @@ int hs_collect(struct heapsnap_bpf *skel, const pid_t *pids, size_t npids,
 	       struct hs_raw *raw, const struct hs_progress *progress)
 {
 	struct wanted w = { pids, npids, calloc(npids + 1, sizeof(uint64_t)) };
-	struct hs_raw_counters c;
+	struct hs_proc_val c;
 	int err;
 
 	memset(raw, 0, sizeof(*raw));
@@ -299,29 +299,15 @@ static bool proc_slot(struct heapsnap_bpf *skel, pid_t pid, __u32 *slot)
 }
 
 bool hs_collect_counters(struct heapsnap_bpf *skel, pid_t pid,
-			 struct hs_raw_counters *c)
+			 struct hs_proc_val *v)
 {
-	struct hs_proc_val v;
 	__u32 slot;
 
-	memset(c, 0, sizeof(*c));
-	if (!proc_slot(skel, pid, &slot) ||
-	    bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &slot, &v))
-		return false;
-	c->current = v.current;
-	c->count = v.count;
-	c->peak = v.peak;
-	c->interval_peak = v.interval_peak;
-	c->interval_epoch = v.epoch;
-	c->allocs = v.allocs;
-	c->frees = v.frees;
-	c->bytes_allocated = v.bytes_allocated;
-	c->map_full = v.map_full;
-	c->stack_failures = v.stack_failures;
-	c->stack_collisions = v.stack_collisions;
-	c->unknown_frees = v.unknown_frees;
-	c->exec_ns = v.exec_ns;
-	return true;
+	if (proc_slot(skel, pid, &slot) &&
+	    !bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &slot, v))
+		return true;
+	memset(v, 0, sizeof(*v));
+	return false;
 }
 
 int hs_collect_add_proc(struct heapsnap_bpf *skel, pid_t pid)
@@ -482,7 +468,7 @@ out:
 
 void hs_collect_forget_image(struct heapsnap_bpf *skel, pid_t pid)
 {
-	struct hs_raw_counters c;
+	struct hs_proc_val c;
 	struct pidset set = { 0 };
 
 	if (hs_collect_counters(skel, pid, &c) && c.exec_ns &&
@@ -522,9 +508,7 @@ uint64_t hs_collect_map_memory(struct heapsnap_bpf *skel)
 	       map_memlock(skel->maps.tasks) + map_memlock(skel->maps.seen);
 }
 
-uint64_t hs_collect_global_losses(struct heapsnap_bpf *skel)
+void hs_collect_global(struct heapsnap_bpf *skel, struct hs_global_counters *g)
 {
-	return skel->bss->global.proc_map_full +
-	       skel->bss->global.nested_overflow +
-	       skel->bss->global.map_events_lost;
+	*g = skel->bss->global.c;
 }

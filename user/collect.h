@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "heapsnap.h"
 #include "progress.h"
 
 struct heapsnap_bpf;
@@ -32,13 +33,6 @@ struct hs_raw_stack {
 	uint32_t flags; /* HS_STACK_* */
 	uint32_t nips;
 	uint64_t *ips; /* return addresses, most recent call first */
-};
-
-struct hs_raw_counters {
-	uint64_t current, count, peak, interval_peak, interval_epoch;
-	uint64_t allocs, frees, bytes_allocated;
-	uint64_t map_full, stack_failures, stack_collisions, unknown_frees;
-	uint64_t exec_ns; /* when it last called exec; 0: never */
 };
 
 struct hs_raw {
@@ -66,9 +60,9 @@ const struct hs_raw_stack *hs_raw_find_stack(const struct hs_raw *raw,
 int hs_collect_pids(struct heapsnap_bpf *skel, pid_t **pids, size_t *n);
 /* Puts every counters slot in the free list; once, after load. */
 int hs_collect_init_slots(struct heapsnap_bpf *skel);
-/* The counters of one process; false when it has none yet. */
+/* The counters of one process; false (and zeros) when it has none yet. */
 bool hs_collect_counters(struct heapsnap_bpf *skel, pid_t pid,
-			 struct hs_raw_counters *c);
+			 struct hs_proc_val *v);
 int hs_collect_add_proc(struct heapsnap_bpf *skel, pid_t pid);
 /* Drops the blocks of a process's image before its last exec. */
 void hs_collect_forget_image(struct heapsnap_bpf *skel, pid_t pid);
@@ -78,6 +72,7 @@ void hs_collect_forget(struct heapsnap_bpf *skel, const pid_t *pids, size_t n);
 uint64_t hs_collect_new_epoch(struct heapsnap_bpf *skel);
 /* Bytes of kernel memory the maps use now (approximate). */
 uint64_t hs_collect_map_memory(struct heapsnap_bpf *skel);
-uint64_t hs_collect_global_losses(struct heapsnap_bpf *skel);
+/* The global losses the BPF side counts; it leaves the others zero. */
+void hs_collect_global(struct heapsnap_bpf *skel, struct hs_global_counters *g);
 
 #endif

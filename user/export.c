@@ -633,15 +633,15 @@ static int pp_comments(struct pprof *pp, const struct hs_pprof_summary *sum)
 	if (pp_comment(pp, buf))
 		return -1;
 	snprintf(buf, sizeof(buf),
-		 "live: %" PRIu64 " bytes in %" PRIu64
-		 " blocks (exported: %" PRIu64 " bytes in %" PRIu64 " blocks)",
+		 "live: %llu bytes in %llu blocks (exported: %" PRIu64
+		 " bytes in %" PRIu64 " blocks)",
 		 t.current, t.count, sum->inuse_space, sum->inuse_objects);
 	if (pp_comment(pp, buf))
 		return -1;
-	snprintf(buf, sizeof(buf),
-		 "since tracing began: %" PRIu64 " allocations (%" PRIu64
-		 " bytes), %" PRIu64 " frees",
-		 t.allocs, t.bytes_allocated, t.frees);
+	snprintf(
+		buf, sizeof(buf),
+		"since tracing began: %llu allocations (%llu bytes), %llu frees",
+		t.allocs, t.bytes_allocated, t.frees);
 	if (pp_comment(pp, buf))
 		return -1;
 	if (pp_comment(pp, "alloc_objects and alloc_space repeat the live "

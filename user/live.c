@@ -141,6 +141,7 @@ static void show(struct live *l, const struct hs_snapshot *cur,
 {
 	struct hs_render_opts ro = { .json = true, .limit = l->limit };
 	struct hs_counters c;
+	struct hs_lost lost;
 	struct hs_live_view v = {
 		.target = l->target,
 		.uptime = t - l->start,
@@ -162,7 +163,8 @@ static void show(struct live *l, const struct hs_snapshot *cur,
 	v.frees_per_s = per_s(c.frees, l->prev_totals.frees, dt);
 	v.bytes_per_s =
 		per_s(c.bytes_allocated, l->prev_totals.bytes_allocated, dt);
-	v.lost = c.map_full + c.stack_failures + c.lost_events;
+	hs_snapshot_lost(cur, &lost);
+	v.lost = lost.map_full + lost.stack_failures + lost.events;
 	if (l->json) {
 		print_json(l, &v, &ro);
 	} else if (l->screen) {

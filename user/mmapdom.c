@@ -20,7 +20,7 @@ struct proc {
 	uint32_t pid;
 	struct region *regions; /* sorted by start, disjoint */
 	size_t n, cap;
-	struct hs_mmap_counters c;
+	struct hs_counters c;
 };
 
 struct hs_mmapdom {
@@ -144,8 +144,8 @@ static void add_region(struct proc *p, const struct hs_map_event *e,
 		return;
 	p->c.current += len;
 	p->c.count++;
-	p->c.maps++;
-	p->c.bytes_mapped += len;
+	p->c.allocs++;
+	p->c.bytes_allocated += len;
 	if (p->c.current > p->c.peak)
 		p->c.peak = p->c.current;
 	if (p->c.current > p->c.interval_peak)
@@ -164,12 +164,12 @@ void hs_mmapdom_apply(struct hs_mmapdom *d, const struct hs_map_event *e)
 		break;
 	case HS_MAP_MUNMAP:
 		if (remove_range(p, e->a0, e->a0 + e->a1))
-			p->c.unmaps++;
+			p->c.frees++;
 		break;
 	case HS_MAP_MREMAP:
 		/* like realloc: a new block at the mremap's own call site */
 		if (e->a1 && remove_range(p, e->a0, e->a0 + e->a1)) {
-			p->c.unmaps++;
+			p->c.frees++;
 			add_region(p, e, e->ret, e->a2);
 		}
 		break;
@@ -177,7 +177,7 @@ void hs_mmapdom_apply(struct hs_mmapdom *d, const struct hs_map_event *e)
 		if (e->ret > e->a0)
 			add_region(p, e, e->a0, e->ret - e->a0);
 		else if (remove_range(p, e->ret, e->a0))
-			p->c.unmaps++;
+			p->c.frees++;
 		break;
 	}
 }
@@ -206,10 +206,10 @@ void hs_mmapdom_exec(struct hs_mmapdom *d, uint32_t pid, uint64_t time_ns)
 	memset(&p->c, 0, sizeof(p->c));
 	for (size_t i = 0; i < p->n; i++) {
 		p->c.current += p->regions[i].end - p->regions[i].start;
-		p->c.maps++;
+		p->c.allocs++;
 	}
 	p->c.count = p->n;
-	p->c.bytes_mapped = p->c.peak = p->c.interval_peak = p->c.current;
+	p->c.bytes_allocated = p->c.peak = p->c.interval_peak = p->c.current;
 }
 
 int hs_mmapdom_collect(struct hs_mmapdom *d, uint32_t pid, struct hs_raw *raw)
@@ -234,13 +234,13 @@ int hs_mmapdom_collect(struct hs_mmapdom *d, uint32_t pid, struct hs_raw *raw)
 		t->pid = pid;
 		t->tid = r->tid;
 		t->total_nframe = r->total_nframe;
-		t->domain = HS_DOM_MMAP;
+		t->domain = HS_DOMAIN_MMAP;
 	}
 	return 0;
 }
 
 void hs_mmapdom_counters(struct hs_mmapdom *d, uint32_t pid,
-			 struct hs_mmap_counters *c)
+			 struct hs_counters *c)
 {
 	struct proc *p = find_proc(d, pid, false);
 

@@ -16,11 +16,6 @@
 
 struct hs_mmapdom;
 
-struct hs_mmap_counters {
-	uint64_t current, count, peak, interval_peak;
-	uint64_t maps, unmaps, bytes_mapped;
-};
-
 struct hs_mmapdom *hs_mmapdom_new(void);
 void hs_mmapdom_free(struct hs_mmapdom *d);
 
@@ -32,8 +27,11 @@ void hs_mmapdom_exec(struct hs_mmapdom *d, uint32_t pid, uint64_t time_ns);
 /* Appends pid's regions to raw as traces of the mmap domain. */
 int hs_mmapdom_collect(struct hs_mmapdom *d, uint32_t pid,
 		       struct hs_raw *raw);
-/* Reads pid's counters; starts a new interval_peak period. */
+/*
+ * Reads pid's counters (allocs: mappings, frees: unmappings); starts a new
+ * interval_peak period.
+ */
 void hs_mmapdom_counters(struct hs_mmapdom *d, uint32_t pid,
-			 struct hs_mmap_counters *c);
+			 struct hs_counters *c);
 
 #endif

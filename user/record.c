@@ -108,20 +108,15 @@ static void on_signal(struct recorder *r)
 
 static void refresh_status(struct recorder *r)
 {
-	struct hs_raw_counters sum, c;
+	struct hs_counters sum;
+	struct hs_proc_val v;
 
 	if (!r->status.tty)
 		return;
 	memset(&sum, 0, sizeof(sum));
-	for (size_t i = 0; i < r->nprocs; i++) {
-		if (!hs_collect_counters(r->skel, r->procs[i].t.pid, &c))
-			continue;
-		sum.current += c.current;
-		sum.count += c.count;
-		sum.peak += c.peak;
-		sum.map_full += c.map_full;
-		sum.stack_failures += c.stack_failures;
-	}
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (hs_collect_counters(r->skel, r->procs[i].t.pid, &v))
+			hs_counters_add(&sum, &v.c);
 	hs_status_update(&r->status, sum.current, sum.count, sum.peak,
 			 sum.map_full + sum.stack_failures + r->lost_events);
 }

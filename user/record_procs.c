@@ -442,7 +442,7 @@ int hs_rec_start(struct recorder *r, char *err, size_t errlen)
 static void handle_exec(struct recorder *r, pid_t pid)
 {
 	struct rec_proc *p = hs_rec_find(r, pid);
-	struct hs_raw_counters c;
+	struct hs_proc_val c;
 	char *cmd;
 
 	if (!hs_collect_counters(r->skel, pid, &c) || !c.exec_ns)

@@ -28,54 +28,28 @@ static void snapshot_path(const struct recorder *r, uint32_t seq, char *buf,
 }
 
 /*
- * A process's totals cover both domains. The peak is the heap's peak plus
+ * A process's counters cover every domain. Its peak is the heap's peak plus
  * the mmap domain's: the two are kept apart, so this is an upper bound.
  */
-static void add_mmap_counters(struct recorder *r, pid_t pid,
-			      struct hs_counters *c)
-{
-	struct hs_mmap_counters m;
-
-	hs_mmapdom_counters(r->mmaps, (uint32_t)pid, &m);
-	c->current += m.current;
-	c->count += m.count;
-	c->peak += m.peak;
-	c->interval_peak += m.interval_peak;
-	c->allocs += m.maps;
-	c->frees += m.unmaps;
-	c->bytes_allocated += m.bytes_mapped;
-}
-
 static void add_proc(struct recorder *r, struct hs_snapshot *s,
-		     struct rec_proc *rp, uint64_t epoch, bool first)
+		     struct rec_proc *rp, uint64_t epoch)
 {
 	struct proc_state *ps = &rp->st;
-	struct hs_raw_counters c;
+	struct hs_counters mmaps;
+	struct hs_proc_val v;
 	struct hs_proc p;
 
 	memset(&p, 0, sizeof(p));
 	p.pid = (uint32_t)rp->t.pid;
 	p.command = hs_snapshot_intern(s, rp->t.command);
 	p.exited = rp->t.exited;
-	hs_collect_counters(r->skel, rp->t.pid, &c);
-	p.counters.current = c.current;
-	p.counters.count = c.count;
-	p.counters.peak = c.peak;
-	p.counters.interval_peak = ps->last_current;
-	if (c.interval_epoch == ps->epoch && c.interval_peak > ps->last_current)
-		p.counters.interval_peak = c.interval_peak;
-	p.counters.allocs = c.allocs;
-	p.counters.frees = c.frees;
-	p.counters.bytes_allocated = c.bytes_allocated;
-	p.counters.map_full = c.map_full;
-	p.counters.stack_failures = c.stack_failures;
-	p.counters.stack_collisions = c.stack_collisions;
-	p.counters.unknown_frees = c.unknown_frees;
-	add_mmap_counters(r, rp->t.pid, &p.counters);
-	if (first)
-		p.counters.lost_events =
-			r->lost_events + hs_collect_global_losses(r->skel);
-	ps->last_current = c.current;
+	hs_collect_counters(r->skel, rp->t.pid, &v);
+	p.counters = v.c;
+	if (v.epoch != ps->epoch || v.c.interval_peak < ps->last_current)
+		p.counters.interval_peak = ps->last_current;
+	hs_mmapdom_counters(r->mmaps, (uint32_t)rp->t.pid, &mmaps);
+	hs_counters_add(&p.counters, &mmaps);
+	ps->last_current = v.c.current;
 	ps->epoch = epoch;
 	hs_snapshot_add_proc(s, &p);
 }
@@ -160,7 +134,9 @@ static struct hs_snapshot *take_snapshot(struct recorder *r, uint32_t seq,
 	epoch = hs_collect_new_epoch(r->skel);
 	set_meta(r, s, seq);
 	for (size_t i = 0; i < r->nprocs; i++)
-		add_proc(r, s, &r->procs[i], epoch, i == 0);
+		add_proc(r, s, &r->procs[i], epoch);
+	hs_collect_global(r->skel, &s->global);
+	s->global.events_lost = r->lost_events;
 	e = hs_snapbuild_add(r->build, s, &raw, progress);
 	if (e) {
 		snprintf(err, errlen, "cannot build the snapshot: %s",
@@ -169,8 +145,7 @@ static struct hs_snapshot *take_snapshot(struct recorder *r, uint32_t seq,
 		hs_snapshot_free(s);
 		return NULL;
 	}
-	if (raw.stacks_missing && s->nprocs)
-		s->procs[0].counters.stack_failures += raw.stacks_missing;
+	s->global.stacks_missing = raw.stacks_missing;
 	hs_raw_free(&raw);
 	hs_snapshot_seal(s);
 	return s;

@@ -74,18 +74,6 @@ static void fmt_time(char *buf, size_t len, uint64_t time_ns)
 		snprintf(buf, len, "?");
 }
 
-static const char *domain_name(unsigned int domain)
-{
-	switch (domain) {
-	case HS_DOMAIN_HEAP:
-		return "heap";
-	case HS_DOMAIN_MMAP:
-		return "mmap";
-	default:
-		return "unknown";
-	}
-}
-
 /* ---- frames ---- */
 
 struct frame_view {
@@ -610,21 +598,21 @@ static void append_loss(char *buf, size_t len, size_t *used, uint64_t n,
 
 bool hs_loss_summary(const struct hs_snapshot *s, char *buf, size_t len)
 {
-	struct hs_counters t;
+	struct hs_lost l;
 	size_t used = 0;
 
 	if (!len)
 		return false;
 	buf[0] = '\0';
-	hs_snapshot_totals(s, &t);
-	append_loss(buf, len, &used, t.map_full,
+	hs_snapshot_lost(s, &l);
+	append_loss(buf, len, &used, l.map_full,
 		    "blocks not recorded (map full)");
-	append_loss(buf, len, &used, t.stack_failures,
+	append_loss(buf, len, &used, l.stack_failures,
 		    "tracebacks not captured");
-	append_loss(buf, len, &used, t.stack_collisions,
+	append_loss(buf, len, &used, l.stack_collisions,
 		    "tracebacks possibly wrong (stack id collisions)");
-	append_loss(buf, len, &used, t.lost_events, "events dropped");
-	append_loss(buf, len, &used, t.unknown_frees,
+	append_loss(buf, len, &used, l.events, "events dropped");
+	append_loss(buf, len, &used, l.unknown_frees,
 		    "frees of blocks it never saw allocated");
 	return used > 0;
 }
@@ -695,14 +683,39 @@ static json_object *json_domains(const struct hs_snapshot *s)
 	for (i = 0; i < HS_DOMAIN_COUNT; i++) {
 		uint64_t vals[] = { d.size[i], d.count[i] };
 
-		json_object_object_add(o, domain_name(i),
+		json_object_object_add(o, hs_domain_name(i),
 				       json_counters_obj(names, vals, 2));
 	}
 	return o;
 }
 
+/*
+ * The global counters, in the order of struct hs_global_counters: JSON
+ * keys, and info's text with spaces for the underscores.
+ */
+static const char *const global_names[] = {
+	"proc_map_full", "nested_overflow", "map_events_lost",
+	"events_lost",	 "stacks_missing",
+};
+
+_Static_assert(sizeof(struct hs_global_counters) ==
+		       ARRAY_SIZE(global_names) * sizeof(__u64),
+	       "every global counter has a name");
+
+static json_object *json_global(const struct hs_global_counters *g)
+{
+	const __u64 *v = (const __u64 *)g;
+	json_object *o = json_object_new_object();
+
+	for (size_t i = 0; i < ARRAY_SIZE(global_names); i++)
+		json_add_u64(o, global_names[i], v[i]);
+	return o;
+}
+
 static void json_add_info_counters(json_object *root,
-				   const struct hs_counters *t)
+				   const struct hs_snapshot *s,
+				   const struct hs_counters *t,
+				   const struct hs_lost *l)
 {
 	static const char *const total_names[] = { "allocs", "frees",
 						   "bytes_allocated" };
@@ -710,14 +723,15 @@ static void json_add_info_counters(json_object *root,
 						  "unknown_frees", "events",
 						  "stack_collisions" };
 	const uint64_t totals[] = { t->allocs, t->frees, t->bytes_allocated };
-	const uint64_t lost[] = { t->map_full, t->stack_failures,
-				  t->unknown_frees, t->lost_events,
-				  t->stack_collisions };
+	const uint64_t lost[] = { l->map_full, l->stack_failures,
+				  l->unknown_frees, l->events,
+				  l->stack_collisions };
 
 	json_object_object_add(root, "totals",
 			       json_counters_obj(total_names, totals, 3));
 	json_object_object_add(root, "lost",
 			       json_counters_obj(lost_names, lost, 5));
+	json_object_object_add(root, "global", json_global(&s->global));
 }
 
 static json_object *json_info_warnings(const struct hs_snapshot *s,
@@ -739,10 +753,12 @@ static void render_info_json(FILE *out, const struct hs_snapshot *s,
 	json_object *root = json_object_new_object();
 	json_object *pids = json_object_new_array();
 	struct hs_counters t;
+	struct hs_lost lost;
 	char when[64];
 	size_t i;
 
 	hs_snapshot_totals(s, &t);
+	hs_snapshot_lost(s, &lost);
 	for (i = 0; i < s->nprocs; i++)
 		json_object_array_add(pids,
 				      json_object_new_int64(s->procs[i].pid));
@@ -762,7 +778,7 @@ static void render_info_json(FILE *out, const struct hs_snapshot *s,
 	json_add_u64(root, "interval_peak", t.interval_peak);
 	json_add_u64(root, "count", t.count);
 	json_object_object_add(root, "domains", json_domains(s));
-	json_add_info_counters(root, &t);
+	json_add_info_counters(root, s, &t, &lost);
 	json_add_u64(root, "tracer_memory", s->tracer_memory);
 	json_add_u64(root, "sample_bytes", s->sample_bytes);
 	json_object_object_add(root, "estimated",
@@ -811,34 +827,62 @@ static void print_info_header(FILE *out, const struct hs_snapshot *s)
 		fputs("sampling:         every allocation\n", out);
 }
 
+/* "  heap traces:    ...": the figures in line with the others. */
+static void print_info_domains(FILE *out, const struct hs_snapshot *s)
+{
+	struct domain_sums d;
+	unsigned int i;
+	int pad;
+
+	sum_domains(s, &d);
+	for (i = 0; i < HS_DOMAIN_COUNT; i++) {
+		pad = 8 - (int)strlen(hs_domain_name(i));
+		fprintf(out, "  %s traces:%*s", hs_domain_name(i),
+			pad > 1 ? pad : 1, "");
+		print_size_count(out, d.size[i], d.count[i]);
+		fputc('\n', out);
+	}
+}
+
+static void print_info_losses(FILE *out, const struct hs_snapshot *s)
+{
+	const __u64 *g = (const __u64 *)&s->global;
+	struct hs_lost l;
+	size_t i;
+
+	hs_snapshot_lost(s, &l);
+	fprintf(out,
+		"lost:             map full %" PRIu64
+		", stack failures %" PRIu64 ", stack collisions %" PRIu64
+		", unknown frees %" PRIu64 ", events %" PRIu64 "\n",
+		l.map_full, l.stack_failures, l.stack_collisions,
+		l.unknown_frees, l.events);
+	fputs("  of no process:  ", out);
+	for (i = 0; i < ARRAY_SIZE(global_names); i++) {
+		fputs(i ? ", " : "", out);
+		for (const char *c = global_names[i]; *c; c++)
+			fputc(*c == '_' ? ' ' : *c, out);
+		fprintf(out, " %llu", g[i]);
+	}
+	fputc('\n', out);
+}
+
 static void print_info_memory(FILE *out, const struct hs_snapshot *s,
 			      const struct hs_counters *t)
 {
-	struct domain_sums d;
 	char b[64];
-	unsigned int i;
 
-	sum_domains(s, &d);
 	fputs("current:          ", out);
 	print_size_count(out, t->current, t->count);
 	hs_format_bytes(b, sizeof(b), t->peak);
 	fprintf(out, "\npeak:             %s\n", b);
 	hs_format_bytes(b, sizeof(b), t->interval_peak);
 	fprintf(out, "interval peak:    %s\n", b);
-	for (i = 0; i < HS_DOMAIN_COUNT; i++) {
-		fprintf(out, "  %s traces:    ", domain_name(i));
-		print_size_count(out, d.size[i], d.count[i]);
-		fputc('\n', out);
-	}
+	print_info_domains(out, s);
 	hs_format_bytes(b, sizeof(b), t->bytes_allocated);
-	fprintf(out, "allocations:      %" PRIu64 " (%s), %" PRIu64 " frees\n",
-		t->allocs, b, t->frees);
-	fprintf(out,
-		"lost:             map full %" PRIu64
-		", stack failures %" PRIu64 ", stack collisions %" PRIu64
-		", unknown frees %" PRIu64 ", events %" PRIu64 "\n",
-		t->map_full, t->stack_failures, t->stack_collisions,
-		t->unknown_frees, t->lost_events);
+	fprintf(out, "allocations:      %llu (%s), %llu frees\n", t->allocs, b,
+		t->frees);
+	print_info_losses(out, s);
 	hs_format_bytes(b, sizeof(b), s->tracer_memory);
 	fprintf(out, "tracer memory:    %s\n", b);
 }
@@ -950,7 +994,7 @@ static void print_lookup_text(FILE *out, const struct hs_snapshot *s,
 		" of the %s block at 0x%" PRIx64 "\n",
 		addr, addr - t->addr, b, t->addr);
 	fprintf(out, "  pid %" PRIu32 ", tid %" PRIu32 ", domain %s", t->pid,
-		t->tid, domain_name(t->domain));
+		t->tid, hs_domain_name(t->domain));
 	if (trace_age(s, t, &age))
 		fprintf(out, ", age %.3f s", age / 1e9);
 	fputs("\n  traceback (most recent call first):\n", out);
@@ -978,8 +1022,8 @@ static json_object *json_block(const struct hs_snapshot *s,
 	json_add_u64(o, "offset_in_block", addr - t->addr);
 	json_add_u64(o, "pid", t->pid);
 	json_add_u64(o, "tid", t->tid);
-	json_object_object_add(o, "domain",
-			       json_object_new_string(domain_name(t->domain)));
+	json_object_object_add(
+		o, "domain", json_object_new_string(hs_domain_name(t->domain)));
 	json_object_object_add(
 		o, "time", t->time_ns ? json_object_new_string(when) : NULL);
 	json_object_object_add(

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* The in-memory snapshot model and its interning builders. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
 
+#include "grow.h"
 #include "snapshot.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 struct intern_entry {
 	UT_hash_handle hh;
@@ -26,41 +30,6 @@ struct frame_key {
 	uint64_t offset;
 	uint32_t inlined, pad;
 };
-
-/* An array's capacity is implied by its length; see hs_array_capacity(). */
-size_t hs_array_capacity(size_t n)
-{
-	size_t cap = 16;
-
-	while (cap < n)
-		cap *= 2;
-	return cap;
-}
-
-void *hs_array_alloc(size_t n, size_t elem)
-{
-	if (n > SIZE_MAX / 2 / elem)
-		return NULL;
-	return calloc(hs_array_capacity(n), elem);
-}
-
-/* Makes room for n + add elements in an array of n. */
-static int reserve(void **arr, size_t n, size_t add, size_t elem)
-{
-	size_t cap = hs_array_capacity(n), need = n + add;
-	void *p;
-
-	if (*arr && need <= cap)
-		return 0;
-	cap = hs_array_capacity(need);
-	if (cap > SIZE_MAX / elem)
-		return -1;
-	p = realloc(*arr, cap * elem);
-	if (!p)
-		return -1;
-	*arr = p;
-	return 0;
-}
 
 struct hs_snapshot *hs_snapshot_new(void)
 {
@@ -83,8 +52,7 @@ static void free_table(struct intern_entry **table)
 {
 	struct intern_entry *e, *tmp;
 
-	HASH_ITER(hh, *table, e, tmp)
-	{
+	HASH_ITER(hh, *table, e, tmp) {
 		HASH_DEL(*table, e);
 		free(e);
 	}
@@ -126,8 +94,8 @@ void hs_snapshot_free(struct hs_snapshot *s)
  * remembers the index it returns.
  */
 static uint32_t intern(struct intern_entry **table, const void *key,
-		       size_t keylen, uint32_t (*make)(struct hs_snapshot *,
-						       const void *),
+		       size_t keylen,
+		       uint32_t (*make)(struct hs_snapshot *, const void *),
 		       struct hs_snapshot *s, const void *arg)
 {
 	struct intern_entry *e;
@@ -154,7 +122,8 @@ static uint32_t make_string(struct hs_snapshot *s, const void *arg)
 	char *copy;
 
 	if (s->nstrings >= HS_NONE - 1 ||
-	    reserve((void **)&s->strings, s->nstrings, 1, sizeof(char *)))
+	    hs_grow(&s->strings, &s->cap.strings, s->nstrings + 1,
+		    sizeof(char *)))
 		return HS_NONE;
 	copy = strdup(arg);
 	if (!copy)
@@ -177,7 +146,7 @@ static uint32_t make_module(struct hs_snapshot *s, const void *arg)
 {
 	const struct hs_module *m = arg;
 
-	if (reserve((void **)&s->modules, s->nmodules, 1, sizeof(*m)))
+	if (hs_grow(&s->modules, &s->cap.modules, s->nmodules + 1, sizeof(*m)))
 		return HS_NONE;
 	s->modules[s->nmodules] = *m;
 	return (uint32_t)s->nmodules++;
@@ -206,7 +175,7 @@ static uint32_t make_frame(struct hs_snapshot *s, const void *arg)
 {
 	const struct hs_frame *f = arg;
 
-	if (reserve((void **)&s->frames, s->nframes, 1, sizeof(*f)))
+	if (hs_grow(&s->frames, &s->cap.frames, s->nframes + 1, sizeof(*f)))
 		return HS_NONE;
 	s->frames[s->nframes] = *f;
 	return (uint32_t)s->nframes++;
@@ -238,10 +207,12 @@ static uint32_t make_stack(struct hs_snapshot *s, const void *arg)
 {
 	const struct stack_arg *a = arg;
 
-	if (reserve((void **)&s->stack_frames, s->nstack_frames, a->nframes,
-		    sizeof(uint32_t)))
+	/* + 1: stack_frames + first is never NULL + 0, even if all are empty */
+	if (hs_grow(&s->stack_frames, &s->cap.stack_frames,
+		    s->nstack_frames + a->nframes + 1, sizeof(uint32_t)))
 		return HS_NONE;
-	if (reserve((void **)&s->stacks, s->nstacks, 1, sizeof(*s->stacks)))
+	if (hs_grow(&s->stacks, &s->cap.stacks, s->nstacks + 1,
+		    sizeof(*s->stacks)))
 		return HS_NONE;
 	if (a->nframes)
 		memcpy(s->stack_frames + s->nstack_frames, a->frames,
@@ -270,7 +241,7 @@ uint32_t hs_snapshot_add_stack(struct hs_snapshot *s, const uint32_t *frames,
 
 int hs_snapshot_add_trace(struct hs_snapshot *s, const struct hs_trace *trace)
 {
-	if (reserve((void **)&s->traces, s->ntraces, 1, sizeof(*trace)))
+	if (hs_grow(&s->traces, &s->cap.traces, s->ntraces + 1, sizeof(*trace)))
 		return -1;
 	s->traces[s->ntraces++] = *trace;
 	return 0;
@@ -278,7 +249,7 @@ int hs_snapshot_add_trace(struct hs_snapshot *s, const struct hs_trace *trace)
 
 int hs_snapshot_add_proc(struct hs_snapshot *s, const struct hs_proc *proc)
 {
-	if (reserve((void **)&s->procs, s->nprocs, 1, sizeof(*proc)))
+	if (hs_grow(&s->procs, &s->cap.procs, s->nprocs + 1, sizeof(*proc)))
 		return -1;
 	s->procs[s->nprocs++] = *proc;
 	return 0;
@@ -291,27 +262,64 @@ const char *hs_snapshot_str(const struct hs_snapshot *s, uint32_t idx)
 	return s->strings[idx];
 }
 
+void hs_counters_add(struct hs_counters *to, const struct hs_counters *c)
+{
+	__u64 *sum = (__u64 *)to;
+	const __u64 *add = (const __u64 *)c;
+
+	for (size_t i = 0; i < sizeof(*c) / sizeof(*add); i++)
+		sum[i] += add[i];
+}
+
 void hs_snapshot_totals(const struct hs_snapshot *s, struct hs_counters *out)
 {
-	size_t i;
-
 	memset(out, 0, sizeof(*out));
-	for (i = 0; i < s->nprocs; i++) {
-		const struct hs_counters *c = &s->procs[i].counters;
+	for (size_t i = 0; i < s->nprocs; i++)
+		hs_counters_add(out, &s->procs[i].counters);
+}
 
-		out->current += c->current;
-		out->count += c->count;
-		out->peak += c->peak;
-		out->interval_peak += c->interval_peak;
-		out->allocs += c->allocs;
-		out->frees += c->frees;
-		out->bytes_allocated += c->bytes_allocated;
-		out->map_full += c->map_full;
-		out->stack_failures += c->stack_failures;
-		out->stack_collisions += c->stack_collisions;
-		out->unknown_frees += c->unknown_frees;
-		out->lost_events += c->lost_events;
-	}
+void hs_snapshot_lost(const struct hs_snapshot *s, struct hs_lost *out)
+{
+	const struct hs_global_counters *g = &s->global;
+	struct hs_counters t;
+
+	hs_snapshot_totals(s, &t);
+	out->map_full = t.map_full;
+	out->stack_failures = t.stack_failures + g->stacks_missing;
+	out->stack_collisions = t.stack_collisions;
+	out->unknown_frees = t.unknown_frees;
+	out->events = g->proc_map_full + g->nested_overflow +
+		      g->map_events_lost + g->events_lost;
+}
+
+static const char *const domain_names[] = {
+	[HS_DOMAIN_HEAP] = "heap",
+	[HS_DOMAIN_MMAP] = "mmap",
+};
+
+_Static_assert(ARRAY_SIZE(domain_names) == HS_DOMAIN_COUNT,
+	       "every domain has a name");
+
+const char *hs_domain_name(unsigned int domain)
+{
+	return domain < HS_DOMAIN_COUNT ? domain_names[domain] : "unknown";
+}
+
+int hs_domain_parse(const char *name)
+{
+	for (int i = 0; i < HS_DOMAIN_COUNT; i++)
+		if (!strcmp(name, domain_names[i]))
+			return i;
+	return -1;
+}
+
+void hs_domain_list(char *buf, size_t len, const char *sep)
+{
+	size_t used = 0;
+
+	for (int i = 0; i < HS_DOMAIN_COUNT && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+					 i ? sep : "", domain_names[i]);
 }
 
 double hs_trace_scale(const struct hs_snapshot *s, const struct hs_trace *t)

@@ -12,38 +12,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "heapsnap.h" /* the counters and the domains */
+
 #define HS_NONE UINT32_MAX
-#define HS_FORMAT_VERSION 1
+#define HS_FORMAT_VERSION 2 /* what snapshot files are written in */
+#define HS_FORMAT_OLDEST 1 /* the oldest version still read */
 #define HS_BUILD_ID_MAX 32
 /* The function of the frame that ends a traceback the unwinder cut short. */
 #define HS_UNWIND_STOPPED "[unwinding stopped: no rule for the code here]"
-
-enum hs_domain {
-	HS_DOMAIN_HEAP = 0,
-	HS_DOMAIN_MMAP = 1,
-	HS_DOMAIN_COUNT,
-};
-
-struct hs_counters {
-	uint64_t current;
-	uint64_t count;
-	uint64_t peak;
-	uint64_t interval_peak;
-	uint64_t allocs;
-	uint64_t frees;
-	uint64_t bytes_allocated;
-	uint64_t map_full;
-	uint64_t stack_failures;
-	uint64_t stack_collisions;
-	uint64_t unknown_frees;
-	uint64_t lost_events;
-};
 
 struct hs_proc {
 	uint32_t pid;
 	uint32_t command; /* string: its command line */
 	bool exited; /* the process had exited when the snapshot was taken */
-	struct hs_counters counters;
+	struct hs_counters counters; /* every domain's together */
 };
 
 struct hs_module {
@@ -86,6 +68,7 @@ struct hs_snapshot {
 	uint64_t sample_bytes; /* 0: every allocation is traced */
 	uint64_t tracer_memory; /* bytes the tracer's maps used */
 	uint32_t seq; /* 0 for the final snapshot, N for FILE.N */
+	struct hs_global_counters global; /* losses of no one process */
 
 	struct hs_proc *procs;
 	size_t nprocs;
@@ -101,16 +84,14 @@ struct hs_snapshot {
 	size_t nstacks;
 	struct hs_trace *traces;
 	size_t ntraces;
+	/* What the arrays above can hold, for hs_grow(). */
+	struct {
+		size_t procs, strings, modules, frames, stack_frames, stacks;
+		size_t traces;
+	} cap;
 
 	struct hs_snapshot_index *index; /* builder's interning tables */
 };
-
-/*
- * Arrays in a snapshot have the capacity hs_array_capacity(length), so a
- * reader that fills one must allocate it with hs_array_alloc().
- */
-size_t hs_array_capacity(size_t n);
-void *hs_array_alloc(size_t n, size_t elem);
 
 struct hs_snapshot *hs_snapshot_new(void);
 void hs_snapshot_free(struct hs_snapshot *s);
@@ -139,7 +120,31 @@ const char *hs_snapshot_str(const struct hs_snapshot *s, uint32_t idx);
  */
 double hs_trace_scale(const struct hs_snapshot *s, const struct hs_trace *t);
 
+/* Adds every counter of c to to's. */
+void hs_counters_add(struct hs_counters *to, const struct hs_counters *c);
 /* Sum of every process's counters. */
 void hs_snapshot_totals(const struct hs_snapshot *s, struct hs_counters *out);
+
+/*
+ * What a snapshot lost, as "lost" has always counted it: every process's
+ * losses, with the global ones folded in (events: every global loss but
+ * the missing stacks, which count as stack failures).
+ */
+struct hs_lost {
+	uint64_t map_full;
+	uint64_t stack_failures;
+	uint64_t stack_collisions;
+	uint64_t unknown_frees;
+	uint64_t events;
+};
+
+void hs_snapshot_lost(const struct hs_snapshot *s, struct hs_lost *out);
+
+/* "heap", "mmap", ...; "unknown" for a number that is no domain. */
+const char *hs_domain_name(unsigned int domain);
+/* The domain of that name, or -1. */
+int hs_domain_parse(const char *name);
+/* Every domain's name, joined by sep: "heap, mmap". */
+void hs_domain_list(char *buf, size_t len, const char *sep);
 
 #endif

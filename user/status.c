@@ -53,28 +53,28 @@ void hs_status_clear(struct hs_status *st)
 	st->shown = false;
 }
 
-static void warn_losses(const struct hs_counters *c)
+static void warn_losses(const struct hs_lost *l)
 {
-	if (c->map_full)
+	if (l->map_full)
 		fprintf(stderr,
 			"heapsnap: warning: %" PRIu64
 			" blocks were not recorded: the live map was full (raise --max-live)\n",
-			c->map_full);
-	if (c->stack_failures)
+			l->map_full);
+	if (l->stack_failures)
 		fprintf(stderr,
 			"heapsnap: warning: %" PRIu64
 			" tracebacks could not be captured (raise --max-stacks if the stack map is full)\n",
-			c->stack_failures);
-	if (c->stack_collisions)
+			l->stack_failures);
+	if (l->stack_collisions)
 		fprintf(stderr,
 			"heapsnap: warning: %" PRIu64
 			" tracebacks collided with another in the stack map and may be wrong\n",
-			c->stack_collisions);
-	if (c->lost_events)
+			l->stack_collisions);
+	if (l->events)
 		fprintf(stderr,
 			"heapsnap: warning: %" PRIu64
 			" kernel events were lost; some frames may not symbolize\n",
-			c->lost_events);
+			l->events);
 }
 
 void hs_status_wrote(struct hs_status *st, const struct hs_snapshot *s,
@@ -82,19 +82,19 @@ void hs_status_wrote(struct hs_status *st, const struct hs_snapshot *s,
 {
 	char cur[32], pk[32];
 	struct hs_counters c;
+	struct hs_lost lost;
 
 	(void)st;
 	hs_snapshot_totals(s, &c);
+	hs_snapshot_lost(s, &lost);
 	fprintf(stderr,
-		"heapsnap: wrote %s: %s live in %" PRIu64
-		" blocks, peak %s, %" PRIu64 " allocations, %" PRIu64
-		" frees\n",
+		"heapsnap: wrote %s: %s live in %llu blocks, peak %s, %llu allocations, %llu frees\n",
 		path, human(c.current, cur, sizeof(cur)), c.count,
 		human(c.peak, pk, sizeof(pk)), c.allocs, c.frees);
-	if (c.unknown_frees && !s->seq)
+	if (lost.unknown_frees && !s->seq)
 		fprintf(stderr,
 			"heapsnap: %" PRIu64
 			" frees were of blocks allocated before tracing began (unknown_frees)\n",
-			c.unknown_frees);
-	warn_losses(&c);
+			lost.unknown_frees);
+	warn_losses(&lost);
 }

@@ -157,7 +157,7 @@ def test_wrong_version():
     d = tmpdir()
     good = valid_snapshot(d)
     data = bytearray(open(good, "rb").read())
-    for version in (0, 2, 0xffffffff):
+    for version in (0, 3, 0xffffffff):
         struct.pack_into("<I", data, 8, version)
         bad = write(os.path.join(d, "v%d" % version), bytes(data))
         check_rejected(bad, good, "format version %d" % version,

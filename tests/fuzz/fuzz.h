@@ -18,8 +18,11 @@ void fuzz_analyze(const struct hs_snapshot *s);
 
 /*
  * A file image around an uncompressed payload, as the writer makes it: the
- * header with both checksums, then the payload as one zstd frame. Returns
- * NULL when memory runs out; free() the result.
+ * header with both checksums, then the payload as one zstd frame. The
+ * header's format version is the one of the payload's meta section when
+ * that comes first and is one this heapsnap reads (older payloads stay
+ * older files), else HS_FORMAT_VERSION. Returns NULL when memory runs out;
+ * free() the result.
  */
 uint8_t *fuzz_wrap_payload(const uint8_t *payload, size_t len,
 			   size_t *file_len);

@@ -163,6 +163,23 @@ static uint32_t crc32c(const uint8_t *p, size_t len)
 	return ~crc;
 }
 
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* The version a leading meta section gives, when this heapsnap reads it. */
+static uint32_t payload_version(const uint8_t *payload, size_t len)
+{
+	uint32_t v =
+		len >= 16 && get_u32(payload) == 1 ? get_u32(payload + 12) : 0;
+
+	return v >= HS_FORMAT_OLDEST && v <= HS_FORMAT_VERSION ?
+		       v :
+		       HS_FORMAT_VERSION;
+}
+
 uint8_t *fuzz_wrap_payload(const uint8_t *payload, size_t len, size_t *file_len)
 {
 	size_t bound = ZSTD_compressBound(len), clen;
@@ -176,7 +193,7 @@ uint8_t *fuzz_wrap_payload(const uint8_t *payload, size_t len, size_t *file_len)
 		return NULL;
 	}
 	memcpy(f, "HSNAP\r\n\x1a", 8);
-	put_u32(f + 8, HS_FORMAT_VERSION);
+	put_u32(f + 8, payload_version(payload, len));
 	put_u32(f + 12, 1);
 	put_u64(f + 16, len);
 	put_u64(f + 24, clen);

@@ -155,7 +155,6 @@ static void proc(struct hs_snapshot *s, uint32_t pid, const char *cmd,
 	p.counters.map_full = lost;
 	p.counters.stack_failures = lost;
 	p.counters.unknown_frees = lost;
-	p.counters.lost_events = lost;
 	hs_snapshot_add_proc(s, &p);
 }
 
@@ -200,8 +199,12 @@ static struct hs_snapshot *make(int kind)
 		hs_snapshot_seal(s);
 		return s;
 	}
-	if (kind == 2)
+	if (kind == 2) {
 		s->sample_bytes = 4096;
+		s->global.proc_map_full = 1;
+		s->global.events_lost = 3;
+		s->global.stacks_missing = 2;
+	}
 	f[0] = frame(s, app, "parse_item", "/src/app/parse.c", 42, 0x1234,
 		     false);
 	f[1] = frame(s, app, "helper", "/src/app/util.h", 7, 0x1240, true);
@@ -276,7 +279,7 @@ static void seeds(const char *dir)
 		bad[len - 3] ^= 0x10;
 		put_seed(dir, "broken-bitflip", bad, len);
 		memcpy(bad, file, len);
-		put32(bad + 8, 2);
+		put32(bad + 8, HS_FORMAT_VERSION + 1);
 		put_seed(dir, "broken-version", bad, len);
 		free(bad);
 

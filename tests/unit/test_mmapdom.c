@@ -28,7 +28,7 @@ static struct hs_raw regions(struct hs_mmapdom *d)
 static void test_partial_unmaps_split_and_trim(void)
 {
 	struct hs_mmapdom *d = hs_mmapdom_new();
-	struct hs_mmap_counters c;
+	struct hs_counters c;
 	struct hs_raw raw;
 
 	ev(d, HS_MAP_MMAP, 0, 0x10000, 0, 0x100000, 1, 1);
@@ -42,7 +42,7 @@ static void test_partial_unmaps_split_and_trim(void)
 	ASSERT_EQ(raw.traces[1].addr, 0x108000, "after the hole");
 	ASSERT_EQ(raw.traces[1].size, 0x7000, "tail trimmed");
 	ASSERT_EQ(raw.traces[1].stack, 1, "pieces keep their stack");
-	ASSERT_EQ(raw.traces[1].domain, HS_DOM_MMAP, "domain");
+	ASSERT_EQ(raw.traces[1].domain, HS_DOMAIN_MMAP, "domain");
 	hs_mmapdom_counters(d, 7, &c);
 	ASSERT_EQ(c.current, 0xa000, "current");
 	ASSERT_EQ(c.count, 2, "count");
@@ -85,7 +85,7 @@ static void test_mremap_moves_and_fixed_replaces(void)
 static void test_brk_and_exec(void)
 {
 	struct hs_mmapdom *d = hs_mmapdom_new();
-	struct hs_mmap_counters c;
+	struct hs_counters c;
 	struct hs_raw raw;
 
 	ev(d, HS_MAP_BRK, 0x5000000, 0, 0, 0x5002000, 1, 10);

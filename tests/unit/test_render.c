@@ -492,8 +492,7 @@ static struct hs_snapshot *info_snapshot(void)
 					    .peak = 200,
 					    .allocs = 2,
 					    .frees = 1,
-					    .bytes_allocated = 300,
-					    .lost_events = 2 } };
+					    .bytes_allocated = 300 } };
 	uint32_t st = fx_stack(s, 0);
 
 	s->time_ns = SNAP_TIME_NS + 123;
@@ -502,6 +501,8 @@ static struct hs_snapshot *info_snapshot(void)
 	s->traceback_limit = 64;
 	s->tracer_memory = 31457280;
 	s->seq = 2;
+	s->global.map_events_lost = 1;
+	s->global.events_lost = 1;
 	p1.command = s->command;
 	p2.command = hs_snapshot_intern(s, "./child");
 	hs_snapshot_add_proc(s, &p1);
@@ -525,7 +526,7 @@ static void test_info_json(void)
 	text = cap_close(&cap);
 	j = json_tokener_parse(text);
 	ASSERT_TRUE(j != NULL, "parses");
-	ASSERT_EQ(jint(j, "format_version"), 1, "format_version");
+	ASSERT_EQ(jint(j, "format_version"), 2, "format_version");
 	ASSERT_EQ(json_object_array_length(jget(j, "pids")), 2, "pids");
 	ASSERT_EQ(jint(j, "pids.1"), 1235, "second pid");
 	ASSERT_STREQ(jstr(j, "command"), "./app --flag", "command");
@@ -548,6 +549,11 @@ static void test_info_json(void)
 	ASSERT_EQ(jint(j, "lost.unknown_frees"), 3, "unknown_frees");
 	ASSERT_EQ(jint(j, "lost.events"), 2, "events");
 	ASSERT_EQ(jint(j, "lost.stack_collisions"), 1, "stack_collisions");
+	ASSERT_EQ(jint(j, "global.proc_map_full"), 0, "proc_map_full");
+	ASSERT_EQ(jint(j, "global.nested_overflow"), 0, "nested_overflow");
+	ASSERT_EQ(jint(j, "global.map_events_lost"), 1, "map_events_lost");
+	ASSERT_EQ(jint(j, "global.events_lost"), 1, "events_lost");
+	ASSERT_EQ(jint(j, "global.stacks_missing"), 0, "stacks_missing");
 	ASSERT_EQ(jint(j, "tracer_memory"), 31457280, "tracer_memory");
 	ASSERT_EQ(jint(j, "sample_bytes"), 0, "sample_bytes");
 	ASSERT_EQ(jint(j, "seq"), 2, "seq");
@@ -591,9 +597,22 @@ static void test_info_text(void)
 			   "dropped, 3 frees of blocks it never saw "
 			   "allocated\n") != NULL,
 		    "loss warning");
+	ASSERT_TRUE(strstr(text,
+			   "\n  heap traces:    3000 B in 3 blocks\n"
+			   "  mmap traces:    4096 B in 1 block\n") != NULL,
+		    "domain lines");
+	ASSERT_TRUE(
+		strstr(text,
+		       "\nlost:             map full 0, stack failures 0, "
+		       "stack collisions 1, unknown frees 3, events 2\n"
+		       "  of no process:  proc map full 0, nested overflow "
+		       "0, map events lost 1, events lost 1, stacks missing "
+		       "0\n") != NULL,
+		"loss lines");
 	free(text);
 	memset(&s->procs[0].counters, 0, sizeof(s->procs[0].counters));
 	memset(&s->procs[1].counters, 0, sizeof(s->procs[1].counters));
+	memset(&s->global, 0, sizeof(s->global));
 	if (!cap_open(&cap))
 		return;
 	hs_render_info(cap.f, s, &o);
@@ -610,6 +629,7 @@ static void test_loss_summary(void)
 
 	memset(&s->procs[0].counters, 0, sizeof(s->procs[0].counters));
 	memset(&s->procs[1].counters, 0, sizeof(s->procs[1].counters));
+	memset(&s->global, 0, sizeof(s->global));
 	ASSERT_TRUE(!hs_loss_summary(s, buf, sizeof(buf)), "nothing lost");
 	s->procs[0].counters.map_full = 5;
 	s->procs[1].counters.stack_failures = 2;
@@ -618,6 +638,20 @@ static void test_loss_summary(void)
 		     "5 blocks not recorded (map full), 2 tracebacks not "
 		     "captured",
 		     "summary");
+	/* the global losses count too: missing stacks as not captured */
+	s->global.stacks_missing = 1;
+	s->global.proc_map_full = 4;
+	s->global.nested_overflow = 3;
+	ASSERT_TRUE(hs_loss_summary(s, buf, sizeof(buf)), "global losses");
+	ASSERT_STREQ(buf,
+		     "5 blocks not recorded (map full), 3 tracebacks not "
+		     "captured, 7 events dropped",
+		     "summary with global losses");
+	memset(&s->procs[0].counters, 0, sizeof(s->procs[0].counters));
+	memset(&s->procs[1].counters, 0, sizeof(s->procs[1].counters));
+	ASSERT_TRUE(hs_loss_summary(s, buf, sizeof(buf)), "global alone");
+	ASSERT_STREQ(buf, "1 tracebacks not captured, 7 events dropped",
+		     "summary of global losses alone");
 	ASSERT_TRUE(hs_loss_summary(s, buf, 10), "small buffer");
 	ASSERT_TRUE(strlen(buf) < 10, "truncated");
 	hs_snapshot_free(s);

@@ -80,21 +80,28 @@ static void fix_crcs(uint8_t *f, size_t len)
 	fix_header_crc(f);
 }
 
-/* A file image around payload, as the writer makes it. */
-static uint8_t *seal(const uint8_t *payload, size_t plen, size_t *out_len)
+/* A file image of that format version around payload. */
+static uint8_t *seal_version(const uint8_t *payload, size_t plen,
+			     uint32_t version, size_t *out_len)
 {
 	size_t bound = ZSTD_compressBound(plen), clen;
 	uint8_t *f = malloc(HDR_LEN + bound);
 
 	clen = ZSTD_compress(f + HDR_LEN, bound, payload, plen, 1);
 	memcpy(f, "HSNAP\r\n\x1a", 8);
-	put32(f + 8, HS_FORMAT_VERSION);
+	put32(f + 8, version);
 	put32(f + 12, 1);
 	put64(f + 16, plen);
 	put64(f + 24, clen);
 	*out_len = HDR_LEN + clen;
 	fix_crcs(f, *out_len);
 	return f;
+}
+
+/* A file image around payload, as the writer makes it. */
+static uint8_t *seal(const uint8_t *payload, size_t plen, size_t *out_len)
+{
+	return seal_version(payload, plen, HS_FORMAT_VERSION, out_len);
 }
 
 static uint8_t *unseal(const uint8_t *f, size_t len, size_t *plen)
@@ -217,7 +224,6 @@ static void set_counters(struct hs_counters *c, uint64_t base)
 	c->stack_failures = base + 9;
 	c->stack_collisions = base + 10;
 	c->unknown_frees = base + 11;
-	c->lost_events = base + 12;
 }
 
 /* Every field set to a distinct value, every HS_NONE the model allows. */
@@ -242,6 +248,11 @@ static struct hs_snapshot *make_sample(void)
 	s->sample_bytes = 4096;
 	s->tracer_memory = 31457280;
 	s->seq = 3;
+	s->global.proc_map_full = 21;
+	s->global.nested_overflow = 22;
+	s->global.map_events_lost = 23;
+	s->global.events_lost = UINT64_MAX;
+	s->global.stacks_missing = 25;
 
 	app = hs_snapshot_add_module(s, "/usr/bin/app", bid20, sizeof(bid20));
 	libc = hs_snapshot_add_module(s, "/lib/x86_64-linux-gnu/libc.so.6",
@@ -316,7 +327,7 @@ static struct hs_snapshot *make_sample(void)
 		set_counters(&p.counters, 100 * (uint64_t)i);
 		hs_snapshot_add_proc(s, &p);
 	}
-	p.counters.lost_events = UINT64_MAX;
+	p.counters.unknown_frees = UINT64_MAX;
 	hs_snapshot_add_proc(s, &p);
 	hs_snapshot_seal(s);
 	return s;
@@ -338,8 +349,20 @@ static bool counters_eq(const struct hs_counters *a,
 			 "stack_failures") &&
 	       ASSERT_EQ(a->stack_collisions, b->stack_collisions,
 			 "stack_collisions") &&
-	       ASSERT_EQ(a->unknown_frees, b->unknown_frees, "unknown_frees") &&
-	       ASSERT_EQ(a->lost_events, b->lost_events, "lost_events");
+	       ASSERT_EQ(a->unknown_frees, b->unknown_frees, "unknown_frees");
+}
+
+static bool global_eq(const struct hs_global_counters *a,
+		      const struct hs_global_counters *b)
+{
+	return ASSERT_EQ(a->proc_map_full, b->proc_map_full, "proc_map_full") &&
+	       ASSERT_EQ(a->nested_overflow, b->nested_overflow,
+			 "nested_overflow") &&
+	       ASSERT_EQ(a->map_events_lost, b->map_events_lost,
+			 "map_events_lost") &&
+	       ASSERT_EQ(a->events_lost, b->events_lost, "events_lost") &&
+	       ASSERT_EQ(a->stacks_missing, b->stacks_missing,
+			 "stacks_missing");
 }
 
 /* Field by field, stopping at the first difference. */
@@ -358,6 +381,7 @@ static bool snapshots_eq(const struct hs_snapshot *a,
 	      ASSERT_EQ(a->sample_bytes, b->sample_bytes, "sample_bytes") &&
 	      ASSERT_EQ(a->tracer_memory, b->tracer_memory, "tracer_memory") &&
 	      ASSERT_EQ(a->seq, b->seq, "seq") &&
+	      global_eq(&a->global, &b->global) &&
 	      ASSERT_EQ(a->nprocs, b->nprocs, "nprocs") &&
 	      ASSERT_EQ(a->nstrings, b->nstrings, "nstrings") &&
 	      ASSERT_EQ(a->nmodules, b->nmodules, "nmodules") &&
@@ -1024,6 +1048,9 @@ static void pb_pad(struct pb *b, size_t start, size_t used, uint32_t rec)
 
 /* Knobs over a small valid payload; each bad value must be rejected. */
 struct knobs {
+	uint32_t version; /* of the header; the layout of procs follows it */
+	bool global; /* write a global section */
+	uint32_t global_len;
 	uint32_t meta_version, meta_command, meta_extra;
 	const char *str;
 	uint32_t str_len, nstrings;
@@ -1037,12 +1064,15 @@ struct knobs {
 };
 
 static const struct knobs good = {
+	.version = HS_FORMAT_VERSION,
+	.global = true,
+	.global_len = 40,
 	.meta_version = HS_FORMAT_VERSION,
 	.meta_command = 0,
 	.str = "libc",
 	.str_len = 4,
 	.nstrings = 3,
-	.proc_rec = 105,
+	.proc_rec = 97,
 	.proc_command = 1,
 	.module_path = 2,
 	.build_id_len = 20,
@@ -1094,14 +1124,24 @@ static void build_payload(struct pb *b, const struct knobs *k)
 	pb_bytes(b, k->str, k->str_len);
 	pb_end(b, sec);
 
+	/* version 1 has lost_events after the counters */
 	sec = pb_table(b, 3, 1, k->proc_rec);
 	pb_u32(b, 4242);
 	pb_u32(b, k->proc_command);
 	pb_u8(b, 0x81); /* exited, and a flag from the future */
-	for (i = 0; i < 12; i++)
+	for (i = 0; i < (k->version == 1 ? 12u : 11u); i++)
 		pb_u64(b, 1000 + i);
 	pb_pad(b, sec + 8, 0, k->proc_rec);
 	pb_end(b, sec);
+
+	if (k->global) {
+		sec = pb_begin(b, 9);
+		for (i = 0; i < k->global_len / 8; i++)
+			pb_u64(b, 2000 + i);
+		while (b->len - sec < k->global_len)
+			pb_u8(b, 0x77);
+		pb_end(b, sec);
+	}
 
 	sec = pb_table(b, 4, 1, 37);
 	pb_u32(b, k->module_path);
@@ -1153,15 +1193,16 @@ static struct hs_snapshot *parse_knobs(const struct knobs *k, char *err,
 	size_t len;
 
 	build_payload(&b, k);
-	f = seal(b.buf, b.len, &len);
+	f = seal_version(b.buf, b.len, k->version, &len);
 	s = hs_snapfile_parse(f, len, err, errlen);
 	free(f);
 	free(b.buf);
 	return s;
 }
 
-static void check_handmade(const struct hs_snapshot *s)
+static void check_handmade(const struct hs_snapshot *s, const struct knobs *k)
 {
+	ASSERT_EQ(s->format_version, k->version, "format_version");
 	ASSERT_EQ(s->time_ns, 123456789, "time_ns");
 	ASSERT_EQ(s->kernel, HS_NONE, "kernel");
 	ASSERT_EQ(s->tracer_memory, 1 << 20, "tracer_memory");
@@ -1170,7 +1211,20 @@ static void check_handmade(const struct hs_snapshot *s)
 	ASSERT_STREQ(hs_snapshot_str(s, 2), "libc", "string 2");
 	ASSERT_EQ(s->nprocs, 1, "nprocs");
 	ASSERT_EQ(s->procs[0].exited, 1, "exited");
-	ASSERT_EQ(s->procs[0].counters.lost_events, 1011, "lost_events");
+	ASSERT_EQ(s->procs[0].counters.current, 1000, "current");
+	ASSERT_EQ(s->procs[0].counters.bytes_allocated, 1006,
+		  "bytes_allocated");
+	ASSERT_EQ(s->procs[0].counters.unknown_frees, 1010, "unknown_frees");
+	if (k->version == 1) {
+		/* its lost_events are global; a global section is not its */
+		ASSERT_EQ(s->global.events_lost, 1011, "v1 lost_events");
+		ASSERT_EQ(s->global.proc_map_full, 0, "v1 proc_map_full");
+		ASSERT_EQ(s->global.stacks_missing, 0, "v1 stacks_missing");
+	} else {
+		ASSERT_EQ(s->global.proc_map_full, 2000, "proc_map_full");
+		ASSERT_EQ(s->global.events_lost, 2003, "events_lost");
+		ASSERT_EQ(s->global.stacks_missing, 2004, "stacks_missing");
+	}
 	ASSERT_EQ(s->modules[0].build_id_len, 20, "build_id_len");
 	ASSERT_EQ(s->modules[0].build_id[19], 20, "build_id");
 	ASSERT_EQ(s->frames[0].inlined, 1, "inlined");
@@ -1217,15 +1271,20 @@ static void test_handmade_payloads(void)
 		{ "trace stack", good, "trace 0: stack 1" },
 		{ "trace stack HS_NONE", good, "trace 0: stack 4294967295" },
 		{ "trace domain", good, "trace 0: unknown domain 2" },
+		{ "short global section", good, "global section too short" },
+		{ "version 1 proc record", good, "bad procs" },
+		{ "short version 1 proc record", good, "bad procs" },
+		{ "version 1 meta in version 2", good,
+		  "meta says format version 1" },
 	};
-	struct knobs future = good;
+	struct knobs future = good, v1 = good;
 	struct hs_snapshot *s;
 	struct pb b = { 0 };
 	char err[256] = "";
 	uint8_t *f;
 	size_t i = 0, len;
 
-	bad[i++].k.meta_version = 2;
+	bad[i++].k.meta_version = 1;
 	bad[i++].k.no_meta = true;
 	bad[i++].k.dup_meta = true;
 	bad[i++].k.dup_traces = true;
@@ -1235,7 +1294,7 @@ static void test_handmade_payloads(void)
 	bad[i++].k.str_len = 5;
 	bad[i++].k.nstrings = 0xfffffff0u;
 	bad[i++].k.nstrings = 2;
-	bad[i++].k.proc_rec = 104;
+	bad[i++].k.proc_rec = 96;
 	bad[i++].k.proc_command = 3;
 	bad[i++].k.module_path = HS_NONE;
 	bad[i++].k.module_path = 3;
@@ -1254,12 +1313,36 @@ static void test_handmade_payloads(void)
 	bad[i++].k.trace_stack = 1;
 	bad[i++].k.trace_stack = HS_NONE;
 	bad[i++].k.domain = 2;
+	bad[i++].k.global_len = 39;
+	/* a version 1 file: its procs records are longer */
+	bad[i].k.version = bad[i].k.meta_version = 1;
+	bad[i++].k.proc_rec = 97;
+	bad[i].k.version = bad[i].k.meta_version = 1;
+	bad[i++].k.proc_rec = 104;
+	bad[i].k.meta_version = 1;
+	bad[i++].k.proc_rec = 105;
 	if (!ASSERT_EQ(i, sizeof(bad) / sizeof(bad[0]), "table complete"))
 		return;
 
 	s = parse_knobs(&good, err, sizeof(err));
 	if (ASSERT_TRUE(s, err))
-		check_handmade(s);
+		check_handmade(s, &good);
+	hs_snapshot_free(s);
+
+	/* Version 1: lost_events in procs, no global section (one is ignored) */
+	v1.version = v1.meta_version = 1;
+	v1.proc_rec = 105;
+	v1.global = false;
+	s = parse_knobs(&v1, err, sizeof(err));
+	if (ASSERT_TRUE(s, err))
+		check_handmade(s, &v1);
+	hs_snapshot_free(s);
+	v1.global = true;
+	v1.global_len = 39;
+	v1.proc_rec = 130;
+	s = parse_knobs(&v1, err, sizeof(err));
+	if (ASSERT_TRUE(s, err))
+		check_handmade(s, &v1);
 	hs_snapshot_free(s);
 
 	/* What a later version may add: sections, fields, flag bits. */
@@ -1268,16 +1351,17 @@ static void test_handmade_payloads(void)
 	future.proc_rec = 130;
 	future.frame_rec = 40;
 	future.trace_rec = 49;
+	future.global_len = 48;
 	s = parse_knobs(&future, err, sizeof(err));
 	if (ASSERT_TRUE(s, err))
-		check_handmade(s);
+		check_handmade(s, &future);
 	hs_snapshot_free(s);
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct pb p = { 0 };
 
 		build_payload(&p, &bad[i].k);
-		f = seal(p.buf, p.len, &len);
+		f = seal_version(p.buf, p.len, bad[i].k.version, &len);
 		expect_reject(f, len, bad[i].want, bad[i].name);
 		free(f);
 		free(p.buf);
