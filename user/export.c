@@ -5,116 +5,19 @@
  * proto/profile.proto, then gzipped with zlib, as pprof files are on disk.
  */
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
 #include <zlib.h>
 
+#include "aggregate.h"
 #include "export.h"
 #include "grow.h"
+#include "htab.h"
 #include "profile.pb-c.h"
 #include "render.h"
 
 #define NAME_MAX_LEN 4096
-
-/* ---- shared ---- */
-
-struct hs_stack_sum *hs_stack_sums(const struct hs_snapshot *s,
-				   const struct hs_query *q)
-{
-	size_t i, nslots = s->nstacks + 1, slot;
-	struct hs_stack_sum *sums;
-	double *est = NULL, sc;
-	const struct hs_trace *t;
-
-	sums = calloc(nslots, sizeof(*sums));
-	if (!sums)
-		return NULL;
-	/* unsampled sums stay integers, exact past 2^53 */
-	if (s->sample_bytes) {
-		est = calloc(2 * nslots, sizeof(*est));
-		if (!est) {
-			free(sums);
-			return NULL;
-		}
-	}
-	for (i = 0; i < s->ntraces; i++) {
-		t = &s->traces[i];
-		if (!hs_trace_selected(s, t, q))
-			continue;
-		slot = t->stack < s->nstacks ? t->stack : s->nstacks;
-		if (!est) {
-			sums[slot].bytes += t->size;
-			sums[slot].count++;
-			continue;
-		}
-		sc = hs_trace_scale(s, t);
-		est[2 * slot] += (double)t->size * sc;
-		est[2 * slot + 1] += sc;
-	}
-	for (i = 0; est && i < nslots; i++) {
-		sums[i].bytes = (uint64_t)llround(est[2 * i]);
-		sums[i].count = (uint64_t)llround(est[2 * i + 1]);
-	}
-	free(est);
-	return sums;
-}
-
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
-
-void hs_frame_name(const struct hs_snapshot *s, uint32_t idx, char *buf,
-		   size_t len)
-{
-	const struct hs_frame *f;
-	const char *func, *file, *module = NULL;
-
-	if (idx >= s->nframes) {
-		snprintf(buf, len, "<unknown>");
-		return;
-	}
-	f = &s->frames[idx];
-	func = hs_snapshot_str(s, f->function);
-	file = hs_snapshot_str(s, f->file);
-	if (f->module < s->nmodules)
-		module = hs_snapshot_str(s, s->modules[f->module].path);
-	if (func)
-		snprintf(buf, len, "%s", func);
-	else if (file)
-		snprintf(buf, len, "%s:%" PRIu32, file, f->line);
-	else if (module)
-		snprintf(buf, len, "%s+0x%" PRIx64, base_name(module),
-			 f->offset);
-	else
-		snprintf(buf, len, "<unknown>");
-}
-
-const uint32_t *hs_stack_frames(const struct hs_snapshot *s, size_t i,
-				uint32_t *n)
-{
-	const struct hs_stack *st;
-	uint32_t j;
-
-	*n = 0;
-	if (i >= s->nstacks)
-		return NULL;
-	st = &s->stacks[i];
-	if (st->first > s->nstack_frames ||
-	    st->nframes > s->nstack_frames - st->first)
-		return NULL;
-	for (j = 0; j < st->nframes; j++)
-		if (s->stack_frames[st->first + j] >= s->nframes)
-			return NULL;
-	*n = st->nframes;
-	return s->stack_frames + st->first;
-}
-
-/* ---- folded ---- */
 
 struct sbuf {
 	char *p;
@@ -176,7 +79,7 @@ static int cmp_folded(const void *a, const void *b)
 /* Adds bytes to the line of stack str, which it takes over. */
 static int folded_add(struct hs_folded *f, size_t *cap,
 		      struct folded_entry **index, char *str,
-		      const struct hs_stack_sum *sum)
+		      const struct hs_sum *sum)
 {
 	struct folded_entry *e;
 
@@ -203,8 +106,9 @@ static int folded_add(struct hs_folded *f, size_t *cap,
 int hs_folded_build(const struct hs_snapshot *s, const struct hs_query *q,
 		    struct hs_folded *out)
 {
-	struct folded_entry *index = NULL, *e, *tmp;
-	struct hs_stack_sum *sums;
+	struct folded_entry *index = NULL;
+	const struct hs_sum *sum;
+	struct hs_sums sums;
 	size_t i, cap = 0;
 	const uint32_t *frames;
 	uint32_t n;
@@ -212,23 +116,20 @@ int hs_folded_build(const struct hs_snapshot *s, const struct hs_query *q,
 	int err = 0;
 
 	memset(out, 0, sizeof(*out));
-	sums = hs_stack_sums(s, q);
-	if (!sums)
+	if (hs_stack_sums(s, q, &sums))
 		return -1;
-	for (i = 0; i <= s->nstacks && !err; i++) {
-		if (!sums[i].bytes)
+	for (i = 0; i < sums.nslots && !err; i++) {
+		sum = &sums.slots[i];
+		if (!sum->bytes)
 			continue;
 		frames = hs_stack_frames(s, i, &n);
 		str = folded_stack(s, frames, n);
-		err = !str || folded_add(out, &cap, &index, str, &sums[i]);
-		out->total_bytes += sums[i].bytes;
-		out->total_count += sums[i].count;
+		err = !str || folded_add(out, &cap, &index, str, sum);
+		out->total_bytes += sum->bytes;
+		out->total_count += sum->count;
 	}
-	HASH_ITER(hh, index, e, tmp) {
-		HASH_DEL(index, e);
-		free(e);
-	}
-	free(sums);
+	HS_HASH_FREE(index);
+	hs_sums_free(&sums);
 	if (err) {
 		hs_folded_free(out);
 		return -1;
@@ -380,6 +281,26 @@ static int pp_comment(struct pprof *pp, const char *text)
 	return 0;
 }
 
+/* A new Function named name (a string index) in file; NULL on no memory. */
+static Perftools__Profiles__Function *
+pp_new_function(struct pprof *pp, int64_t name, int64_t file)
+{
+	Perftools__Profiles__Function *fn;
+
+	if (name < 0 || file < 0 ||
+	    hs_grow(&pp->funcs, &pp->cap_funcs, pp->nfuncs + 1,
+		    sizeof(*pp->funcs)))
+		return NULL;
+	fn = &pp->funcs[pp->nfuncs++];
+	perftools__profiles__function__init(fn);
+	fn->id = pp->nfuncs;
+	fn->name = name;
+	/* snapshots keep demangled names only */
+	fn->system_name = name;
+	fn->filename = file;
+	return fn;
+}
+
 /* The Function of frame f (which has a function name); 0 on no memory. */
 static uint64_t pp_function(struct pprof *pp, const struct hs_frame *f)
 {
@@ -394,19 +315,11 @@ static uint64_t pp_function(struct pprof *pp, const struct hs_frame *f)
 	name = pp_snap_string(pp, f->function);
 	file = pp_snap_string(pp, f->file);
 	e = calloc(1, sizeof(*e));
-	if (name < 0 || file < 0 || !e ||
-	    hs_grow(&pp->funcs, &pp->cap_funcs, pp->nfuncs + 1,
-		    sizeof(*pp->funcs))) {
+	fn = e ? pp_new_function(pp, name, file) : NULL;
+	if (!fn) {
 		free(e);
 		return 0;
 	}
-	fn = &pp->funcs[pp->nfuncs++];
-	perftools__profiles__function__init(fn);
-	fn->id = pp->nfuncs;
-	fn->name = name;
-	/* snapshots keep demangled names only */
-	fn->system_name = name;
-	fn->filename = file;
 	e->key = key;
 	e->id = fn->id;
 	HASH_ADD(hh, pp->func_index, key, sizeof(e->key), e);
@@ -546,26 +459,19 @@ static uint64_t pp_unknown_location(struct pprof *pp)
 	Perftools__Profiles__Location *loc;
 	Perftools__Profiles__Function *fn;
 	Perftools__Profiles__Line *l;
-	int64_t name;
 
 	if (pp->unknown_loc)
 		return pp->unknown_loc;
-	name = pp_string(pp, "<unknown>");
-	if (name < 0 ||
-	    hs_grow(&pp->funcs, &pp->cap_funcs, pp->nfuncs + 1,
-		    sizeof(*pp->funcs)) ||
-	    hs_grow(&pp->lines, &pp->cap_lines, pp->nlines + 1,
+	if (hs_grow(&pp->lines, &pp->cap_lines, pp->nlines + 1,
 		    sizeof(*pp->lines)) ||
 	    hs_grow(&pp->locs, &pp->cap_locs, pp->nlocs + 1,
 		    sizeof(*pp->locs)) ||
 	    hs_grow(&pp->loc_lines, &pp->cap_loc_lines, pp->nlocs + 1,
 		    sizeof(*pp->loc_lines)))
 		return 0;
-	fn = &pp->funcs[pp->nfuncs++];
-	perftools__profiles__function__init(fn);
-	fn->id = pp->nfuncs;
-	fn->name = name;
-	fn->system_name = name;
+	fn = pp_new_function(pp, pp_string(pp, "<unknown>"), 0);
+	if (!fn)
+		return 0;
 	l = &pp->lines[pp->nlines];
 	perftools__profiles__line__init(l);
 	l->function_id = fn->id;
@@ -578,7 +484,7 @@ static uint64_t pp_unknown_location(struct pprof *pp)
 }
 
 static int pp_sample(struct pprof *pp, const uint32_t *frames, uint32_t n,
-		     const struct hs_stack_sum *sum)
+		     const struct hs_sum *sum)
 {
 	struct pp_sample *ps;
 	uint32_t i, j;
@@ -667,8 +573,8 @@ static int pp_build(struct pprof *pp, const struct hs_query *q,
 		    struct hs_pprof_summary *sum)
 {
 	const struct hs_snapshot *s = pp->s;
-	struct hs_stack_sum *sums;
 	const uint32_t *frames;
+	struct hs_sums sums;
 	size_t i;
 	uint32_t n;
 	int err = 0;
@@ -676,20 +582,17 @@ static int pp_build(struct pprof *pp, const struct hs_query *q,
 	if (pp_string(pp, "") != 0)
 		return -1;
 	pp->map_of_module = calloc(s->nmodules + 1, sizeof(*pp->map_of_module));
-	sums = hs_stack_sums(s, q);
-	if (!pp->map_of_module || !sums) {
-		free(sums);
+	if (!pp->map_of_module || hs_stack_sums(s, q, &sums))
 		return -1;
-	}
-	for (i = 0; i <= s->nstacks && !err; i++) {
-		if (!sums[i].count && !sums[i].bytes)
+	for (i = 0; i < sums.nslots && !err; i++) {
+		if (!sums.slots[i].count && !sums.slots[i].bytes)
 			continue;
 		frames = hs_stack_frames(s, i, &n);
-		err = pp_sample(pp, frames, n, &sums[i]);
-		sum->inuse_space += sums[i].bytes;
-		sum->inuse_objects += sums[i].count;
+		err = pp_sample(pp, frames, n, &sums.slots[i]);
+		sum->inuse_space += sums.slots[i].bytes;
+		sum->inuse_objects += sums.slots[i].count;
 	}
-	free(sums);
+	hs_sums_free(&sums);
 	return err ? -1 : pp_comments(pp, sum);
 }
 
@@ -819,23 +722,11 @@ static int gzip_buf(const uint8_t *in, size_t len, void **out, size_t *outlen)
 
 static void pp_free(struct pprof *pp)
 {
-	struct pp_str *se, *stmp;
-	struct pp_func *fe, *ftmp;
-	struct pp_loc *le, *ltmp;
 	size_t i;
 
-	HASH_ITER(hh, pp->str_index, se, stmp) {
-		HASH_DEL(pp->str_index, se);
-		free(se);
-	}
-	HASH_ITER(hh, pp->func_index, fe, ftmp) {
-		HASH_DEL(pp->func_index, fe);
-		free(fe);
-	}
-	HASH_ITER(hh, pp->loc_index, le, ltmp) {
-		HASH_DEL(pp->loc_index, le);
-		free(le);
-	}
+	HS_HASH_FREE(pp->str_index);
+	HS_HASH_FREE(pp->func_index);
+	HS_HASH_FREE(pp->loc_index);
 	for (i = 0; i < pp->nstrs; i++)
 		free(pp->strs[i]);
 	free(pp->strs);

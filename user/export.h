@@ -11,39 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "aggregate.h"
 #include "snapshot.h"
-#include "stats.h"
-
-/* What the selected traces of one stack weigh, scaled for sampling. */
-struct hs_stack_sum {
-	uint64_t bytes;
-	uint64_t count;
-};
-
-/*
- * Sums the traces that pass q's filters per stack: an array to free() of
- * s->nstacks + 1 slots, the last for traces without a valid stack; NULL
- * when memory ran out. Scaled sums are rounded per stack.
- */
-struct hs_stack_sum *hs_stack_sums(const struct hs_snapshot *s,
-				   const struct hs_query *q);
-
-/*
- * The frames of stack slot i of hs_stack_sums(), most recent call first;
- * none (NULL, *n = 0) for the slot of traces without a stack, and for a
- * stack that refers to frames the snapshot does not have.
- */
-const uint32_t *hs_stack_frames(const struct hs_snapshot *s, size_t i,
-				uint32_t *n);
-
-/*
- * The name flame graphs give frame idx: its function, else "file:line",
- * else "module+0xOFF" (module's base name), else "<unknown>".
- */
-void hs_frame_name(const struct hs_snapshot *s, uint32_t idx, char *buf,
-		   size_t len);
-
-/* ---- folded stacks ---- */
 
 struct hs_folded_line {
 	char *stack; /* "root;...;leaf", function names outermost first */

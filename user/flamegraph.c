@@ -11,12 +11,12 @@
 #include <string.h>
 #include <uthash.h>
 
-#include "export.h"
+#include "aggregate.h"
 #include "flamegraph.h"
 #include "grow.h"
+#include "htab.h"
 #include "render.h"
 
-#define NAME_LEN 4096
 #define DEFAULT_WIDTH 1200
 #define MIN_WIDTH 200
 #define XPAD 10
@@ -26,6 +26,8 @@
 #define BOTTOM_PAD (FONT_SIZE * 2 + 10)
 #define MIN_PX 0.1 /* narrower frames are not drawn */
 #define CHAR_W (FONT_SIZE * 0.59) /* average glyph width of the font */
+
+#define FLAME_NAME_LEN 4096
 #define NO_DESC UINT32_MAX
 
 /* A frame, symbolically: what nodes of two snapshots are merged by. */
@@ -36,12 +38,6 @@ struct fdesc {
 	char *module; /* NULL when unknown */
 	uint32_t line;
 	bool inlined;
-};
-
-struct fdesc_ix {
-	UT_hash_handle hh;
-	uint32_t desc;
-	char key[];
 };
 
 struct node {
@@ -56,12 +52,7 @@ struct node {
 	uint64_t x; /* layout offset, in weight units */
 };
 
-struct node_ix {
-	UT_hash_handle hh;
-	uint64_t key; /* parent << 32 | desc */
-	uint32_t node;
-};
-
+/* Node 0 is the root; children have larger indices than their parents. */
 struct hs_flame {
 	bool diff;
 	char *command[2];
@@ -74,7 +65,17 @@ struct hs_flame {
 	uint32_t *children;
 };
 
-/* ---- the tree ---- */
+struct fdesc_ix {
+	UT_hash_handle hh;
+	uint32_t desc;
+	char key[];
+};
+
+struct node_ix {
+	UT_hash_handle hh;
+	uint64_t key; /* parent << 32 | desc */
+	uint32_t node;
+};
 
 static char *dup_or_null(const char *s)
 {
@@ -84,16 +85,14 @@ static char *dup_or_null(const char *s)
 /* "name (file.c:12)", with the file's base name; "name" without a file. */
 static char *make_label(const char *name, const char *file, uint32_t line)
 {
-	const char *base = file ? strrchr(file, '/') : NULL;
 	char *out;
 
-	base = base ? base + 1 : file;
 	if (!file)
 		return strdup(name);
-	if (line &&
-	    asprintf(&out, "%s (%s:%" PRIu32 ")", name, base, line) >= 0)
+	if (line && asprintf(&out, "%s (%s:%" PRIu32 ")", name,
+			     hs_base_name(file), line) >= 0)
 		return out;
-	if (!line && asprintf(&out, "%s (%s)", name, base) >= 0)
+	if (!line && asprintf(&out, "%s (%s)", name, hs_base_name(file)) >= 0)
 		return out;
 	return NULL;
 }
@@ -148,15 +147,12 @@ static uint32_t desc_intern(struct hs_flame *f, const char *name,
 static uint32_t desc_of_frame(struct hs_flame *f, const struct hs_snapshot *s,
 			      uint32_t idx)
 {
-	const struct hs_frame *fr = &s->frames[idx];
-	const char *file = hs_snapshot_str(s, fr->file), *module = NULL;
-	char name[NAME_LEN];
+	struct hs_frame_view v;
+	char name[FLAME_NAME_LEN];
 
-	if (fr->module < s->nmodules)
-		module = hs_snapshot_str(s, s->modules[fr->module].path);
+	hs_frame_view(s, idx, &v);
 	hs_frame_name(s, idx, name, sizeof(name));
-	return desc_intern(f, name, file, file ? fr->line : 0, module,
-			   fr->inlined);
+	return desc_intern(f, name, v.file, v.line, v.module, v.inlined);
 }
 
 /* The child of parent for desc, added if new; UINT32_MAX on no memory. */
@@ -187,7 +183,7 @@ static uint32_t child_of(struct hs_flame *f, uint32_t parent, uint32_t desc)
 	return e->node;
 }
 
-static void node_add(struct node *n, int side, const struct hs_stack_sum *v)
+static void node_add(struct node *n, int side, const struct hs_sum *v)
 {
 	n->bytes[side] += v->bytes;
 	n->count[side] += v->count;
@@ -196,7 +192,7 @@ static void node_add(struct node *n, int side, const struct hs_stack_sum *v)
 /* Adds one stack's sums along its path, outermost frame first. */
 static int add_stack(struct hs_flame *f, const struct hs_snapshot *s,
 		     uint32_t *desc_cache, const uint32_t *frames, uint32_t n,
-		     int side, const struct hs_stack_sum *v)
+		     int side, const struct hs_sum *v)
 {
 	uint32_t node = 0, d, i;
 
@@ -228,27 +224,28 @@ static int add_stack(struct hs_flame *f, const struct hs_snapshot *s,
 static int add_snapshot(struct hs_flame *f, const struct hs_snapshot *s,
 			const struct hs_query *q, int side)
 {
-	struct hs_stack_sum *sums = hs_stack_sums(s, q);
 	uint32_t *desc_cache = malloc((s->nframes + 1) * sizeof(uint32_t));
-	const uint32_t *frames;
 	const char *cmd = hs_snapshot_str(s, s->command);
+	struct hs_sums sums = { 0 };
+	const uint32_t *frames;
 	uint32_t n;
 	size_t i;
-	int err = !sums || !desc_cache;
+	int err = !desc_cache || hs_stack_sums(s, q, &sums);
 
 	for (i = 0; !err && i < s->nframes; i++)
 		desc_cache[i] = NO_DESC;
-	for (i = 0; !err && i <= s->nstacks; i++) {
-		if (!sums[i].bytes && !sums[i].count)
+	for (i = 0; !err && i < sums.nslots; i++) {
+		if (!sums.slots[i].bytes && !sums.slots[i].count)
 			continue;
 		frames = hs_stack_frames(s, i, &n);
-		err = add_stack(f, s, desc_cache, frames, n, side, &sums[i]);
+		err = add_stack(f, s, desc_cache, frames, n, side,
+				&sums.slots[i]);
 	}
 	if (!err && cmd) {
 		f->command[side] = strdup(cmd);
 		err = !f->command[side];
 	}
-	free(sums);
+	hs_sums_free(&sums);
 	free(desc_cache);
 	return err ? -1 : 0;
 }
@@ -358,20 +355,12 @@ fail:
 
 void hs_flame_free(struct hs_flame *f)
 {
-	struct fdesc_ix *de, *dtmp;
-	struct node_ix *ne, *ntmp;
 	size_t i;
 
 	if (!f)
 		return;
-	HASH_ITER(hh, f->desc_index, de, dtmp) {
-		HASH_DEL(f->desc_index, de);
-		free(de);
-	}
-	HASH_ITER(hh, f->node_index, ne, ntmp) {
-		HASH_DEL(f->node_index, ne);
-		free(ne);
-	}
+	HS_HASH_FREE(f->desc_index);
+	HS_HASH_FREE(f->node_index);
 	for (i = 0; i < f->ndescs; i++) {
 		free(f->descs[i].name);
 		free(f->descs[i].label);
@@ -582,7 +571,7 @@ static void print_frame(FILE *out, const struct hs_flame *f,
 	const char *name = node_name(f, n), *text = node_label(f, n);
 	double x = XPAD + px(c, n->x), w = px(c, n->w);
 	double y = c->height - BOTTOM_PAD - (n->depth + 1.0) * FRAME_H;
-	char colour[32], label[NAME_LEN];
+	char colour[32], label[FLAME_NAME_LEN];
 
 	if (f->diff)
 		delta_colour(colour, sizeof(colour), node_delta(n),
