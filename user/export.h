@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * Exports of a snapshot's live memory for other tools: the pprof profile
- * (gzipped protobuf, for `go tool pprof`) and folded stacks (flamegraph.pl,
- * speedscope). Pure functions of a snapshot and a query's filters.
+ * Exports of a snapshot's live memory for other tools: folded stacks
+ * (flamegraph.pl, speedscope) here, and the pprof profile (pprof.h). Pure
+ * functions of a snapshot and a query's filters.
  */
 #ifndef HEAPSNAP_EXPORT_H
 #define HEAPSNAP_EXPORT_H
@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "aggregate.h"
+#include "pprof.h"
 #include "snapshot.h"
 
 struct hs_folded_line {
@@ -36,28 +37,5 @@ int hs_folded_build(const struct hs_snapshot *s, const struct hs_query *q,
 /* "root;...;leaf bytes\n" per line. */
 void hs_folded_write(FILE *out, const struct hs_folded *f);
 void hs_folded_free(struct hs_folded *f);
-
-/* ---- pprof ---- */
-
-struct hs_pprof_summary {
-	size_t samples;
-	size_t locations;
-	size_t functions;
-	size_t mappings;
-	uint64_t inuse_space;
-	uint64_t inuse_objects;
-	size_t compressed_bytes;
-};
-
-/*
- * The selected traces as a pprof Profile, serialized and gzipped, in *buf
- * (malloc'd, *len bytes). Sample types inuse_objects/count,
- * inuse_space/bytes, alloc_objects/count, alloc_space/bytes; the default is
- * inuse_space. Snapshots keep no per-stack allocation totals, so alloc_*
- * repeat the live values: a lower bound of what each stack allocated.
- * Returns -1 when memory ran out.
- */
-int hs_pprof_encode(const struct hs_snapshot *s, const struct hs_query *q,
-		    void **buf, size_t *len, struct hs_pprof_summary *sum);
 
 #endif
