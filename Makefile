@@ -36,7 +36,7 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf \
 PURE_SRCS := snapshot.c snapfile.c stats.c render.c sampling.c placement.c mmapdom.c \
 	     export.c flamegraph.c allocators.c live_render.c
 # The aggregation stage under stats, exports and flame graphs.
-PURE_SRCS += aggregate.c stats_key.c pprof.c
+PURE_SRCS += aggregate.c stats_key.c pprof.c flamegraph_svg.c
 # Kernel-facing and symbolization stages.
 TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_procs.c \
 	     record_snap.c probes.c collect.c livetable.c procmaps.c cfi.c \
