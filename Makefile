@@ -35,8 +35,9 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf \
 # Pure stages: no libbpf, no libdw, no root. The unit tests link only these.
 PURE_SRCS := snapshot.c snapfile.c stats.c render.c sampling.c placement.c mmapdom.c \
 	     export.c flamegraph.c allocators.c live_render.c
-# The aggregation stage under stats, exports and flame graphs.
-PURE_SRCS += aggregate.c stats_key.c pprof.c flamegraph_svg.c
+# The aggregation stage under stats, exports and flame graphs; the parts of
+# those, and of rendering, that have files of their own.
+PURE_SRCS += aggregate.c stats_key.c pprof.c flamegraph_svg.c render_stats.c
 # Kernel-facing and symbolization stages.
 TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_procs.c \
 	     record_snap.c probes.c collect.c livetable.c procmaps.c cfi.c \
@@ -245,7 +246,7 @@ FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror \
 	       -fsanitize=address,undefined -fno-sanitize-recover=undefined
 # The reader and the analysis: what a snapshot file reaches.
 READER_SRCS := snapshot.c snapfile.c stats.c render.c grow.c aggregate.c \
-	       stats_key.c
+	       stats_key.c render_stats.c
 FUZZ_OBJS := $(patsubst %.c,$(FUZZ)/%.o,$(READER_SRCS)) $(FUZZ)/fuzz_common.o
 FUZZ_BINS := $(addprefix $(FUZZ)/,$(FUZZ_TARGETS))
 
