@@ -35,9 +35,6 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf \
 # Pure stages: no libbpf, no libdw, no root. The unit tests link only these.
 PURE_SRCS := snapshot.c snapfile.c stats.c render.c sampling.c placement.c mmapdom.c \
 	     export.c flamegraph.c allocators.c live_render.c
-# The aggregation stage under stats, exports and flame graphs; the parts of
-# those, and of rendering, that have files of their own.
-PURE_SRCS += aggregate.c stats_key.c pprof.c flamegraph_svg.c render_stats.c
 # Kernel-facing and symbolization stages.
 TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_procs.c \
 	     record_snap.c probes.c collect.c livetable.c procmaps.c cfi.c \
@@ -46,6 +43,10 @@ TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_proc
 
 # info --plot (the series and the chart) and progress lines: pure.
 PURE_SRCS += progress.c series.c plot.c
+
+# The aggregation stage under stats, exports and flame graphs; the parts of
+# those, and of rendering, that have files of their own.
+PURE_SRCS += aggregate.c stats_key.c pprof.c flamegraph_svg.c render_stats.c
 
 # Arrays grown by doubling, for every stage.
 PURE_SRCS += grow.c
