@@ -138,11 +138,6 @@ static void print_delta(FILE *out, int64_t delta)
 		fprintf(out, " (%+" PRId64 " B)", delta);
 }
 
-static const char *plural(uint64_t n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
 /* The tooltip: name, where, then the numbers, one per line. */
 static void print_tooltip(FILE *out, const struct hs_flame *f,
 			  const struct node *n)
@@ -169,7 +164,7 @@ static void print_tooltip(FILE *out, const struct hs_flame *f,
 		fprintf(out, ", %.2f%% in %" PRIu64 " %s",
 			root->bytes[1] ? 100.0 * n->bytes[1] / root->bytes[1] :
 					 0,
-			n->count[1], plural(n->count[1], "block", "blocks"));
+			n->count[1], hs_plural(n->count[1], "block", "blocks"));
 		return;
 	}
 	print_bytes(out, n->bytes[0]);
@@ -412,7 +407,7 @@ static void print_subtitle(FILE *out, const struct hs_flame *f)
 	if (!f->diff) {
 		print_bytes(out, root->bytes[1]);
 		fprintf(out, " in %" PRIu64 " %s", root->count[1],
-			plural(root->count[1], "block", "blocks"));
+			hs_plural(root->count[1], "block", "blocks"));
 		fputs(" \xc2\xb7 width: bytes \xc2\xb7 click to zoom, "
 		      "Ctrl+F or / to search",
 		      out);

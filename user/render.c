@@ -54,7 +54,7 @@ void hs_format_bytes(char *buf, size_t len, uint64_t bytes)
 		snprintf(buf, len, "%s (%" PRIu64 " B)", h, bytes);
 }
 
-static const char *plural(uint64_t n, const char *one, const char *many)
+const char *hs_plural(uint64_t n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;
 }
@@ -101,7 +101,7 @@ void print_size_count(FILE *out, uint64_t size, uint64_t count)
 
 	hs_format_bytes(b, sizeof(b), size);
 	fprintf(out, "%s in %" PRIu64 " %s", b, count,
-		plural(count, "block", "blocks"));
+		hs_plural(count, "block", "blocks"));
 }
 
 void print_warnings(FILE *out, const struct hs_render_opts *o)
