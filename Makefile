@@ -47,6 +47,10 @@ TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_proc
 # info --plot (the series and the chart) and progress lines: pure.
 PURE_SRCS += progress.c series.c plot.c
 
+# The aggregation stage under stats, exports and flame graphs; the parts of
+# those, and of rendering, that have files of their own.
+PURE_SRCS += aggregate.c stats_key.c pprof.c flamegraph_svg.c render_stats.c
+
 # Arrays grown by doubling, for every stage.
 PURE_SRCS += grow.c
 # The clocks, for every stage.
@@ -91,7 +95,7 @@ $(BUILD)/profile.pb-c.o: $(BUILD)/profile.pb-c.c $(BUILD)/profile.pb-c.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/export.o: $(BUILD)/profile.pb-c.h
+$(BUILD)/pprof.o: $(BUILD)/profile.pb-c.h
 
 # Only the probe and collect stages see the skeleton.
 $(BUILD)/probes.o $(BUILD)/collect.o $(BUILD)/livetable.o $(BUILD)/record.o $(BUILD)/record_bpf.o \
@@ -253,7 +257,8 @@ FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror \
 	       -Itests/fuzz -fno-omit-frame-pointer \
 	       -fsanitize=address,undefined -fno-sanitize-recover=undefined
 # The reader and the analysis: what a snapshot file reaches.
-READER_SRCS := snapshot.c snapfile.c snapfile_payload.c stats.c render.c grow.c
+READER_SRCS := snapshot.c snapfile.c snapfile_payload.c stats.c render.c grow.c \
+	       aggregate.c stats_key.c render_stats.c
 FUZZ_OBJS := $(patsubst %.c,$(FUZZ)/%.o,$(READER_SRCS)) $(FUZZ)/fuzz_common.o
 FUZZ_BINS := $(addprefix $(FUZZ)/,$(FUZZ_TARGETS))
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * Exports of a snapshot's live memory for other tools: the pprof profile
- * (gzipped protobuf, for `go tool pprof`) and folded stacks (flamegraph.pl,
- * speedscope). Pure functions of a snapshot and a query's filters.
+ * Exports of a snapshot's live memory for other tools: folded stacks
+ * (flamegraph.pl, speedscope) here, and the pprof profile (pprof.h). Pure
+ * functions of a snapshot and a query's filters.
  */
 #ifndef HEAPSNAP_EXPORT_H
 #define HEAPSNAP_EXPORT_H
@@ -11,39 +11,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "aggregate.h"
+#include "pprof.h"
 #include "snapshot.h"
-#include "stats.h"
-
-/* What the selected traces of one stack weigh, scaled for sampling. */
-struct hs_stack_sum {
-	uint64_t bytes;
-	uint64_t count;
-};
-
-/*
- * Sums the traces that pass q's filters per stack: an array to free() of
- * s->nstacks + 1 slots, the last for traces without a valid stack; NULL
- * when memory ran out. Scaled sums are rounded per stack.
- */
-struct hs_stack_sum *hs_stack_sums(const struct hs_snapshot *s,
-				   const struct hs_query *q);
-
-/*
- * The frames of stack slot i of hs_stack_sums(), most recent call first;
- * none (NULL, *n = 0) for the slot of traces without a stack, and for a
- * stack that refers to frames the snapshot does not have.
- */
-const uint32_t *hs_stack_frames(const struct hs_snapshot *s, size_t i,
-				uint32_t *n);
-
-/*
- * The name flame graphs give frame idx: its function, else "file:line",
- * else "module+0xOFF" (module's base name), else "<unknown>".
- */
-void hs_frame_name(const struct hs_snapshot *s, uint32_t idx, char *buf,
-		   size_t len);
-
-/* ---- folded stacks ---- */
 
 struct hs_folded_line {
 	char *stack; /* "root;...;leaf", function names outermost first */
@@ -67,28 +37,5 @@ int hs_folded_build(const struct hs_snapshot *s, const struct hs_query *q,
 /* "root;...;leaf bytes\n" per line. */
 void hs_folded_write(FILE *out, const struct hs_folded *f);
 void hs_folded_free(struct hs_folded *f);
-
-/* ---- pprof ---- */
-
-struct hs_pprof_summary {
-	size_t samples;
-	size_t locations;
-	size_t functions;
-	size_t mappings;
-	uint64_t inuse_space;
-	uint64_t inuse_objects;
-	size_t compressed_bytes;
-};
-
-/*
- * The selected traces as a pprof Profile, serialized and gzipped, in *buf
- * (malloc'd, *len bytes). Sample types inuse_objects/count,
- * inuse_space/bytes, alloc_objects/count, alloc_space/bytes; the default is
- * inuse_space. Snapshots keep no per-stack allocation totals, so alloc_*
- * repeat the live values: a lower bound of what each stack allocated.
- * Returns -1 when memory ran out.
- */
-int hs_pprof_encode(const struct hs_snapshot *s, const struct hs_query *q,
-		    void **buf, size_t *len, struct hs_pprof_summary *sum);
 
 #endif

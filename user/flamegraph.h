@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "query.h"
 #include "snapshot.h"
-#include "stats.h"
 
 struct hs_flame;
 

@@ -14,7 +14,8 @@ struct hs_render_opts {
 	bool json;
 	size_t limit; /* rows to show; 0 = all */
 	bool source; /* print the source line under lineno rows */
-	const char *const *warnings; /* shown first: text lines or a JSON array */
+	const char *const
+		*warnings; /* shown first: text lines or a JSON array */
 	size_t nwarnings;
 };
 
@@ -22,6 +23,8 @@ struct hs_render_opts {
 void hs_format_size(char *buf, size_t len, double size, bool sign);
 /* "12.5 KiB (12800 B)", or "4096 B" when that is already exact. */
 void hs_format_bytes(char *buf, size_t len, uint64_t bytes);
+/* one when n is 1, else many. */
+const char *hs_plural(uint64_t n, const char *one, const char *many);
 
 /*
  * Describes what the snapshot's loss counters say was lost ("3 blocks not

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * Grouping, cumulative counting, filters and diff: tracemalloc's
- * Snapshot.statistics(), compare_to() and filter_traces(). Pure functions of
- * snapshots.
+ * Grouping, cumulative counting and diff: tracemalloc's
+ * Snapshot.statistics() and compare_to(), over the traces the aggregation
+ * stage selects (filter_traces()). Pure functions of snapshots.
  */
 #ifndef HEAPSNAP_STATS_H
 #define HEAPSNAP_STATS_H
@@ -11,46 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aggregate.h"
+#include "query.h"
 #include "snapshot.h"
-
-enum hs_key {
-	HS_KEY_LINENO = 0,
-	HS_KEY_FILENAME,
-	HS_KEY_FUNCTION,
-	HS_KEY_MODULE,
-	HS_KEY_TRACEBACK,
-	HS_KEY_PROCESS, /* one row per process (pid and command) */
-};
 
 /* "lineno" -> HS_KEY_LINENO; -1 for an unknown name. */
 int hs_key_parse(const char *name);
 const char *hs_key_name(enum hs_key key);
-
-struct hs_filter {
-	bool inclusive;
-	const char *pattern; /* fnmatch() pattern on the file name (or module path) */
-	size_t pattern_len; /* bytes of pattern to use; 0: all of it */
-	int64_t line; /* -1: any line */
-};
-
-struct hs_query {
-	enum hs_key key;
-	bool cumulative;
-	const struct hs_filter *filters;
-	size_t nfilters;
-	bool all_frames;
-	int domain; /* -1: every domain */
-	const uint32_t *pids; /* keep these processes only, when npids */
-	size_t npids;
-	const char *const *comms; /* fnmatch() patterns on the command name */
-	size_t ncomms;
-};
-
-/*
- * Parses "GLOB" or "GLOB:LINE" into f: pattern points into arg and
- * pattern_len excludes ":LINE". Returns -1 for an empty GLOB.
- */
-int hs_filter_parse(const char *arg, bool inclusive, struct hs_filter *f);
 
 struct hs_stat {
 	uint64_t size;
@@ -86,9 +53,5 @@ int hs_stats_diff(const struct hs_snapshot *old, const struct hs_snapshot *new,
 /* Reorders rows as top does: by size, then count, then |size_diff|. */
 void hs_stats_sort_by_size(struct hs_stats *st);
 void hs_stats_free(struct hs_stats *st);
-
-/* Does trace t pass the query's filters (domain included)? */
-bool hs_trace_selected(const struct hs_snapshot *s, const struct hs_trace *t,
-		       const struct hs_query *q);
 
 #endif
