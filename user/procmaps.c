@@ -330,7 +330,7 @@ void hs_procmaps_fork(struct hs_procmaps *pm, pid_t parent, pid_t child)
 	struct proc *c = find_proc(pm, child, true), *p;
 
 	p = find_proc(pm, parent, false); /* after the child: it may move */
-	if (!c || !p || c->nmaps)
+	if (!c || !p || c->nmaps || !p->nmaps)
 		return;
 	c->maps = malloc(p->nmaps * sizeof(*c->maps) + 1);
 	if (!c->maps)
