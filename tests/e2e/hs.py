@@ -13,6 +13,8 @@ import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HEAPSNAP = os.path.join(TOP, "heapsnap")
+# the build directory of the binary under test: build-san/ for make SAN=1
+BUILD = os.environ.get("HEAPSNAP_BUILD", os.path.join(TOP, "build"))
 PROGS = os.path.join(TOP, "build", "progs")
 
 _procs = []

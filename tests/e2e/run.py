@@ -3,7 +3,14 @@
 """End-to-end test runner: real BPF, real probes, real programs.
 
 Runs every test_* function of every tests/e2e/test_*.py module and prints one
-PASS, FAIL or SKIP line per test. Without root every test says SKIP.
+PASS, FAIL or SKIP line per test, then "e2e: N passed, N failed, N skipped".
+
+    run.py [--allow-skip] [NAME_FRAGMENT...]
+
+A skipped test fails the run unless --allow-skip is given: the suite must not
+pass without having run. Without root it stops at once with that message;
+with --allow-skip every test that needs root says SKIP.
+HEAPSNAP_BUILD names the build directory (build/ by default).
 """
 import glob
 import importlib.util
@@ -25,9 +32,15 @@ def load(path):
 
 
 def main(argv):
-    only = argv[1:]
+    allow_skip = "--allow-skip" in argv[1:]
+    only = [a for a in argv[1:] if a != "--allow-skip"]
+    if os.geteuid() != 0 and not allow_skip:
+        print("FAIL e2e: not run: the end-to-end tests load BPF programs "
+              "and need root (run them as root, or pass --allow-skip, "
+              "make ALLOW_SKIP=1, to skip them)", flush=True)
+        return 1
     here = os.path.dirname(os.path.abspath(__file__))
-    failed = 0
+    passed = failed = skipped = 0
     for path in sorted(glob.glob(os.path.join(here, "test_*.py"))):
         mod = load(path)
         tests = [(n, f) for n, f in vars(mod).items()
@@ -38,12 +51,14 @@ def main(argv):
             if only and not any(o in full for o in only):
                 continue
             if os.geteuid() != 0 and not getattr(fn, "no_root", False):
+                skipped += 1
                 print("SKIP %s (needs root)" % full, flush=True)
                 continue
             start = time.monotonic()
             try:
                 fn()
             except hs.Skip as e:
+                skipped += 1
                 print("SKIP %s (%s)" % (full, e), flush=True)
                 continue
             except Exception:
@@ -54,8 +69,16 @@ def main(argv):
                 continue
             finally:
                 hs.cleanup()
+            passed += 1
             print("PASS %s (%.1fs)" % (full, time.monotonic() - start),
                   flush=True)
+    if skipped and not allow_skip:
+        failed += 1
+        print("FAIL e2e: %d skipped: a skip fails the run unless "
+              "--allow-skip (make ALLOW_SKIP=1) is given" % skipped,
+              flush=True)
+    print("e2e: %d passed, %d failed, %d skipped" % (passed, failed, skipped),
+          flush=True)
     return 1 if failed else 0
 
 

@@ -8,9 +8,9 @@ import struct
 import subprocess
 import time
 
-from hs import HEAPSNAP, TOP, Recorder, Skip, prog, run, spawn, tmpdir
+from hs import BUILD, HEAPSNAP, TOP, Recorder, Skip, prog, run, spawn, tmpdir
 
-SNAPTOOL = os.path.join(TOP, "build", "tools", "snaptool")
+SNAPTOOL = os.path.join(BUILD, "tools", "snaptool")
 HDR = 40
 
 
@@ -70,8 +70,8 @@ def check_rejected(bad, good, what, want=None):
 def valid_snapshot(d):
     """A small valid snapshot made by the builder (no root needed)."""
     if not os.access(SNAPTOOL, os.X_OK):
-        raise AssertionError("%s is missing: make build/tools/snaptool" %
-                             SNAPTOOL)
+        raise AssertionError("%s is missing: make %s" %
+                             (SNAPTOOL, os.path.relpath(SNAPTOOL, TOP)))
     run([SNAPTOOL, "seeds", d])
     path = os.path.join(d, "fuzz_parse", "small.hsnap")
     r = call([HEAPSNAP, "info", path])

@@ -90,6 +90,41 @@ def screen_sites(screen):
             for site, (size, count, change) in parse_rows(screen).items()}
 
 
+def screen_keys(screen):
+    """Rows by their key's name: a file's base name, a function's name."""
+    return {os.path.basename(site.split(" (")[0]): (size, count)
+            for site, (size, count, change) in parse_rows(screen).items()}
+
+
+def expected_functions(gt_phase, cumulative=False):
+    """GT -> {function: (bytes, count)}; cumulative, main holds them all."""
+    sums = {}
+    for func, b, c in gt_phase.values():
+        size, count = sums.get(func, (0, 0))
+        sums[func] = (size + b, count + c)
+    if cumulative:
+        sums["main"] = gt_total(gt_phase)
+    return sums
+
+
+def wait_rows(tm, title, want, total):
+    """The view titled title shows want's rows ({key: (size, count)})
+    exactly; with a total, every other row holds the total (the frames
+    below main: every block's), without one there is no other row."""
+    def shown(size_count):
+        return fmt_size(size_count[0]), str(size_count[1])
+
+    def rows_match(s):
+        rows = screen_keys(s)
+        return ("%s\n" % title) in s and \
+            {k: rows.get(k) for k in want} == want and \
+            all(v == total for k, v in rows.items() if k not in want)
+    want = {k: shown(v) for k, v in want.items()}
+    total = total and shown(total)
+    return tm.wait_for(rows_match, "%s: %s, the rest %s" % (title, want,
+                                                            total))
+
+
 def gt_total(gt_phase):
     return (sum(b for _, b, _ in gt_phase.values()),
             sum(c for _, _, c in gt_phase.values()))
@@ -126,10 +161,13 @@ def test_live_view_keys_and_exact_numbers():
         assert [(os.path.basename(k), v[0], v[1]) for k, v in rows.items()] \
             == [("gt_basic.c", fmt_size(size), str(count))], s
 
+        # cumulative: every block is in gt_basic.c once, however many of
+        # its frames are there, and in each file below main
         tm.keys("c")
-        tm.wait_for(lambda s: "By filename, cumulative\n" in s, "cumulative")
+        wait_rows(tm, "By filename, cumulative", {"gt_basic.c": (size, count)},
+                  (size, count))
         tm.keys("c", "k")
-        tm.wait_for(lambda s: "By function\n" in s, "the function key")
+        wait_rows(tm, "By function", expected_functions(gt[1]), None)
 
         tm.keys("s")
         s = tm.wait_for(lambda s: "wrote %s.1" % out in s, "the snapshot")
@@ -137,7 +175,11 @@ def test_live_view_keys_and_exact_numbers():
 
         t.next_phase(2)
         gt = t.gt()
-        tm.keys("k", "k", "k", "k")  # module traceback process lineno
+        wait_rows(tm, "By function", expected_functions(gt[2]), None)
+        tm.keys("c")
+        wait_rows(tm, "By function, cumulative",
+                  expected_functions(gt[2], cumulative=True), gt_total(gt[2]))
+        tm.keys("c", "k", "k", "k", "k")  # module traceback process lineno
         tm.wait_for(lambda s: "By lineno\n" in s, "lineno again")
         s = wait_total(tm, gt[2])
         assert screen_sites(s) == expected_rows(gt[2]), s

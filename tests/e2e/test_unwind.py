@@ -5,7 +5,7 @@ and --unwind=auto."""
 import os
 import subprocess
 
-from hs import Recorder, heapsnap_json, prog, tmpdir
+from hs import Recorder, heapsnap_json, parse_gt, prog, tmpdir
 
 FILES = {"lib_through": "gt_nofp_lib.c", "dl_through": "gt_nofp_dl.c"}
 
@@ -15,28 +15,36 @@ def record(opts):
     rec = Recorder(["-o", out] + opts + ["--", prog("gt_nofp")],
                    stdout=subprocess.PIPE)
     assert rec.finish() == 0, rec.stderr()
+    lines = rec.out.rest()
     chains = {}
-    for line in rec.out.rest():
+    for line in lines:
         f = line.split()
         if len(f) == 4 and f[0] == "TB":
             chains.setdefault(int(f[1]), []).append((f[2], int(f[3])))
-    return out, chains
+    # each chain's allocating line: (function, bytes, count)
+    sites = {line: v for (_, line), v in parse_gt(lines)[1].items()}
+    return out, chains, sites
 
 
 def tracebacks(snap):
     top = heapsnap_json("top", snap, "--by", "traceback", "-n", "0",
                         "--include", "*/gt_nofp.c")
-    return {st["traceback"][0]["line"]: (st["size"], st["traceback"])
+    return {st["traceback"][0]["line"]: (st["size"], st["count"],
+                                         st["traceback"])
             for st in top["stats"]}
 
 
 def check(opts):
-    snap, chains = record(opts)
+    snap, chains, sites = record(opts)
     tbs = tracebacks(snap)
-    assert len(chains) == 3, chains
+    assert len(chains) == 3 and len(sites) == 3, (chains, sites)
     for c, want in chains.items():
-        size, frames = tbs[want[0][1]]
-        assert size in (4242, 5353, 6464), size
+        fn, line = want[0]
+        assert sites[line][0] == fn, (want, sites)
+        size, count, frames = tbs[line]
+        assert (size, count) == sites[line][1:], \
+            "chain %d: %d B in %d blocks, want %s" % (c, size, count,
+                                                     sites[line])
         got = [(f["function"], f["line"]) for f in frames[:len(want)]]
         assert got == want, "chain %d: %s, want %s" % (c, got, want)
         for f, (fn, _) in zip(frames, want):
