@@ -65,7 +65,10 @@ all: heapsnap
 $(BUILD) $(BUILD)/tests:
 	$(Q)mkdir -p $@
 
-$(BUILD)/heapsnap.bpf.o: bpf/heapsnap.bpf.c bpf/heapsnap.h | $(BUILD)
+# heapsnap.bpf.c over its parts (bpf/*.bpf.h).
+BPF_PARTS := bpf/heapsnap.h $(wildcard bpf/*.bpf.h)
+
+$(BUILD)/heapsnap.bpf.o: bpf/heapsnap.bpf.c $(BPF_PARTS) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
