@@ -37,7 +37,8 @@ PURE_SRCS := snapshot.c snapfile.c stats.c render.c sampling.c placement.c mmapd
 	     export.c flamegraph.c allocators.c live_render.c
 # Kernel-facing and symbolization stages.
 TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_procs.c \
-	     record_snap.c probes.c collect.c livetable.c procmaps.c cfi.c \
+	     record_snap.c probes.c probes_attach.c links.c bpfload.c collect.c \
+	     livetable.c procmaps.c cfi.c \
 	     symbolize.c sideband.c snapbuild.c status.c targets.c discover.c \
 	     unwind.c live.c
 
@@ -65,16 +66,17 @@ all: heapsnap
 $(BUILD) $(BUILD)/tests:
 	$(Q)mkdir -p $@
 
-# heapsnap.bpf.c over its parts (bpf/*.bpf.h).
+# heapsnap.bpf.c over its parts (bpf/*.bpf.h); floor.bpf.c, the bench's.
 BPF_PARTS := bpf/heapsnap.h $(wildcard bpf/*.bpf.h)
 
-$(BUILD)/heapsnap.bpf.o: bpf/heapsnap.bpf.c $(BPF_PARTS) | $(BUILD)
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_PARTS) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/heapsnap.skel.h: $(BUILD)/heapsnap.bpf.o
+.PRECIOUS: $(BUILD)/%.bpf.o $(BUILD)/%.skel.h
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name heapsnap_bpf > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 # The pprof message code, generated from our proto/profile.proto.
 $(BUILD)/%.pb-c.c $(BUILD)/%.pb-c.h: proto/%.proto | $(BUILD)
@@ -87,8 +89,8 @@ $(BUILD)/profile.pb-c.o: $(BUILD)/profile.pb-c.c $(BUILD)/profile.pb-c.h
 
 $(BUILD)/export.o: $(BUILD)/profile.pb-c.h
 
-# Only the probe and collect stages see the skeleton.
-$(BUILD)/probes.o $(BUILD)/collect.o $(BUILD)/livetable.o $(BUILD)/record.o $(BUILD)/record_bpf.o \
+# Only the loader and the collect stages see the skeleton.
+$(BUILD)/bpfload.o $(BUILD)/collect.o $(BUILD)/livetable.o $(BUILD)/record.o $(BUILD)/record_bpf.o \
 	$(BUILD)/unwind.o: $(BUILD)/heapsnap.skel.h
 
 $(BUILD)/%.o: user/%.c | $(BUILD)
@@ -213,9 +215,22 @@ demo: deps
 	$(Q)$(MAKE) -s heapsnap $(BUILD)/demo/server
 	$(Q)scripts/demo
 
-bench: heapsnap
+bench: heapsnap $(BUILD)/bench/floor
 	$(Q)$(MAKE) -s -C bench
 	$(Q)scripts/bench $(BENCH_ARGS)
+
+# The bench's floor: its own BPF object, attached by record's discovery.
+FLOOR_OBJS := $(addprefix $(BUILD)/,bench/floor.o bench/floorbpf.o discover.o \
+	      probes.o probes_attach.o links.o placement.o allocators.o \
+	      targets.o grow.o)
+
+$(BUILD)/bench/%.o: bench/%.c $(BUILD)/floor.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Ibench -MMD -MP -c $< -o $@
+
+$(BUILD)/bench/floor: $(FLOOR_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lcapstone -o $@
 
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
@@ -289,4 +304,4 @@ clean:
 	$(Q)rm -rf build build-san build-fuzz heapsnap
 	$(Q)$(MAKE) -s -C tests/progs clean
 
--include $(wildcard $(BUILD)/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/bench/*.d)

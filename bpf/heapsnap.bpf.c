@@ -174,31 +174,6 @@ int hs_return(struct pt_regs *ctx)
  * Stops a command at its entry point, so that user space can build the
  * unwind tables of what it maps before its own code runs.
  */
-/* Benchmark floor: the empty program's return value. */
-const volatile int floor_ret = 0;
-
-/* The benchmark floor: the same probe points and returns, nothing done. */
-SEC("uprobe")
-int hs_floor(struct pt_regs *ctx)
-{
-	__u64 fn = bpf_get_attach_cookie(ctx);
-
-	return floor_ret || fn == HS_FN_FREE || fn == HS_FN_WRAPPER;
-}
-
-/* The floor of the mmap domain: its tracepoints, nothing done. */
-SEC("tp_btf/sys_enter")
-int BPF_PROG(hs_floor_sys_enter, struct pt_regs *regs, long nr)
-{
-	return 0;
-}
-
-SEC("tp_btf/sys_exit")
-int BPF_PROG(hs_floor_sys_exit, struct pt_regs *regs, long ret)
-{
-	return 0;
-}
-
 SEC("uprobe")
 int hs_stop(struct pt_regs *ctx)
 {

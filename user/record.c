@@ -70,8 +70,6 @@ static int usage(FILE *f)
 		"                          each as its own process\n"
 		"      --classic-uprobes   use uprobe/uretprobe pairs even where the\n"
 		"                          kernel has uprobe sessions\n"
-		"      --floor return|entry  benchmarking: attach empty programs at the\n"
-		"                          same points (taking or skipping the return)\n"
 		"      --push URL          also send each snapshot as pprof to the\n"
 		"                          Pyroscope-compatible backend at URL (its\n"
 		"                          /ingest); a push that fails is a warning, the\n"
@@ -144,7 +142,6 @@ enum {
 	OPT_SAMPLE_BYTES,
 	OPT_AT_ENTRY,
 	OPT_CLASSIC,
-	OPT_FLOOR,
 	OPT_FOLLOW_FORKS,
 	OPT_NO_MMAP,
 	OPT_UNWIND,
@@ -162,17 +159,6 @@ static int parse_unwind(const char *s, uint32_t *mode)
 		*mode = HS_UNWIND_DWARF;
 	else if (!strcmp(s, "auto"))
 		*mode = HS_UNWIND_AUTO;
-	else
-		return -1;
-	return 0;
-}
-
-static int parse_floor(const char *s, enum hs_floor *floor)
-{
-	if (!strcmp(s, "return"))
-		*floor = HS_FLOOR_RETURN;
-	else if (!strcmp(s, "entry"))
-		*floor = HS_FLOOR_ENTRY;
 	else
 		return -1;
 	return 0;
@@ -204,7 +190,6 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
 		{ "probe-at-entry", no_argument, NULL, OPT_AT_ENTRY },
 		{ "classic-uprobes", no_argument, NULL, OPT_CLASSIC },
-		{ "floor", required_argument, NULL, OPT_FLOOR },
 		{ "follow-forks", no_argument, NULL, OPT_FOLLOW_FORKS },
 		{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
 		{ "unwind", required_argument, NULL, OPT_UNWIND },
@@ -327,13 +312,6 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 				return 2;
 			}
 			o->push_labels[o->npush_labels++] = optarg;
-			break;
-		case OPT_FLOOR:
-			if (parse_floor(optarg, &o->floor)) {
-				fprintf(stderr,
-					"Error: --floor takes return or entry\n");
-				return 2;
-			}
 			break;
 		case 'v':
 			o->verbose = true;
