@@ -192,6 +192,16 @@ $(BUILD)/tests/test_cfi: tests/unit/test_cfi.c tests/unit/test.h $(BUILD)/cfi.o 
 		$(LDFLAGS) -ldw -lelf \
 		-o $@
 
+# The verifier test loads the BPF objects as record and the bench load them.
+VERIFIER_OBJS := $(addprefix $(BUILD)/,bpfload.o links.o sampling.o grow.o \
+		 bench/floorbpf.o)
+
+$(BUILD)/tests/test_verifier: tests/unit/test_verifier.c tests/unit/test.h \
+			      $(VERIFIER_OBJS) | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Ibench $< $(VERIFIER_OBJS) \
+		$(LDFLAGS) -lbpf -lelf -lz -lm -o $@
+
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-tests --unit-only $(BUILD)/tests
 
