@@ -73,7 +73,8 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_PARTS) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-.PRECIOUS: $(BUILD)/%.bpf.o $(BUILD)/%.skel.h
+.PRECIOUS: $(BUILD)/%.bpf.o $(BUILD)/%.skel.h $(BUILD)/tests/%.bpf.o \
+	   $(BUILD)/tests/%.skel.h
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
@@ -201,6 +202,22 @@ $(BUILD)/tests/test_verifier: tests/unit/test_verifier.c tests/unit/test.h \
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Ibench $< $(VERIFIER_OBJS) \
 		$(LDFLAGS) -lbpf -lelf -lz -lm -o $@
+
+# test_bpf_sampler runs the sampler part in a program of its own.
+$(BUILD)/tests/%.bpf.o: tests/unit/%.bpf.c $(BPF_PARTS) | $(BUILD)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(BUILD)/tests/test_bpf_sampler: tests/unit/test_bpf_sampler.c tests/unit/test.h \
+				 $(BUILD)/tests/sampler_test.skel.h \
+				 $(BUILD)/sampling.o $(BUILD)/snapshot.o
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -I$(BUILD)/tests $< $(BUILD)/sampling.o \
+		$(BUILD)/snapshot.o $(LDFLAGS) -lbpf -lelf -lz -lm -o $@
 
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-tests --unit-only $(BUILD)/tests
