@@ -62,45 +62,44 @@ static uint32_t test_sizes(__u64 *sizes, uint64_t sample_bytes)
 	return n;
 }
 
+/* Counts a disagreement, and shows the first few. */
+static void disagree(uint32_t *n, const char *what, uint64_t size,
+		     uint64_t rate, uint64_t got, double want)
+{
+	if ((*n)++ < 5)
+		fprintf(stderr, "  %llu B at %llu: %s %llu, want %.3f\n",
+			(unsigned long long)size, (unsigned long long)rate,
+			what, (unsigned long long)got, want);
+}
+
 /*
  * Bytes: within 0.01% plus the byte the fixed point rounds away. Counts are
  * the bytes' estimate over the size, rounded down: within one block.
  */
-static void agree_at(uint64_t sample_bytes)
+static void agree_at(uint64_t rate)
 {
-	struct hs_snapshot snap = { .sample_bytes = sample_bytes };
-	struct sampler_test_bpf *skel = load(sample_bytes);
+	struct hs_snapshot snap = { .sample_bytes = rate };
+	struct sampler_test_bpf *skel = load(rate);
 	uint32_t n, off_bytes = 0, off_count = 0;
 
 	if (!skel)
 		return;
-	n = test_sizes(skel->bss->sizes, sample_bytes);
+	n = test_sizes(skel->bss->sizes, rate);
 	skel->bss->nsizes = n;
 	ASSERT_EQ(run(skel->progs.estimate_all), 0, "test run");
 	for (uint32_t i = 0; i < n; i++) {
 		struct hs_trace t = { .size = skel->bss->sizes[i] };
-		double k = hs_trace_scale(&snap, &t);
-		double bytes = (double)t.size * k;
+		double k = hs_trace_scale(&snap, &t), bytes = t.size * k;
 		uint64_t got_bytes = skel->bss->est_bytes[i];
 		uint64_t got_count = skel->bss->est_count[i];
 
-		if (fabs((double)got_bytes - bytes) > 1 + bytes * 1e-4) {
-			if (off_bytes++ < 5)
-				fprintf(stderr,
-					"  %llu B at %llu: %llu, want %.1f\n",
-					(unsigned long long)t.size,
-					(unsigned long long)sample_bytes,
-					(unsigned long long)got_bytes, bytes);
-		}
+		if (fabs((double)got_bytes - bytes) > 1 + bytes * 1e-4)
+			disagree(&off_bytes, "bytes", t.size, rate, got_bytes,
+				 bytes);
 		if ((double)got_count > k * (1 + 1e-4) ||
-		    (double)got_count <= k * (1 - 1e-4) - 1) {
-			if (off_count++ < 5)
-				fprintf(stderr,
-					"  %llu B at %llu: count %llu, want %.3f\n",
-					(unsigned long long)t.size,
-					(unsigned long long)sample_bytes,
-					(unsigned long long)got_count, k);
-		}
+		    (double)got_count <= k * (1 - 1e-4) - 1)
+			disagree(&off_count, "count", t.size, rate, got_count,
+				 k);
 	}
 	ASSERT_EQ(off_bytes, 0, "byte estimates that disagree");
 	ASSERT_EQ(off_count, 0, "count estimates that disagree");
