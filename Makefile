@@ -248,8 +248,8 @@ bench: heapsnap $(BUILD)/bench/floor
 
 # The bench's floor: its own BPF object, attached by record's discovery.
 FLOOR_OBJS := $(addprefix $(BUILD)/,bench/floor.o bench/floorbpf.o discover.o \
-	      probes.o probes_attach.o links.o placement.o allocators.o \
-	      targets.o grow.o)
+	      procmaps.o probes.o probes_attach.o links.o placement.o \
+	      allocators.o targets.o grow.o)
 
 $(BUILD)/bench/%.o: bench/%.c $(BUILD)/floor.skel.h
 	$(call msg,CC,$@)
