@@ -44,8 +44,9 @@ CFI_SRCS := cfi.c cfi_source.c cfi_fde.c cfi_rows.c
 SYM_SRCS := symbolize.c sym_module.c sym_lookup.c sym_strings.c
 # Kernel-facing and symbolization stages.
 TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_procs.c \
-	     record_snap.c probes.c collect.c livetable.c procmaps.c $(CFI_SRCS) \
-	     $(SYM_SRCS) sideband.c snapbuild.c status.c targets.c discover.c \
+	     record_snap.c probes.c probes_attach.c links.c bpfload.c collect.c \
+	     livetable.c procmaps.c $(CFI_SRCS) $(SYM_SRCS) sideband.c snapbuild.c \
+	     status.c targets.c discover.c \
 	     unwind.c live.c
 
 # info --plot (the series and the chart) and progress lines: pure.
@@ -82,13 +83,18 @@ all: heapsnap
 $(BUILD) $(BUILD)/tests:
 	$(Q)mkdir -p $@
 
-$(BUILD)/heapsnap.bpf.o: bpf/heapsnap.bpf.c bpf/heapsnap.h | $(BUILD)
+# heapsnap.bpf.c over its parts (bpf/*.bpf.h); floor.bpf.c, the bench's.
+BPF_PARTS := bpf/heapsnap.h $(wildcard bpf/*.bpf.h)
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_PARTS) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/heapsnap.skel.h: $(BUILD)/heapsnap.bpf.o
+.PRECIOUS: $(BUILD)/%.bpf.o $(BUILD)/%.skel.h $(BUILD)/tests/%.bpf.o \
+	   $(BUILD)/tests/%.skel.h
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name heapsnap_bpf > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 # The pprof message code, generated from our proto/profile.proto.
 $(BUILD)/%.pb-c.c $(BUILD)/%.pb-c.h: proto/%.proto | $(BUILD)
@@ -101,8 +107,8 @@ $(BUILD)/profile.pb-c.o: $(BUILD)/profile.pb-c.c $(BUILD)/profile.pb-c.h
 
 $(BUILD)/pprof.o: $(BUILD)/profile.pb-c.h
 
-# Only the probe and collect stages see the skeleton.
-$(BUILD)/probes.o $(BUILD)/collect.o $(BUILD)/livetable.o $(BUILD)/record.o $(BUILD)/record_bpf.o \
+# Only the loader and the collect stages see the skeleton.
+$(BUILD)/bpfload.o $(BUILD)/collect.o $(BUILD)/livetable.o $(BUILD)/record.o $(BUILD)/record_bpf.o \
 	$(BUILD)/unwind.o: $(BUILD)/heapsnap.skel.h
 
 $(BUILD)/%.o: user/%.c | $(BUILD)
@@ -206,6 +212,32 @@ $(BUILD)/tests/test_cfi: tests/unit/test_cfi.c tests/unit/test.h $(CFI_OBJS) \
 		$(LDFLAGS) -ldw -lelf \
 		-o $@
 
+# The verifier test loads the BPF objects as record and the bench load them.
+VERIFIER_OBJS := $(addprefix $(BUILD)/,bpfload.o links.o sampling.o grow.o \
+		 bench/floorbpf.o)
+
+$(BUILD)/tests/test_verifier: tests/unit/test_verifier.c tests/unit/test.h \
+			      $(VERIFIER_OBJS) | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Ibench $< $(VERIFIER_OBJS) \
+		$(LDFLAGS) -lbpf -lelf -lz -lm -o $@
+
+# test_bpf_sampler runs the sampler part in a program of its own.
+$(BUILD)/tests/%.bpf.o: tests/unit/%.bpf.c $(BPF_PARTS) | $(BUILD)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(BUILD)/tests/test_bpf_sampler: tests/unit/test_bpf_sampler.c tests/unit/test.h \
+				 $(BUILD)/tests/sampler_test.skel.h \
+				 $(BUILD)/sampling.o $(BUILD)/snapshot.o
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -I$(BUILD)/tests $< $(BUILD)/sampling.o \
+		$(BUILD)/snapshot.o $(LDFLAGS) -lbpf -lelf -lz -lm -o $@
+
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-tests --unit-only $(BUILD)/tests
 
@@ -229,9 +261,22 @@ demo: deps
 	$(Q)$(MAKE) -s heapsnap $(BUILD)/demo/server
 	$(Q)scripts/demo
 
-bench: heapsnap
+bench: heapsnap $(BUILD)/bench/floor
 	$(Q)$(MAKE) -s -C bench
 	$(Q)scripts/bench $(BENCH_ARGS)
+
+# The bench's floor: its own BPF object, attached by record's discovery.
+FLOOR_OBJS := $(addprefix $(BUILD)/,bench/floor.o bench/floorbpf.o discover.o \
+	      procmaps.o probes.o probes_attach.o links.o placement.o \
+	      allocators.o targets.o grow.o)
+
+$(BUILD)/bench/%.o: bench/%.c $(BUILD)/floor.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Ibench -MMD -MP -c $< -o $@
+
+$(BUILD)/bench/floor: $(FLOOR_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lcapstone -o $@
 
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
@@ -306,4 +351,4 @@ clean:
 	$(Q)rm -rf build build-san build-fuzz heapsnap
 	$(Q)$(MAKE) -s -C tests/progs clean
 
--include $(wildcard $(BUILD)/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/bench/*.d)

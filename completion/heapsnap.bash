@@ -15,7 +15,7 @@ _heapsnap_options()
 			'-i= --interval= -f= --frames= --lib= --wrapper=' \
 			'--max-live= --max-stacks= --sample-bytes=' \
 			'--probe-at-entry --unwind= --max-unwind-rows= --no-mmap' \
-			'--follow-forks --classic-uprobes --floor= --push=' \
+			'--follow-forks --classic-uprobes --push=' \
 			'--app= --label= -v --verbose -h --help'
 		;;
 	top)
@@ -131,9 +131,6 @@ _heapsnap_value()
 		;;
 	--unwind)
 		_heapsnap_add_words 'fp dwarf auto' "$cur"
-		;;
-	--floor)
-		_heapsnap_add_words 'return entry' "$cur"
 		;;
 	-p | --live)
 		_heapsnap_pids "$cur"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* Allocator discovery, symbol lookup, probe placement, attach and detach. */
+/* The probe points of allocator files, from their symbol tables and code. */
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -9,20 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include <bpf/btf.h>
-#include <bpf/libbpf.h>
-
 #include "allocators.h"
+#include "grow.h"
 #include "heapsnap.h"
-#include "heapsnap.skel.h"
 #include "placement.h"
 #include "probes.h"
 
-/* Newer than the UAPI headers Debian 12 ships. */
-#define HS_BPF_TRACE_UPROBE_SESSION 57
 #define HS_FUNC_BYTES 64
 
 static const char *const func_names[HS_FN_COUNT] = {
@@ -120,10 +114,8 @@ static int add_point(struct hs_probe_set *set, const char *path, int fd,
 {
 	struct hs_probe_point *p;
 
-	p = realloc(set->pts, (set->n + 1) * sizeof(*p));
-	if (!p)
+	if (hs_grow(&set->pts, &set->cap, set->n + 1, sizeof(*p)))
 		return -ENOMEM;
-	set->pts = p;
 	p = &set->pts[set->n];
 	memset(p, 0, sizeof(*p));
 	p->path = strdup(path);
@@ -168,9 +160,9 @@ struct scan {
 	int fd;
 	enum hs_alloc_family fam;
 	struct cand *c;
-	size_t n;
+	size_t n, cap;
 	struct got_name *got;
-	size_t ngot;
+	size_t ngot, got_cap;
 	struct plt_range plt[4];
 	size_t nplt;
 };
@@ -258,10 +250,8 @@ static int add_cand(struct scan *sc, const char *name, const GElf_Sym *sym,
 	for (size_t i = 0; i < sc->n; i++)
 		if (sc->c[i].vaddr == sym->st_value)
 			return 0; /* an alias at one address is probed once */
-	c = realloc(sc->c, (sc->n + 1) * sizeof(*c));
-	if (!c)
+	if (hs_grow(&sc->c, &sc->cap, sc->n + 1, sizeof(*c)))
 		return -ENOMEM;
-	sc->c = c;
 	c = &sc->c[sc->n++];
 	c->name = name;
 	c->vaddr = sym->st_value;
@@ -292,7 +282,6 @@ static int read_got(struct scan *sc)
 			continue;
 		n = sh.sh_size / sh.sh_entsize;
 		for (size_t i = 0; i < n; i++) {
-			struct got_name *g;
 			const char *name;
 			GElf_Rela rel;
 			GElf_Sym sym;
@@ -309,10 +298,9 @@ static int read_got(struct scan *sc)
 			name = elf_strptr(sc->elf, symsh.sh_link, sym.st_name);
 			if (!name || !*name)
 				continue;
-			g = realloc(sc->got, (sc->ngot + 1) * sizeof(*g));
-			if (!g)
+			if (hs_grow(&sc->got, &sc->got_cap, sc->ngot + 1,
+				    sizeof(*sc->got)))
 				return -ENOMEM;
-			sc->got = g;
 			sc->got[sc->ngot].slot = rel.r_offset;
 			sc->got[sc->ngot++].name = name;
 		}
@@ -533,241 +521,5 @@ void hs_probe_set_clear(struct hs_probe_set *set)
 	}
 	free(set->pts);
 	set->pts = NULL;
-	set->n = 0;
-}
-
-enum hs_attach_mode hs_probes_mode(void)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	int id;
-
-	if (!btf)
-		return HS_ATTACH_CLASSIC;
-	id = btf__find_by_name_kind(btf, "bpf_session_is_return",
-				    BTF_KIND_FUNC);
-	btf__free(btf);
-	return id > 0 ? HS_ATTACH_SESSION : HS_ATTACH_CLASSIC;
-}
-
-const char *hs_attach_mode_name(enum hs_attach_mode mode)
-{
-	return mode == HS_ATTACH_SESSION ? "uprobe sessions (uprobe_multi)" :
-					   "classic uprobes and uretprobes";
-}
-
-void hs_probes_prepare(struct heapsnap_bpf *skel, enum hs_attach_mode mode,
-		       enum hs_floor floor)
-{
-	bool session = mode == HS_ATTACH_SESSION;
-
-	bpf_program__set_autoload(skel->progs.hs_session, session && !floor);
-	bpf_program__set_autoload(skel->progs.hs_entry, !session && !floor);
-	bpf_program__set_autoload(skel->progs.hs_return, !session && !floor);
-	bpf_program__set_autoload(skel->progs.hs_floor, floor != HS_FLOOR_OFF);
-	if (session) {
-		bpf_program__set_expected_attach_type(
-			skel->progs.hs_session,
-			(enum bpf_attach_type)HS_BPF_TRACE_UPROBE_SESSION);
-		bpf_program__set_expected_attach_type(
-			skel->progs.hs_floor,
-			(enum bpf_attach_type)HS_BPF_TRACE_UPROBE_SESSION);
-	}
-	skel->rodata->floor_ret = floor == HS_FLOOR_ENTRY;
-}
-
-struct hs_attachment {
-	struct bpf_link **links; /* classic */
-	size_t n;
-	int *fds; /* sessions: one link per file */
-	size_t nfds;
-};
-
-static bool takes_return(uint32_t fn, enum hs_floor floor)
-{
-	if (fn == HS_FN_FREE || fn == HS_FN_WRAPPER)
-		return false;
-	return floor != HS_FLOOR_ENTRY;
-}
-
-static int attach_classic(struct hs_attachment *a, struct bpf_program *prog,
-			  bool retprobe, pid_t pid,
-			  const struct hs_probe_point *pt)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe,
-		    .bpf_cookie = pt->fn);
-	struct bpf_link *link, **links;
-
-	link = bpf_program__attach_uprobe_opts(prog, pid, pt->path,
-					       (size_t)pt->offset, &opts);
-	if (!link)
-		return -errno;
-	links = realloc(a->links, (a->n + 1) * sizeof(*links));
-	if (!links) {
-		bpf_link__destroy(link);
-		return -ENOMEM;
-	}
-	a->links = links;
-	a->links[a->n++] = link;
-	return 0;
-}
-
-/* BPF_LINK_CREATE's uprobe_multi attributes, as in the kernel's UAPI. */
-struct uprobe_multi_attr {
-	__u32 prog_fd;
-	__u32 target_fd;
-	__u32 attach_type;
-	__u32 flags;
-	__u64 path;
-	__u64 offsets;
-	__u64 ref_ctr_offsets;
-	__u64 cookies;
-	__u32 cnt;
-	__u32 multi_flags;
-	__u32 pid;
-	__u32 pad;
-};
-
-/* One session link carrying every point of one file. */
-static int attach_file(struct hs_attachment *a, int prog_fd, pid_t pid,
-		       const struct hs_probe_set *set, size_t first)
-{
-	const struct hs_probe_point *f = &set->pts[first];
-	__u64 *offsets = calloc(set->n, sizeof(*offsets));
-	__u64 *cookies = calloc(set->n, sizeof(*cookies));
-	struct uprobe_multi_attr attr;
-	int fd, *fds, err = 0;
-	__u32 cnt = 0;
-
-	if (!offsets || !cookies) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = first; i < set->n; i++) {
-		if (set->pts[i].dev != f->dev || set->pts[i].ino != f->ino)
-			continue;
-		offsets[cnt] = set->pts[i].offset;
-		cookies[cnt++] = set->pts[i].fn;
-	}
-	memset(&attr, 0, sizeof(attr));
-	attr.prog_fd = (__u32)prog_fd;
-	attr.attach_type = HS_BPF_TRACE_UPROBE_SESSION;
-	attr.path = (__u64)(unsigned long)f->path;
-	attr.offsets = (__u64)(unsigned long)offsets;
-	attr.cookies = (__u64)(unsigned long)cookies;
-	attr.cnt = cnt;
-	attr.pid = pid > 0 ? (__u32)pid : 0; /* 0: every process */
-	fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	fds = realloc(a->fds, (a->nfds + 1) * sizeof(*fds));
-	if (!fds) {
-		close(fd);
-		err = -ENOMEM;
-		goto out;
-	}
-	a->fds = fds;
-	a->fds[a->nfds++] = fd;
-out:
-	free(offsets);
-	free(cookies);
-	return err;
-}
-
-static bool first_of_file(const struct hs_probe_set *set, size_t i)
-{
-	for (size_t j = 0; j < i; j++)
-		if (set->pts[j].dev == set->pts[i].dev &&
-		    set->pts[j].ino == set->pts[i].ino)
-			return false;
-	return true;
-}
-
-struct hs_attachment *hs_probes_attach(struct heapsnap_bpf *skel,
-				       const struct hs_probe_set *set,
-				       pid_t pid, enum hs_attach_mode mode,
-				       enum hs_floor floor, char *err,
-				       size_t errlen)
-{
-	struct hs_attachment *a = calloc(1, sizeof(*a));
-	struct bpf_program *entry, *ret;
-	int r = 0;
-
-	if (!a) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	entry = floor ? skel->progs.hs_floor :
-			mode == HS_ATTACH_SESSION ? skel->progs.hs_session :
-						    skel->progs.hs_entry;
-	ret = floor ? skel->progs.hs_floor : skel->progs.hs_return;
-	for (size_t i = 0; i < set->n && !r; i++) {
-		const struct hs_probe_point *pt = &set->pts[i];
-
-		if (mode == HS_ATTACH_SESSION) {
-			if (first_of_file(set, i))
-				r = attach_file(a, bpf_program__fd(entry), pid,
-						set, i);
-			continue;
-		}
-		r = attach_classic(a, entry, false, pid > 0 ? pid : -1, pt);
-		if (!r && takes_return(pt->fn, floor))
-			r = attach_classic(a, ret, true, pid > 0 ? pid : -1,
-					   pt);
-		if (r)
-			snprintf(err, errlen, "cannot attach to %s in %s: %s",
-				 pt->name, pt->path, strerror(-r));
-	}
-	if (r) {
-		if (mode == HS_ATTACH_SESSION)
-			snprintf(err, errlen,
-				 "cannot attach uprobe sessions to pid %d: %s",
-				 pid, strerror(-r));
-		hs_probes_detach(a);
-		return NULL;
-	}
-	return a;
-}
-
-struct hs_attachment *hs_probes_attach_file(struct heapsnap_bpf *skel,
-					    const struct hs_probe_set *set,
-					    dev_t dev, ino_t ino, pid_t pid,
-					    enum hs_attach_mode mode,
-					    enum hs_floor floor, char *err,
-					    size_t errlen)
-{
-	struct hs_probe_set one = { calloc(set->n + 1, sizeof(*one.pts)), 0 };
-	struct hs_attachment *a;
-
-	if (!one.pts) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	for (size_t i = 0; i < set->n; i++)
-		if (set->pts[i].dev == dev && set->pts[i].ino == ino)
-			one.pts[one.n++] = set->pts[i]; /* borrowed, not owned */
-	a = hs_probes_attach(skel, &one, pid, mode, floor, err, errlen);
-	free(one.pts);
-	return a;
-}
-
-void hs_probes_detach(struct hs_attachment *a)
-{
-	size_t i;
-
-	if (!a)
-		return;
-	for (i = 0; i < a->n; i++)
-		bpf_link__destroy(a->links[i]);
-	for (i = 0; i < a->nfds; i++)
-		close(a->fds[i]);
-	free(a->links);
-	free(a->fds);
-	free(a);
-}
-
-size_t hs_attachment_links(const struct hs_attachment *a)
-{
-	return a ? a->n + a->nfds : 0;
+	set->n = set->cap = 0;
 }

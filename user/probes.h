@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
-/* Allocator discovery, symbol lookup, probe placement, attach and detach. */
+/*
+ * The probe points of allocator files: their functions, found in the symbol
+ * tables, and where on each a probe costs least.
+ */
 #ifndef HEAPSNAP_PROBES_H
 #define HEAPSNAP_PROBES_H
 
@@ -8,8 +11,6 @@
 #include <sys/types.h>
 
 #include "allocators.h"
-
-struct heapsnap_bpf;
 
 /* One place to probe: a function of an allocator file. */
 struct hs_probe_point {
@@ -37,7 +38,7 @@ struct hs_probe_opts {
 
 struct hs_probe_set {
 	struct hs_probe_point *pts;
-	size_t n;
+	size_t n, cap;
 };
 
 /*
@@ -60,47 +61,7 @@ int hs_probes_inspect(const char *path, struct hs_file_info *fi);
 
 void hs_probe_set_clear(struct hs_probe_set *set);
 
-/* How the programs attach: decided once, before the programs load. */
-enum hs_attach_mode {
-	HS_ATTACH_SESSION, /* uprobe_multi sessions: entry decides on return */
-	HS_ATTACH_CLASSIC, /* one uprobe and one uretprobe per point */
-};
-
-enum hs_floor {
-	HS_FLOOR_OFF = 0,
-	HS_FLOOR_RETURN, /* empty programs that take the return */
-	HS_FLOOR_ENTRY, /* empty programs that skip it */
-};
-
-/* Sessions when the kernel has them. */
-enum hs_attach_mode hs_probes_mode(void);
-const char *hs_attach_mode_name(enum hs_attach_mode mode);
-
-/* Chooses the programs to load for mode and floor; call before load. */
-void hs_probes_prepare(struct heapsnap_bpf *skel, enum hs_attach_mode mode,
-		       enum hs_floor floor);
-
-struct hs_attachment;
-
-/*
- * Attaches every point of set for pid (0: every process); NULL and err on
- * failure.
- */
-struct hs_attachment *hs_probes_attach(struct heapsnap_bpf *skel,
-				       const struct hs_probe_set *set,
-				       pid_t pid, enum hs_attach_mode mode,
-				       enum hs_floor floor, char *err,
-				       size_t errlen);
-/* The points of one file of set only; pid 0 attaches for every process. */
-struct hs_attachment *hs_probes_attach_file(struct heapsnap_bpf *skel,
-					    const struct hs_probe_set *set,
-					    dev_t dev, ino_t ino, pid_t pid,
-					    enum hs_attach_mode mode,
-					    enum hs_floor floor, char *err,
-					    size_t errlen);
-void hs_probes_detach(struct hs_attachment *a);
-size_t hs_attachment_links(const struct hs_attachment *a);
-
+/* The name of enum hs_func fn. */
 const char *hs_func_name(uint32_t fn);
 
 #endif

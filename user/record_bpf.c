@@ -11,23 +11,14 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpfload.h"
 #include "collect.h"
 #include "heapsnap.h"
 #include "heapsnap.skel.h"
 #include "mmapdom.h"
 #include "procmaps.h"
 #include "recorder.h"
-#include "sampling.h"
 #include "sideband.h"
-
-/*
- * The mmap domain needs every allocator call to set the nesting depth, so
- * that the allocator's own mappings are told apart: sampling skips that.
- */
-bool hs_rec_mmap_traced(const struct record_opts *o)
-{
-	return !o->no_mmap && !o->sample_bytes && !o->floor;
-}
 
 /* Root, or CAP_BPF and CAP_PERFMON in the effective set. */
 static bool privileged(void)
@@ -67,128 +58,43 @@ int hs_rec_check_system(char *err, size_t errlen)
 	return 0;
 }
 
-#define MMAP_PROGS 2
-
-struct mmap_prog {
-	struct bpf_program *prog;
-	struct bpf_link **link;
-};
-
-/*
- * The syscall tracepoints of the mmap domain, or the floor's empty programs
- * on them: the bench's exact floor pays what the domain's probe points cost
- * every syscall (the uretprobe's return is one), as heapsnap does.
- */
-static void mmap_progs(struct heapsnap_bpf *s, bool floor,
-		       struct mmap_prog out[MMAP_PROGS])
+static struct hs_bpf_config bpf_config(const struct record_opts *o)
 {
-	const struct mmap_prog p[MMAP_PROGS] = {
-		{ s->progs.hs_sys_enter, &s->links.hs_sys_enter },
-		{ s->progs.hs_sys_exit, &s->links.hs_sys_exit },
-	};
-	const struct mmap_prog f[MMAP_PROGS] = {
-		{ s->progs.hs_floor_sys_enter, &s->links.hs_floor_sys_enter },
-		{ s->progs.hs_floor_sys_exit, &s->links.hs_floor_sys_exit },
+	struct hs_bpf_config c = {
+		.mode = o->classic ? HS_ATTACH_CLASSIC : hs_links_mode(),
+		.frames = o->frames,
+		.sample_bytes = o->sample_bytes,
+		.all = o->all,
+		.unwind = o->unwind,
+		.max_unwind_rows = o->max_unwind_rows,
+		.mmap = hs_rec_mmap_traced(o),
+		.max_live = o->max_live,
+		.max_stacks = o->max_stacks,
+		.max_procs = o->max_procs,
 	};
 
-	memcpy(out, floor ? f : p, sizeof(p));
-}
-
-/* The floor of exact tracing keeps the mmap domain's probe points. */
-static bool floor_sys(const struct record_opts *o)
-{
-	return o->floor == HS_FLOOR_RETURN && !o->no_mmap;
-}
-
-static void set_mmap_autoload(struct heapsnap_bpf *s,
-			      const struct record_opts *o)
-{
-	struct mmap_prog p[MMAP_PROGS];
-
-	mmap_progs(s, false, p);
-	for (int i = 0; i < MMAP_PROGS; i++)
-		bpf_program__set_autoload(p[i].prog, hs_rec_mmap_traced(o));
-	mmap_progs(s, true, p);
-	for (int i = 0; i < MMAP_PROGS; i++)
-		bpf_program__set_autoload(p[i].prog, floor_sys(o));
-}
-
-/*
- * Buckets half full at max_live blocks, where few spill; the spill map holds
- * an eighth of them. Exact tracing caps each process at max_live itself.
- */
-static void set_live_size(struct heapsnap_bpf *skel, uint32_t max_live)
-{
-	uint32_t n = max_live / (HS_WAYS / 2) + 1;
-
-	skel->rodata->nbuckets = n;
-	skel->rodata->max_live = max_live;
-	bpf_map__set_max_entries(skel->maps.buckets, n);
-	bpf_map__set_max_entries(skel->maps.blocks, n * HS_WAYS);
-	bpf_map__set_max_entries(skel->maps.spill, max_live / 8 + 1024);
-}
-
-static void set_options(struct recorder *r, struct heapsnap_bpf *skel)
-{
-	skel->rodata->traceback_limit = r->o.frames;
-	skel->rodata->sample_bytes = r->o.sample_bytes;
-	skel->rodata->track_all = r->o.all;
-	skel->rodata->ignore_tgid = (__u32)getpid();
-	hs_sampling_gaps((uint32_t *)skel->rodata->sample_gap, HS_SAMPLE_GAPS);
-	hs_sampling_weights((uint32_t *)skel->rodata->sample_weight,
-			    HS_WEIGHT_POINTS + 1, HS_WEIGHT_STEPS);
-	hs_probes_prepare(skel, r->mode, r->o.floor);
-	skel->rodata->trace_mmap = hs_rec_mmap_traced(&r->o);
-	skel->rodata->unwind_mode = r->o.unwind;
-	bpf_map__set_max_entries(skel->maps.cfi_rows,
-				 r->o.unwind == HS_UNWIND_FP ?
-					 1 :
-					 r->o.max_unwind_rows);
-	bpf_map__set_max_entries(skel->maps.cfi_procs, r->o.max_procs);
-	set_mmap_autoload(skel, &r->o);
-	set_live_size(skel, r->o.max_live);
-	if (!r->o.sample_bytes) /* the sampled-address filter is unused */
-		bpf_map__set_max_entries(skel->maps.seen, 1);
-	bpf_map__set_max_entries(skel->maps.stacks, r->o.max_stacks);
-	bpf_map__set_max_entries(skel->maps.procs, r->o.max_procs);
-	bpf_map__set_max_entries(skel->maps.counters, r->o.max_procs);
-	bpf_map__set_max_entries(skel->maps.free_slots, r->o.max_procs);
-	bpf_map__set_value_size(skel->maps.stacks,
-				(__u32)(offsetof(struct hs_stack_val, ip) +
-					r->o.frames * sizeof(__u64)));
+	return c;
 }
 
 int hs_rec_load_bpf(struct recorder *r, char *err, size_t errlen)
 {
-	struct heapsnap_bpf *skel;
+	struct hs_bpf_config c = bpf_config(&r->o);
 	int e;
 
-	skel = heapsnap_bpf__open();
-	if (!skel) {
-		snprintf(err, errlen, "cannot open the BPF object: %s",
-			 strerror(errno));
+	r->skel = hs_bpf_load(&c, err, errlen);
+	if (!r->skel)
 		return -1;
-	}
-	r->mode = r->o.classic ? HS_ATTACH_CLASSIC : hs_probes_mode();
+	r->progs = hs_bpf_probe_progs(r->skel, c.mode);
 	if (r->o.verbose)
 		fprintf(stderr, "heapsnap: attaching with %s\n",
-			hs_attach_mode_name(r->mode));
-	set_options(r, skel);
-	e = heapsnap_bpf__load(skel);
-	if (e) {
-		snprintf(err, errlen, "cannot load the BPF programs: %s",
-			 strerror(-e));
-		heapsnap_bpf__destroy(skel);
-		return -1;
-	}
-	r->skel = skel;
-	skel->links.hs_exec = bpf_program__attach(skel->progs.hs_exec);
-	if (!skel->links.hs_exec) {
+			hs_attach_mode_name(c.mode));
+	r->skel->links.hs_exec = bpf_program__attach(r->skel->progs.hs_exec);
+	if (!r->skel->links.hs_exec) {
 		snprintf(err, errlen, "cannot attach to sched_process_exec: %s",
 			 strerror(errno));
 		return -1;
 	}
-	e = hs_collect_init_slots(skel);
+	e = hs_collect_init_slots(r->skel);
 	if (e) {
 		snprintf(err, errlen, "cannot fill the process slots: %s",
 			 strerror(-e));
@@ -239,30 +145,34 @@ void hs_rec_consume_map_events(struct recorder *r)
 /* Failing here only leaves the mmap domain out, with a warning. */
 void hs_rec_start_mmap_domain(struct recorder *r)
 {
-	struct mmap_prog p[MMAP_PROGS];
-	bool floor = floor_sys(&r->o);
+	struct heapsnap_bpf *s = r->skel;
+	struct {
+		struct bpf_program *prog;
+		struct bpf_link **link;
+	} tp[] = {
+		{ s->progs.hs_sys_enter, &s->links.hs_sys_enter },
+		{ s->progs.hs_sys_exit, &s->links.hs_sys_exit },
+	};
 	int e = 0;
 
-	if (!r->skel->rodata->trace_mmap && !floor)
+	if (!s->rodata->trace_mmap)
 		return;
-	mmap_progs(r->skel, floor, p);
-	for (int i = 0; !e && i < MMAP_PROGS; i++) {
-		*p[i].link = bpf_program__attach(p[i].prog);
-		if (!*p[i].link)
+	for (size_t i = 0; !e && i < sizeof(tp) / sizeof(tp[0]); i++) {
+		*tp[i].link = bpf_program__attach(tp[i].prog);
+		if (!*tp[i].link)
 			e = -errno;
 	}
-	if (!e && !floor) {
+	if (!e) {
 		r->map_events = ring_buffer__new(
-			bpf_map__fd(r->skel->maps.map_events), on_map_event, r,
-			NULL);
+			bpf_map__fd(s->maps.map_events), on_map_event, r, NULL);
 		if (!r->map_events)
 			e = -errno;
 	}
 	if (!e)
 		return;
-	for (int i = 0; i < MMAP_PROGS; i++) {
-		bpf_link__destroy(*p[i].link);
-		*p[i].link = NULL;
+	for (size_t i = 0; i < sizeof(tp) / sizeof(tp[0]); i++) {
+		bpf_link__destroy(*tp[i].link);
+		*tp[i].link = NULL;
 	}
 	fprintf(stderr,
 		"heapsnap: warning: the mmap domain is not traced: cannot attach to syscall tracepoints: %s\n",

@@ -18,7 +18,6 @@ enum {
 	OPT_SAMPLE_BYTES,
 	OPT_AT_ENTRY,
 	OPT_CLASSIC,
-	OPT_FLOOR,
 	OPT_FOLLOW_FORKS,
 	OPT_NO_MMAP,
 	OPT_UNWIND,
@@ -83,12 +82,6 @@ static const struct hs_cli_choice unwinders[] = {
 	{ "fp", HS_UNWIND_FP },
 	{ "dwarf", HS_UNWIND_DWARF },
 	{ "auto", HS_UNWIND_AUTO },
-	{ NULL },
-};
-
-static const struct hs_cli_choice floors[] = {
-	{ "return", HS_FLOOR_RETURN },
-	{ "entry", HS_FLOOR_ENTRY },
 	{ NULL },
 };
 
@@ -166,13 +159,6 @@ static int apply_option(void *ctx, int key, char *arg, bool json)
 		}
 		hs_cli_error(false, "--unwind takes fp, dwarf or auto");
 		return -1;
-	case OPT_FLOOR:
-		if (!hs_cli_parse_choice(arg, floors, &v)) {
-			o->floor = (enum hs_floor)v;
-			return 0;
-		}
-		hs_cli_error(false, "--floor takes return or entry");
-		return -1;
 	case OPT_PUSH:
 		o->push_url = arg;
 		return 0;
@@ -238,9 +224,6 @@ static const struct hs_cli_command record_command = {
 			{ "classic-uprobes", OPT_CLASSIC, NULL,
 			  "use uprobe/uretprobe pairs even where the\n"
 			  "kernel has uprobe sessions" },
-			{ "floor", OPT_FLOOR, "return|entry",
-			  "benchmarking: attach empty programs at the\n"
-			  "same points (taking or skipping the return)" },
 			{ "push", OPT_PUSH, "URL",
 			  "also send each snapshot as pprof to the\n"
 			  "Pyroscope-compatible backend at URL (its\n"

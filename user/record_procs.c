@@ -105,7 +105,7 @@ static void forget(struct recorder *r, pid_t pid, bool maps)
 	hs_mmapdom_forget(r->mmaps, (uint32_t)pid);
 	if (!p)
 		return;
-	hs_probes_detach(p->attach);
+	hs_links_free(p->attach);
 	hs_target_close(&p->t);
 	*p = r->procs[--r->nprocs];
 }
@@ -265,8 +265,7 @@ static int attach_target(struct recorder *r, struct rec_proc *p, char *err,
 		return -1;
 	if (r->o.verbose)
 		print_probes(r, pid);
-	p->attach = hs_probes_attach(r->skel, &r->probes, pid, r->mode,
-				     r->o.floor, err, errlen);
+	p->attach = hs_probes_attach(&r->progs, &r->probes, pid, err, errlen);
 	if (!p->attach)
 		return -1;
 	hs_procmaps_read(r->pm, pid);
@@ -308,9 +307,9 @@ static void scan_process(struct recorder *r, pid_t pid)
 		f = &r->files[r->nfiles];
 		f->dev = pt->dev;
 		f->ino = pt->ino;
-		f->attach = hs_probes_attach_file(r->skel, &r->probes, pt->dev,
-						  pt->ino, 0, r->mode,
-						  r->o.floor, err, sizeof(err));
+		f->attach = hs_probes_attach_file(&r->progs, &r->probes,
+						  pt->dev, pt->ino, 0, err,
+						  sizeof(err));
 		if (!f->attach) {
 			fprintf(stderr, "heapsnap: warning: pid %d: %s\n", pid,
 				err);
@@ -573,7 +572,7 @@ void hs_rec_free_procs(struct recorder *r)
 	for (size_t i = 0; i < r->nprocs; i++) {
 		struct rec_proc *p = &r->procs[i];
 
-		hs_probes_detach(p->attach);
+		hs_links_free(p->attach);
 		if (p->t.child && !p->t.exited) {
 			kill(p->t.pid, SIGKILL);
 			hs_target_reap(&p->t);
@@ -581,7 +580,7 @@ void hs_rec_free_procs(struct recorder *r)
 		hs_target_close(&p->t);
 	}
 	for (size_t i = 0; i < r->nfiles; i++)
-		hs_probes_detach(r->files[i].attach);
+		hs_links_free(r->files[i].attach);
 	if (r->seen) {
 		HASH_ITER(hh, r->seen->set, k, tmp) {
 			HASH_DEL(r->seen->set, k);

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "probes.h"
+#include "probes_attach.h"
 #include "status.h"
 #include "targets.h"
 
@@ -44,7 +44,6 @@ struct record_opts {
 	bool no_mmap;
 	uint32_t unwind; /* enum hs_unwind_mode */
 	uint32_t max_unwind_rows;
-	enum hs_floor floor;
 	bool verbose;
 	const char *push_url; /* --push: also send each snapshot there */
 	const char *push_app; /* NULL: the targets' command name */
@@ -62,7 +61,7 @@ struct proc_state {
 struct rec_proc {
 	struct hs_target t; /* its pid, command, and pidfd when it is waited for */
 	bool waited; /* named by -p or --, or a followed child */
-	struct hs_attachment *attach; /* its own probes; NULL under -a */
+	struct hs_links *attach; /* its own probes; NULL under -a */
 	struct proc_state st;
 };
 
@@ -70,7 +69,7 @@ struct rec_proc {
 struct rec_file {
 	dev_t dev;
 	ino_t ino;
-	struct hs_attachment *attach;
+	struct hs_links *attach;
 };
 
 /* Processes the side-band named, for the loop to act on. */
@@ -93,7 +92,7 @@ struct hs_push;
 struct recorder {
 	struct record_opts o;
 	struct heapsnap_bpf *skel;
-	enum hs_attach_mode mode;
+	struct hs_probe_progs progs; /* what the probe points run */
 	struct rec_proc *procs;
 	size_t nprocs, procs_cap;
 	struct rec_file *files;
@@ -124,8 +123,16 @@ int hs_rec_open(struct recorder *r, char *err, size_t errlen);
 void hs_rec_step(struct recorder *r, int timeout_ms);
 void hs_rec_close(struct recorder *r);
 
+/*
+ * The mmap domain needs every allocator call to set the nesting depth, so
+ * that the allocator's own mappings are told apart: sampling skips that.
+ */
+static inline bool hs_rec_mmap_traced(const struct record_opts *o)
+{
+	return !o->no_mmap && !o->sample_bytes;
+}
+
 /* record_bpf.c */
-bool hs_rec_mmap_traced(const struct record_opts *o);
 int hs_rec_check_system(char *err, size_t errlen);
 /* record -v: how full the live table ended. */
 void hs_rec_report_table(const struct recorder *r);

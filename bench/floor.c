@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The bench's floor: attaches empty programs to a running process at
+ * exactly heapsnap's probe points, found as record -p finds them, attached
+ * the same way, with returns where heapsnap takes them and the mmap
+ * domain's tracepoints; then waits for the process to exit.
+ *
+ *   floor -p PID [--entry] [--no-mmap] [--classic-uprobes]
+ *
+ * --entry: every probe skips its return, as heapsnap's unsampled calls do
+ * (sampling leaves the mmap domain out, so its tracepoints go too).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "discover.h"
+#include "floor.skel.h"
+#include "floorbpf.h"
+#include "links.h"
+#include "probes_attach.h"
+#include "targets.h"
+
+struct floor {
+	struct hs_floor_config c;
+	pid_t pid;
+	struct floor_bpf *skel;
+	struct hs_target t;
+	struct hs_probe_set set;
+	struct hs_links *links;
+};
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: floor -p PID [--entry] [--no-mmap] [--classic-uprobes]\n");
+	return 2;
+}
+
+static int parse(struct floor *f, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "entry", no_argument, NULL, 'e' },
+		{ "no-mmap", no_argument, NULL, 'n' },
+		{ "classic-uprobes", no_argument, NULL, 'c' },
+		{},
+	};
+	bool no_mmap = false, classic = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "p:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			f->pid = atoi(optarg);
+			break;
+		case 'e':
+			f->c.entry_only = true;
+			break;
+		case 'n':
+			no_mmap = true;
+			break;
+		case 'c':
+			classic = true;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (f->pid <= 0 || optind != argc)
+		return -1;
+	f->c.mode = classic ? HS_ATTACH_CLASSIC : hs_links_mode();
+	f->c.mmap = !f->c.entry_only && !no_mmap;
+	return 0;
+}
+
+/* What record -p attaches, with the same placement. */
+static int attach(struct floor *f, char *err, size_t errlen)
+{
+	struct hs_probe_opts po = { .syscall_wrappers = f->c.mmap };
+	struct hs_discovery d = { .n = 0 };
+	struct hs_probe_progs pp;
+
+	if (hs_target_open(&f->t, f->pid, err, errlen)) {
+		f->t.pidfd = -1;
+		return -1;
+	}
+	if (hs_discover_pid(&f->set, &d, f->pid, &po, err, errlen))
+		return -1;
+	if (f->c.mmap) {
+		f->skel->links.hs_floor_sys_enter =
+			bpf_program__attach(f->skel->progs.hs_floor_sys_enter);
+		f->skel->links.hs_floor_sys_exit =
+			bpf_program__attach(f->skel->progs.hs_floor_sys_exit);
+		if (!f->skel->links.hs_floor_sys_enter ||
+		    !f->skel->links.hs_floor_sys_exit) {
+			snprintf(err, errlen,
+				 "cannot attach to syscall tracepoints: %s",
+				 strerror(errno));
+			return -1;
+		}
+	}
+	pp = hs_floor_probe_progs(f->skel, &f->c);
+	f->links = hs_probes_attach(&pp, &f->set, f->pid, err, errlen);
+	return f->links ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct floor f = { .t.pidfd = -1 };
+	struct pollfd pfd;
+	char err[512];
+	int ret = 1;
+
+	if (parse(&f, argc, argv))
+		return usage();
+	f.skel = hs_floor_load(&f.c, err, sizeof(err));
+	if (!f.skel || attach(&f, err, sizeof(err))) {
+		fprintf(stderr, "floor: %s\n", err);
+		goto out;
+	}
+	fprintf(stderr, "floor: attached to pid %d with %s%s%s\n", f.pid,
+		hs_attach_mode_name(f.c.mode),
+		f.c.entry_only ? ", no returns" : "",
+		f.c.mmap ? ", and the syscall tracepoints" : "");
+	pfd.fd = f.t.pidfd;
+	pfd.events = POLLIN;
+	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+		;
+	ret = 0;
+out:
+	hs_links_free(f.links);
+	hs_probe_set_clear(&f.set);
+	hs_target_close(&f.t);
+	floor_bpf__destroy(f.skel);
+	return ret;
+}
