@@ -233,10 +233,11 @@ $(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
 
 $(BUILD)/tests/test_bpf_sampler: tests/unit/test_bpf_sampler.c tests/unit/test.h \
 				 $(BUILD)/tests/sampler_test.skel.h \
-				 $(BUILD)/sampling.o $(BUILD)/snapshot.o
+				 $(BUILD)/sampling.o $(BUILD)/snapshot.o $(BUILD)/grow.o
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -I$(BUILD)/tests $< $(BUILD)/sampling.o \
-		$(BUILD)/snapshot.o $(LDFLAGS) -lbpf -lelf -lz -lm -o $@
+		$(BUILD)/snapshot.o $(BUILD)/grow.o $(LDFLAGS) -lbpf -lelf -lz \
+		-lm -o $@
 
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-tests --unit-only $(BUILD)/tests
