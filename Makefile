@@ -70,6 +70,9 @@ TOOL_SRCS += push.c record_push.c
 PURE_SRCS += cli.c
 TOOL_SRCS += record_opts.c
 
+# Python targets: CPython code objects and strs, decoded (pure).
+PURE_SRCS += pycode.c
+
 PURE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PURE_SRCS)) $(BUILD)/profile.pb-c.o
 TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TOOL_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
