@@ -70,8 +70,10 @@ TOOL_SRCS += push.c record_push.c
 PURE_SRCS += cli.c
 TOOL_SRCS += record_opts.c
 
-# Python targets: CPython code objects and strs, decoded (pure).
+# Python targets: CPython code objects and strs, decoded (pure); which
+# files are CPython and how their runtime is laid out (libelf).
 PURE_SRCS += pycode.c
+TOOL_SRCS += elffile.c pylayout.c pyalloc.c
 
 PURE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PURE_SRCS)) $(BUILD)/profile.pb-c.o
 TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TOOL_SRCS))
@@ -241,6 +243,15 @@ $(BUILD)/tests/test_bpf_sampler: tests/unit/test_bpf_sampler.c tests/unit/test.h
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -I$(BUILD)/tests $< $(BUILD)/sampling.o \
 		$(BUILD)/snapshot.o $(BUILD)/grow.o $(LDFLAGS) -lbpf -lelf -lz \
 		-lm -o $@
+
+PY_FILE_OBJS := $(addprefix $(BUILD)/,pylayout.o pyalloc.o elffile.o \
+		allocators.o grow.o)
+# test_pylayout reads the CPython builds of the machine (pyenv's, Debian's).
+$(BUILD)/tests/test_pylayout: tests/unit/test_pylayout.c tests/unit/test.h \
+			      $(PY_FILE_OBJS) | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(PY_FILE_OBJS) $(LDFLAGS) \
+		-lelf -lcapstone -o $@
 
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-tests --unit-only $(BUILD)/tests

@@ -18,14 +18,16 @@ struct sym_entry {
 	bool or_wrapper;
 };
 
-#define NEW_OPS(kind)                                                         \
-	{ "_Znwm", kind, true }, { "_Znam", kind, true },                     \
-		{ "_ZnwmRKSt9nothrow_t", kind, true },                        \
-		{ "_ZnamRKSt9nothrow_t", kind, true },                        \
-		{ "_ZnwmSt11align_val_t", kind, true },                       \
-		{ "_ZnamSt11align_val_t", kind, true },                       \
-		{ "_ZnwmSt11align_val_tRKSt9nothrow_t", kind, true },         \
-		{ "_ZnamSt11align_val_tRKSt9nothrow_t", kind, true }
+#define NEW_OPS(kind)                                                 \
+	{ "_Znwm", kind, true }, { "_Znam", kind, true },             \
+		{ "_ZnwmRKSt9nothrow_t", kind, true },                \
+		{ "_ZnamRKSt9nothrow_t", kind, true },                \
+		{ "_ZnwmSt11align_val_t", kind, true },               \
+		{ "_ZnamSt11align_val_t", kind, true },               \
+		{ "_ZnwmSt11align_val_tRKSt9nothrow_t", kind, true }, \
+	{                                                             \
+		"_ZnamSt11align_val_tRKSt9nothrow_t", kind, true      \
+	}
 
 #define DELETE_OPS                                                            \
 	{ "_ZdlPv", HS_FN_FREE, false }, { "_ZdaPv", HS_FN_FREE, false },     \
@@ -38,7 +40,9 @@ struct sym_entry {
 		{ "_ZdlPvmSt11align_val_t", HS_FN_FREE, false },              \
 		{ "_ZdaPvmSt11align_val_t", HS_FN_FREE, false },              \
 		{ "_ZdlPvSt11align_val_tRKSt9nothrow_t", HS_FN_FREE, false }, \
-		{ "_ZdaPvSt11align_val_tRKSt9nothrow_t", HS_FN_FREE, false }
+	{                                                                     \
+		"_ZdaPvSt11align_val_tRKSt9nothrow_t", HS_FN_FREE, false      \
+	}
 
 /*
  * Every family. operator new is a wrapper where it calls malloc (libstdc++,
@@ -67,14 +71,10 @@ static const struct sym_entry common_syms[] = {
  * returns a size, not a block: not traced.
  */
 static const struct sym_entry jemalloc_syms[] = {
-	{ "mallocx", HS_FN_MALLOC },
-	{ "rallocx", HS_FN_REALLOC },
-	{ "dallocx", HS_FN_FREE },
-	{ "sdallocx", HS_FN_FREE },
-	{ "free_sized", HS_FN_FREE },
-	{ "free_aligned_sized", HS_FN_FREE },
-	{ "_ZdlPvm", HS_FN_FREE },
-	{ "_ZdaPvm", HS_FN_FREE },
+	{ "mallocx", HS_FN_MALLOC },  { "rallocx", HS_FN_REALLOC },
+	{ "dallocx", HS_FN_FREE },    { "sdallocx", HS_FN_FREE },
+	{ "free_sized", HS_FN_FREE }, { "free_aligned_sized", HS_FN_FREE },
+	{ "_ZdlPvm", HS_FN_FREE },    { "_ZdaPvm", HS_FN_FREE },
 };
 
 /*
@@ -182,12 +182,17 @@ struct family {
 
 static const struct family families[HS_FAM_COUNT] = {
 	[HS_FAM_LIBC] = { "libc", NULL, { NULL }, NULL, 0 },
-	[HS_FAM_JEMALLOC] = { "jemalloc", "je_",
+	[HS_FAM_JEMALLOC] = { "jemalloc",
+			      "je_",
 			      { "mallocx", "je_mallocx", "je_malloc" },
 			      TABLE(jemalloc_syms) },
-	[HS_FAM_TCMALLOC] = { "tcmalloc", NULL, { "tc_malloc" },
+	[HS_FAM_TCMALLOC] = { "tcmalloc",
+			      NULL,
+			      { "tc_malloc" },
 			      TABLE(tcmalloc_syms) },
-	[HS_FAM_MIMALLOC] = { "mimalloc", NULL, { "mi_malloc" },
+	[HS_FAM_MIMALLOC] = { "mimalloc",
+			      NULL,
+			      { "mi_malloc" },
 			      TABLE(mimalloc_syms) },
 };
 
@@ -316,6 +321,57 @@ size_t hs_code_branches(const uint8_t *code, size_t len, uint64_t vaddr,
 		cs_free(insn, 1);
 	cs_close(&cs);
 	return n;
+}
+
+size_t hs_code_calls(const uint8_t *code, size_t len, uint64_t vaddr,
+		     uint64_t *targets, size_t max)
+{
+	const uint8_t *p = code;
+	uint64_t addr = vaddr, t;
+	size_t n = 0;
+	cs_insn *insn;
+	csh cs;
+
+	if (!open_cs(&cs, true))
+		return 0;
+	insn = cs_malloc(cs);
+	while (insn && n < max && cs_disasm_iter(cs, &p, &len, &addr, insn)) {
+		if (insn->id == X86_INS_CALL && direct_target(insn, &t))
+			targets[n++] = t;
+	}
+	if (insn)
+		cs_free(insn, 1);
+	cs_close(&cs);
+	return n;
+}
+
+uint64_t hs_code_align_mask(const uint8_t *code, size_t len, uint64_t vaddr,
+			    unsigned int lo_bits, unsigned int hi_bits)
+{
+	const uint8_t *p = code;
+	uint64_t addr = vaddr, found = 0;
+	cs_insn *insn;
+	csh cs;
+
+	if (!open_cs(&cs, true))
+		return 0;
+	insn = cs_malloc(cs);
+	while (insn && !found && cs_disasm_iter(cs, &p, &len, &addr, insn)) {
+		const cs_x86 *x = &insn->detail->x86;
+		uint64_t imm;
+
+		if (insn->id != X86_INS_AND || x->op_count != 2 ||
+		    x->operands[1].type != X86_OP_IMM)
+			continue;
+		imm = (uint64_t)x->operands[1].imm;
+		for (unsigned int b = lo_bits; b <= hi_bits; b++)
+			if (imm == ~((1ULL << b) - 1))
+				found = 1ULL << b;
+	}
+	if (insn)
+		cs_free(insn, 1);
+	cs_close(&cs);
+	return found;
 }
 
 bool hs_code_plt_slot(const uint8_t *code, size_t len, uint64_t vaddr,

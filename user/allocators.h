@@ -53,6 +53,17 @@ bool hs_code_thunk(const uint8_t *code, size_t len, uint64_t vaddr,
 size_t hs_code_branches(const uint8_t *code, size_t len, uint64_t vaddr,
 			uint64_t *targets, size_t max);
 
+/* The targets of the direct calls only, up to max. */
+size_t hs_code_calls(const uint8_t *code, size_t len, uint64_t vaddr,
+		     uint64_t *targets, size_t max);
+
+/*
+ * The first `and $-2^b, reg` of the code with lo_bits <= b <= hi_bits
+ * (rounding an address down to a 2^b boundary): 2^b, or 0.
+ */
+uint64_t hs_code_align_mask(const uint8_t *code, size_t len, uint64_t vaddr,
+			    unsigned int lo_bits, unsigned int hi_bits);
+
 /* A PLT stub at vaddr: the GOT slot its indirect jmp goes through. */
 bool hs_code_plt_slot(const uint8_t *code, size_t len, uint64_t vaddr,
 		      uint64_t *slot);

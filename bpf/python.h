@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Python frames: what the BPF walker needs to know of a CPython process,
+ * and how it reports what it saw. Shared by the BPF programs and the loader.
+ */
+#ifndef HEAPSNAP_PYTHON_H
+#define HEAPSNAP_PYTHON_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define HS_PY_NO_FIELD 0xffff /* the version has no such field */
+
+/*
+ * Offsets into CPython's runtime structures, x86-64: read from 3.13's
+ * _Py_DebugOffsets, from tables for 3.11 and 3.12.
+ */
+struct hs_py_offsets {
+	__u16 runtime_interp_head; /* _PyRuntime.interpreters.head */
+	__u16 interp_threads_head; /* PyInterpreterState.threads.head */
+	__u16 tstate_next;
+	__u16 tstate_thread_id; /* pthread_self() of its thread */
+	__u16 tstate_frame; /* cframe (3.11, 3.12) or current_frame (3.13) */
+	__u16 cframe_frame; /* _PyCFrame.current_frame, or HS_PY_NO_FIELD */
+	__u16 frame_code; /* f_code or f_executable */
+	__u16 frame_previous;
+	__u16 frame_instr; /* prev_instr (3.11, 3.12) or instr_ptr (3.13) */
+	__u16 frame_owner;
+	__u16 frame_is_entry; /* 3.11 only, else HS_PY_NO_FIELD */
+	__u16 code_first_instr; /* co_code_adaptive */
+	__u16 code_filename;
+	__u16 code_name;
+	__u16 code_qualname;
+	__u16 code_linetable;
+	__u16 code_firstlineno;
+	__u16 bytes_size; /* PyBytesObject: ob_size */
+	__u16 bytes_data; /* ob_sval */
+	__u16 str_length;
+	__u16 str_state;
+	__u16 str_ascii_size; /* sizeof(PyASCIIObject) */
+	__u16 str_compact_size; /* sizeof(PyCompactUnicodeObject) */
+	__u8 owner_cstack; /* an entry shim's owner (3.12+), else 0xff */
+	__u8 pad[3];
+};
+
+#endif
