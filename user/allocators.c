@@ -18,16 +18,14 @@ struct sym_entry {
 	bool or_wrapper;
 };
 
-#define NEW_OPS(kind)                                                 \
-	{ "_Znwm", kind, true }, { "_Znam", kind, true },             \
-		{ "_ZnwmRKSt9nothrow_t", kind, true },                \
-		{ "_ZnamRKSt9nothrow_t", kind, true },                \
-		{ "_ZnwmSt11align_val_t", kind, true },               \
-		{ "_ZnamSt11align_val_t", kind, true },               \
-		{ "_ZnwmSt11align_val_tRKSt9nothrow_t", kind, true }, \
-	{                                                             \
-		"_ZnamSt11align_val_tRKSt9nothrow_t", kind, true      \
-	}
+#define NEW_OPS(kind)                                                         \
+	{ "_Znwm", kind, true }, { "_Znam", kind, true },                     \
+		{ "_ZnwmRKSt9nothrow_t", kind, true },                        \
+		{ "_ZnamRKSt9nothrow_t", kind, true },                        \
+		{ "_ZnwmSt11align_val_t", kind, true },                       \
+		{ "_ZnamSt11align_val_t", kind, true },                       \
+		{ "_ZnwmSt11align_val_tRKSt9nothrow_t", kind, true },         \
+		{ "_ZnamSt11align_val_tRKSt9nothrow_t", kind, true }
 
 #define DELETE_OPS                                                            \
 	{ "_ZdlPv", HS_FN_FREE, false }, { "_ZdaPv", HS_FN_FREE, false },     \
@@ -40,9 +38,7 @@ struct sym_entry {
 		{ "_ZdlPvmSt11align_val_t", HS_FN_FREE, false },              \
 		{ "_ZdaPvmSt11align_val_t", HS_FN_FREE, false },              \
 		{ "_ZdlPvSt11align_val_tRKSt9nothrow_t", HS_FN_FREE, false }, \
-	{                                                                     \
-		"_ZdaPvSt11align_val_tRKSt9nothrow_t", HS_FN_FREE, false      \
-	}
+		{ "_ZdaPvSt11align_val_tRKSt9nothrow_t", HS_FN_FREE, false }
 
 /*
  * Every family. operator new is a wrapper where it calls malloc (libstdc++,
@@ -71,10 +67,14 @@ static const struct sym_entry common_syms[] = {
  * returns a size, not a block: not traced.
  */
 static const struct sym_entry jemalloc_syms[] = {
-	{ "mallocx", HS_FN_MALLOC },  { "rallocx", HS_FN_REALLOC },
-	{ "dallocx", HS_FN_FREE },    { "sdallocx", HS_FN_FREE },
-	{ "free_sized", HS_FN_FREE }, { "free_aligned_sized", HS_FN_FREE },
-	{ "_ZdlPvm", HS_FN_FREE },    { "_ZdaPvm", HS_FN_FREE },
+	{ "mallocx", HS_FN_MALLOC },
+	{ "rallocx", HS_FN_REALLOC },
+	{ "dallocx", HS_FN_FREE },
+	{ "sdallocx", HS_FN_FREE },
+	{ "free_sized", HS_FN_FREE },
+	{ "free_aligned_sized", HS_FN_FREE },
+	{ "_ZdlPvm", HS_FN_FREE },
+	{ "_ZdaPvm", HS_FN_FREE },
 };
 
 /*
@@ -182,17 +182,12 @@ struct family {
 
 static const struct family families[HS_FAM_COUNT] = {
 	[HS_FAM_LIBC] = { "libc", NULL, { NULL }, NULL, 0 },
-	[HS_FAM_JEMALLOC] = { "jemalloc",
-			      "je_",
+	[HS_FAM_JEMALLOC] = { "jemalloc", "je_",
 			      { "mallocx", "je_mallocx", "je_malloc" },
 			      TABLE(jemalloc_syms) },
-	[HS_FAM_TCMALLOC] = { "tcmalloc",
-			      NULL,
-			      { "tc_malloc" },
+	[HS_FAM_TCMALLOC] = { "tcmalloc", NULL, { "tc_malloc" },
 			      TABLE(tcmalloc_syms) },
-	[HS_FAM_MIMALLOC] = { "mimalloc",
-			      NULL,
-			      { "mi_malloc" },
+	[HS_FAM_MIMALLOC] = { "mimalloc", NULL, { "mi_malloc" },
 			      TABLE(mimalloc_syms) },
 };
 
