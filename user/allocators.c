@@ -296,8 +296,8 @@ bool hs_code_thunk(const uint8_t *code, size_t len, uint64_t vaddr,
 	return found;
 }
 
-size_t hs_code_branches(const uint8_t *code, size_t len, uint64_t vaddr,
-			uint64_t *targets, size_t max)
+static size_t targets_of(const uint8_t *code, size_t len, uint64_t vaddr,
+			 uint64_t *targets, size_t max, bool calls_only)
 {
 	const uint8_t *p = code;
 	uint64_t addr = vaddr, t;
@@ -309,7 +309,8 @@ size_t hs_code_branches(const uint8_t *code, size_t len, uint64_t vaddr,
 		return 0;
 	insn = cs_malloc(cs);
 	while (insn && n < max && cs_disasm_iter(cs, &p, &len, &addr, insn)) {
-		if (direct_target(insn, &t))
+		if ((!calls_only || insn->id == X86_INS_CALL) &&
+		    direct_target(insn, &t))
 			targets[n++] = t;
 	}
 	if (insn)
@@ -318,26 +319,16 @@ size_t hs_code_branches(const uint8_t *code, size_t len, uint64_t vaddr,
 	return n;
 }
 
+size_t hs_code_branches(const uint8_t *code, size_t len, uint64_t vaddr,
+			uint64_t *targets, size_t max)
+{
+	return targets_of(code, len, vaddr, targets, max, false);
+}
+
 size_t hs_code_calls(const uint8_t *code, size_t len, uint64_t vaddr,
 		     uint64_t *targets, size_t max)
 {
-	const uint8_t *p = code;
-	uint64_t addr = vaddr, t;
-	size_t n = 0;
-	cs_insn *insn;
-	csh cs;
-
-	if (!open_cs(&cs, true))
-		return 0;
-	insn = cs_malloc(cs);
-	while (insn && n < max && cs_disasm_iter(cs, &p, &len, &addr, insn)) {
-		if (insn->id == X86_INS_CALL && direct_target(insn, &t))
-			targets[n++] = t;
-	}
-	if (insn)
-		cs_free(insn, 1);
-	cs_close(&cs);
-	return n;
+	return targets_of(code, len, vaddr, targets, max, true);
 }
 
 uint64_t hs_code_align_mask(const uint8_t *code, size_t len, uint64_t vaddr,
