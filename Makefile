@@ -72,7 +72,7 @@ TOOL_SRCS += record_opts.c
 
 # Python targets: CPython code objects and strs, decoded (pure); which
 # files are CPython and how their runtime is laid out (libelf).
-PURE_SRCS += pycode.c
+PURE_SRCS += pycode.c pyframes.c
 TOOL_SRCS += elffile.c pylayout.c pyalloc.c
 
 PURE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PURE_SRCS)) $(BUILD)/profile.pb-c.o

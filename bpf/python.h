@@ -44,4 +44,34 @@ struct hs_py_offsets {
 	__u8 pad[3];
 };
 
+/*
+ * A Python frame in a stack's ip[]: bit 63 set, the code object's id
+ * (HS_PYFRAME_ID) and the instruction's offset in code units. ENTRY marks
+ * the first frame of one run of the interpreter loop: the frames up to it
+ * stand where a native _PyEval_EvalFrameDefault frame stands.
+ */
+#define HS_PYFRAME (1ULL << 63)
+#define HS_PYFRAME_ENTRY (1ULL << 62)
+#define HS_PYFRAME_ID(x) ((__u32)((x) >> 24))
+#define HS_PYFRAME_INSTR(x) ((__u32)((x)&0xffffff))
+#define HS_PYFRAME_INSTR_MAX 0xffffff
+
+/* What a code object's frames need, copied when it is first seen. */
+#define HS_PY_STR_BYTES 512 /* a str object, from its start */
+#define HS_PY_LINETABLE_BYTES 4096
+
+struct hs_py_code_event {
+	__u32 tgid;
+	__u32 id; /* as in HS_PYFRAME_ID */
+	__u64 code; /* its address */
+	__s32 firstlineno;
+	__u32 linetable_len; /* co_linetable's length */
+	__u32 linetable_copied; /* bytes of it in linetable[] */
+	__u16 filename_copied; /* bytes of the str objects copied */
+	__u16 qualname_copied;
+	__u8 filename[HS_PY_STR_BYTES];
+	__u8 qualname[HS_PY_STR_BYTES];
+	__u8 linetable[HS_PY_LINETABLE_BYTES];
+};
+
 #endif
