@@ -73,7 +73,7 @@ TOOL_SRCS += record_opts.c
 # Python targets: CPython code objects and strs, decoded (pure); which
 # files are CPython and how their runtime is laid out (libelf).
 PURE_SRCS += pycode.c pyframes.c
-TOOL_SRCS += elffile.c pylayout.c pyalloc.c
+TOOL_SRCS += elffile.c pylayout.c pyalloc.c pyprocs.c
 
 PURE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PURE_SRCS)) $(BUILD)/profile.pb-c.o
 TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TOOL_SRCS))
@@ -115,6 +115,10 @@ $(BUILD)/pprof.o: $(BUILD)/profile.pb-c.h
 # Only the loader and the collect stages see the skeleton.
 $(BUILD)/bpfload.o $(BUILD)/collect.o $(BUILD)/livetable.o $(BUILD)/record.o $(BUILD)/record_bpf.o \
 	$(BUILD)/unwind.o: $(BUILD)/heapsnap.skel.h
+
+# Only the probe and collect stages see the skeleton.
+$(BUILD)/probes.o $(BUILD)/collect.o $(BUILD)/livetable.o $(BUILD)/record.o $(BUILD)/record_bpf.o \
+	$(BUILD)/unwind.o $(BUILD)/pyprocs.o: $(BUILD)/heapsnap.skel.h
 
 $(BUILD)/%.o: user/%.c | $(BUILD)
 	$(call msg,CC,$@)

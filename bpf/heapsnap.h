@@ -197,11 +197,13 @@ struct hs_global_counters {
 	__u64 map_events_lost; /* the mmap-domain ring buffer was full */
 	__u64 events_lost; /* process events the side-band lost */
 	__u64 stacks_missing; /* stacks gone from their map when read */
+	__u64 py_codes_lost; /* Python code objects not named: first sight lost */
 };
 
 struct hs_global_val {
 	struct hs_global_counters c;
 	__u64 spilled; /* blocks in the spill map now, not a loss */
+	__u64 py_next_id; /* the last Python code object id given */
 };
 
 #endif

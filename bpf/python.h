@@ -44,6 +44,12 @@ struct hs_py_offsets {
 	__u8 pad[3];
 };
 
+/* Per process: where its runtime is, and how it is laid out. */
+struct hs_py_proc {
+	__u64 runtime; /* _PyRuntime's address in the process */
+	struct hs_py_offsets off;
+};
+
 /*
  * A Python frame in a stack's ip[]: bit 63 set, the code object's id
  * (HS_PYFRAME_ID) and the instruction's offset in code units. ENTRY marks

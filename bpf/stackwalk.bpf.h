@@ -44,6 +44,14 @@ struct hs_frame0 {
 	__u64 sp, fp, ret;
 };
 
+/* What the Python walk keeps on the thread, between its calls. */
+struct hs_py_thread {
+	__u64 tgid; /* the process tstate belongs to */
+	__u64 tstate; /* the thread's PyThreadState, when found */
+	__u64 frame[80 / 8]; /* the frame being read */
+	__u64 ident[32 / 8]; /* a code object's co_filename .. co_linetable */
+};
+
 /* A thread's walking state, kept between walks for its caches. */
 struct hs_walker {
 	struct {
@@ -57,6 +65,7 @@ struct hs_walker {
 	__u64 window_words; /* words of window[] that are valid */
 	__u64 window[HS_STACK_WINDOW];
 	struct hs_stack_val scratch;
+	struct hs_py_thread py;
 };
 
 /* Why a walk's stack is not in stacks as its own. */
@@ -330,6 +339,8 @@ static long dwarf_frame(__u64 i, void *data)
 	return 0;
 }
 
+#include "python.bpf.h"
+
 /*
  * Walks the call chain from f: stores up to traceback_limit frames, counts
  * up to HS_MAX_FRAMES in wk->total_nframe, and interns the stack. Returns
@@ -379,6 +390,8 @@ static __noinline __u64 capture_stack(struct hs_walker *wk,
 			goto walked;
 	bpf_loop(HS_MAX_FRAMES - 1 - HS_INLINE_FRAMES, walk_frame, &w, 0);
 walked:
+	if (python_frames)
+		py_walk_stack(&w, &wk->py, tgid, traceback_limit);
 	wk->total_nframe = w.total;
 	h = w.h ^ w.n ^ ((__u64)w.flags << 60);
 	if (!h)

@@ -43,6 +43,14 @@ static void set_programs(struct heapsnap_bpf *skel,
 	bpf_program__set_autoload(skel->progs.hs_sys_exit, c->mmap);
 }
 
+/* The frames a stack holds: with Python, its Python frames after the rest. */
+static uint32_t stack_room(const struct hs_bpf_config *c)
+{
+	if (!c->python)
+		return c->frames;
+	return 2 * c->frames < HS_MAX_FRAMES ? 2 * c->frames : HS_MAX_FRAMES;
+}
+
 static void configure(struct heapsnap_bpf *skel, const struct hs_bpf_config *c)
 {
 	skel->rodata->traceback_limit = c->frames;
@@ -66,9 +74,16 @@ static void configure(struct heapsnap_bpf *skel, const struct hs_bpf_config *c)
 	bpf_map__set_max_entries(skel->maps.procs, c->max_procs);
 	bpf_map__set_max_entries(skel->maps.counters, c->max_procs);
 	bpf_map__set_max_entries(skel->maps.free_slots, c->max_procs);
+	skel->rodata->python_frames = c->python;
+	bpf_map__set_max_entries(skel->maps.py_procs,
+				 c->python ? c->max_procs : 1);
+	if (!c->python) {
+		bpf_map__set_max_entries(skel->maps.py_code_ids, 1);
+		bpf_map__set_max_entries(skel->maps.py_events, 4096);
+	}
 	bpf_map__set_value_size(skel->maps.stacks,
 				(__u32)(offsetof(struct hs_stack_val, ip) +
-					c->frames * sizeof(__u64)));
+					stack_room(c) * sizeof(__u64)));
 }
 
 /* NULL with err and *e, the negative errno, when it fails. */

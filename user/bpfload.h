@@ -23,6 +23,7 @@ struct hs_bpf_config {
 	uint32_t max_live;
 	uint32_t max_stacks;
 	uint32_t max_procs;
+	bool python; /* read Python frames where a process runs CPython */
 };
 
 /*

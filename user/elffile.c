@@ -163,6 +163,20 @@ ssize_t hs_elf_read(struct hs_elf *e, uint64_t vaddr, void *buf, size_t len)
 	return -1;
 }
 
+int hs_elf_bias(const struct hs_elf *e, uint64_t start, uint64_t pgoff,
+		uint64_t *bias)
+{
+	for (size_t i = 0; i < e->nsegs; i++) {
+		const struct segment *s = &e->segs[i];
+
+		if (pgoff < s->offset || pgoff >= s->offset + s->filesz)
+			continue;
+		*bias = start - (s->vaddr + (pgoff - s->offset));
+		return 0;
+	}
+	return -1;
+}
+
 bool hs_elf_in_plt(struct hs_elf *e, uint64_t vaddr)
 {
 	Elf_Scn *scn = NULL;

@@ -27,6 +27,12 @@ bool hs_elf_has_symtab(const struct hs_elf *e);
  * segment's file size read as zeros. Returns the bytes read, or -1.
  */
 ssize_t hs_elf_read(struct hs_elf *e, uint64_t vaddr, void *buf, size_t len);
+/*
+ * The load bias (runtime address - ELF address) of a mapping at start of
+ * the file's page pgoff; -1 when no load segment holds that page.
+ */
+int hs_elf_bias(const struct hs_elf *e, uint64_t start, uint64_t pgoff,
+		uint64_t *bias);
 /* Is vaddr in a PLT section (a stub that jumps to another module)? */
 bool hs_elf_in_plt(struct hs_elf *e, uint64_t vaddr);
 /* Is vaddr in an executable load segment? */

@@ -21,6 +21,7 @@
 #include "procmaps.h"
 #include "push.h"
 #include "record.h"
+#include "pyprocs.h"
 #include "recorder.h"
 #include "sideband.h"
 #include "snapbuild.h"
@@ -30,6 +31,7 @@
 #define TICK_MS 200
 #define EV_SIGNAL UINT64_MAX
 #define EV_MAP_EVENTS (UINT64_MAX - 1)
+#define EV_PY_EVENTS (UINT64_MAX - 2)
 
 void hs_rec_defaults(struct record_opts *o)
 {
@@ -83,6 +85,10 @@ static int setup_events(struct recorder *r)
 	    epoll_ctl(r->epfd, EPOLL_CTL_ADD,
 		      ring_buffer__epoll_fd(r->map_events), &ev))
 		return -1;
+	ev.data.u64 = EV_PY_EVENTS;
+	if (r->python && epoll_ctl(r->epfd, EPOLL_CTL_ADD,
+				   hs_python_fd(r->python), &ev))
+		return -1;
 	for (size_t i = 0; i < r->nprocs; i++) {
 		if (!r->procs[i].waited)
 			continue;
@@ -133,6 +139,8 @@ void hs_rec_step(struct recorder *r, int timeout_ms)
 			on_signal(r);
 		else if (id == EV_MAP_EVENTS)
 			hs_rec_consume_map_events(r);
+		else if (id == EV_PY_EVENTS)
+			hs_python_consume(r->python);
 		else
 			hs_rec_target_exited(r, (pid_t)id);
 	}
@@ -182,6 +190,7 @@ void hs_rec_close(struct recorder *r)
 	hs_rec_free_procs(r);
 	hs_push_free(r->push);
 	hs_unwind_free(r->unwind);
+	hs_python_free(r->python);
 	hs_sideband_close(r->sb);
 	ring_buffer__free(r->map_events);
 	hs_mmapdom_free(r->mmaps);
@@ -211,6 +220,12 @@ int hs_rec_open(struct recorder *r, char *err, size_t errlen)
 	}
 	if (hs_rec_load_bpf(r, err, errlen))
 		return -1;
+	r->python = hs_python_new(r->skel, r->o.verbose);
+	if (!r->python) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	hs_snapbuild_set_python(r->build, hs_python_codes(r->python));
 	if (r->o.unwind != HS_UNWIND_FP) {
 		r->unwind = hs_unwind_new(r->skel, r->o.verbose);
 		if (!r->unwind) {

@@ -71,6 +71,7 @@ static struct hs_bpf_config bpf_config(const struct record_opts *o)
 		.max_live = o->max_live,
 		.max_stacks = o->max_stacks,
 		.max_procs = o->max_procs,
+		.python = true,
 	};
 
 	return c;

@@ -21,6 +21,7 @@
 #include "grow.h"
 #include "mmapdom.h"
 #include "procmaps.h"
+#include "pyprocs.h"
 #include "recorder.h"
 #include "sideband.h"
 #include "snapfile.h"
@@ -101,6 +102,7 @@ static void forget(struct recorder *r, pid_t pid, bool maps)
 	if (maps)
 		hs_collect_forget(r->skel, &pid, 1);
 	hs_unwind_forget(r->unwind, pid);
+	hs_python_forget(r->python, pid);
 	hs_procmaps_forget(r->pm, pid);
 	hs_mmapdom_forget(r->mmaps, (uint32_t)pid);
 	if (!p)
@@ -270,8 +272,10 @@ static int attach_target(struct recorder *r, struct rec_proc *p, char *err,
 		return -1;
 	hs_procmaps_read(r->pm, pid);
 	/* a command held before exec still maps our files: later, then */
-	if (!p->t.exe)
+	if (!p->t.exe) {
 		hs_unwind_update(r->unwind, pid);
+		hs_python_update(r->python, pid);
+	}
 	return 0;
 }
 
@@ -292,6 +296,7 @@ static void scan_process(struct recorder *r, pid_t pid)
 
 	hs_procmaps_read(r->pm, pid);
 	hs_unwind_update(r->unwind, pid);
+	hs_python_update(r->python, pid);
 	hs_probe_set_clear(&r->probes);
 	if (hs_discover_pid(&r->probes, &d, pid, &po, err, sizeof(err)))
 		return; /* no allocator we know: its blocks are not ours */
@@ -430,6 +435,7 @@ int hs_rec_start(struct recorder *r, char *err, size_t errlen)
 			return -1;
 		}
 		hs_unwind_release(r->unwind, hold, r->procs[0].t.pid);
+		hs_python_update(r->python, r->procs[0].t.pid);
 	}
 	return 0;
 }
@@ -498,8 +504,10 @@ static void update_unwind(struct recorder *r)
 
 		for (k = 0; k < i && r->remaps.pids[k] != pid; k++)
 			;
-		if (k == i)
+		if (k == i) {
 			hs_unwind_update(r->unwind, pid);
+			hs_python_update(r->python, pid);
+		}
 	}
 	r->remaps.n = 0;
 }

@@ -13,6 +13,7 @@
 #include "mmapdom.h"
 #include "progress.h"
 #include "push.h"
+#include "pyprocs.h"
 #include "recorder.h"
 #include "sideband.h"
 #include "snapbuild.h"
@@ -118,6 +119,7 @@ static struct hs_snapshot *take_snapshot(struct recorder *r, uint32_t seq,
 	int e;
 
 	hs_rec_consume_map_events(r);
+	hs_python_consume(r->python);
 	adopt_seen_processes(r);
 	s = hs_snapshot_new();
 	if (!s) {

@@ -87,6 +87,7 @@ struct hs_mmapdom;
 struct ring_buffer;
 struct hs_known_files;
 struct hs_unwind;
+struct hs_python;
 struct hs_push;
 
 struct recorder {
@@ -106,6 +107,7 @@ struct recorder {
 	struct ring_buffer *map_events; /* NULL: the mmap domain is not traced */
 	struct hs_known_files *seen; /* -a: files already looked at */
 	struct hs_unwind *unwind; /* NULL: frame pointers only */
+	struct hs_python *python; /* Python targets */
 	struct hs_push *push; /* NULL: no --push */
 	struct pid_queue forks, execs, exits, scans, remaps;
 	struct hs_status status;

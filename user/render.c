@@ -272,7 +272,7 @@ static json_object *json_domains(const struct hs_snapshot *s)
  */
 static const char *const global_names[] = {
 	"proc_map_full", "nested_overflow", "map_events_lost",
-	"events_lost",	 "stacks_missing",
+	"events_lost",	 "stacks_missing",  "py_codes_lost",
 };
 
 _Static_assert(sizeof(struct hs_global_counters) ==

@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "grow.h"
 #include "heapsnap.h"
+#include "pyframes.h"
 #include "snapbuild.h"
 
 #define INLINE_MAX 16
@@ -25,7 +26,14 @@ struct hs_snapbuild {
 	size_t nskip;
 	struct module_handle *handles;
 	size_t nhandles, handles_cap;
+	const struct hs_pycodes *codes;
 };
+
+void hs_snapbuild_set_python(struct hs_snapbuild *b,
+			     const struct hs_pycodes *codes)
+{
+	b->codes = codes;
+}
 
 struct hs_snapbuild *hs_snapbuild_new(struct hs_procmaps *pm,
 				      struct hs_symbolizer *sym,
@@ -142,6 +150,88 @@ static uint32_t stop_frame(struct hs_snapshot *s)
 	return f.function == HS_NONE ? HS_NONE : hs_snapshot_add_frame(s, &f);
 }
 
+/* A Python frame: its code object's file and name, its line. */
+static int resolve_py(struct hs_snapbuild *b, struct hs_snapshot *s,
+		      uint64_t ip, uint32_t *out)
+{
+	const struct hs_pycode *pc =
+		b->codes ? hs_pycodes_find(b->codes, HS_PYFRAME_ID(ip)) : NULL;
+	uint32_t instr = HS_PYFRAME_INSTR(ip);
+	struct hs_frame f;
+
+	memset(&f, 0, sizeof(f));
+	f.module = hs_snapshot_add_module(s, HS_PYTHON_MODULE, NULL, 0);
+	f.function = hs_snapshot_intern(s, pc ? pc->name : "<unknown>");
+	f.file = pc ? hs_snapshot_intern(s, pc->file) : HS_NONE;
+	if (pc)
+		f.line = instr == HS_PYFRAME_INSTR_MAX ?
+				 (uint32_t)pc->firstlineno :
+				 (uint32_t)hs_pycode_line_at(pc, instr);
+	out[0] = hs_snapshot_add_frame(s, &f);
+	return out[0] == HS_NONE ? -ENOMEM : 1;
+}
+
+static bool is_eval(const struct hs_snapshot *s, const uint32_t *frames,
+		    uint32_t n)
+{
+	const char *fn;
+
+	if (!n)
+		return false;
+	fn = hs_snapshot_str(s, s->frames[frames[n - 1]].function);
+	return fn && !strcmp(fn, "_PyEval_EvalFrameDefault");
+}
+
+/*
+ * The frames of each return address (inline chains), then in their order:
+ * Python frames where their interpreter loop runs.
+ */
+static int resolve_stack(struct hs_snapbuild *b, struct hs_snapshot *s,
+			 const struct hs_raw_stack *rs, uint64_t time_ns,
+			 uint32_t *frames, size_t cap, uint32_t *nframes)
+{
+	uint32_t *at = calloc(rs->nips + 1, sizeof(*at) * 3), *len, *order;
+	bool *eval = calloc(rs->nips + 1, sizeof(*eval));
+	uint32_t *tmp = malloc(cap * sizeof(*tmp)), n = 0;
+	size_t norder;
+	int r = 0;
+
+	if (!at || !eval || !tmp) {
+		r = -ENOMEM;
+		goto out;
+	}
+	len = at + rs->nips + 1;
+	order = len + rs->nips + 1;
+	for (uint32_t i = 0; i < rs->nips && r >= 0; i++) {
+		at[i] = n;
+		if (rs->ips[i] & HS_PYFRAME)
+			r = resolve_py(b, s, rs->ips[i], tmp + n);
+		else
+			r = resolve_ip(b, s, rs->pid, rs->ips[i], time_ns,
+				       tmp + n, (int)(cap - n));
+		if (r > 0) {
+			len[i] = (uint32_t)r;
+			eval[i] = !(rs->ips[i] & HS_PYFRAME) &&
+				  is_eval(s, tmp + n, (uint32_t)r);
+			n += (uint32_t)r;
+		}
+	}
+	if (r < 0)
+		goto out;
+	norder = hs_pyframes_order(rs->ips, rs->nips, eval, order, rs->nips);
+	*nframes = 0;
+	for (size_t k = 0; k < norder; k++) {
+		memcpy(frames + *nframes, tmp + at[order[k]],
+		       len[order[k]] * sizeof(*frames));
+		*nframes += len[order[k]];
+	}
+out:
+	free(at);
+	free(eval);
+	free(tmp);
+	return r < 0 ? r : 0;
+}
+
 static uint32_t build_stack(struct hs_snapbuild *b, struct hs_snapshot *s,
 			    const struct hs_raw_stack *rs, uint64_t time_ns)
 {
@@ -151,15 +241,9 @@ static uint32_t build_stack(struct hs_snapbuild *b, struct hs_snapshot *s,
 
 	if (!frames)
 		return HS_NONE;
-	for (uint32_t i = 0; i < rs->nips; i++) {
-		int r = resolve_ip(b, s, rs->pid, rs->ips[i], time_ns,
-				   frames + n, (int)(cap - n));
-
-		if (r < 0) {
-			free(frames);
-			return HS_NONE;
-		}
-		n += (uint32_t)r;
+	if (resolve_stack(b, s, rs, time_ns, frames, cap, &n)) {
+		free(frames);
+		return HS_NONE;
 	}
 	while (first + 1 < n &&
 	       skipped(b, hs_snapshot_str(s, s->frames[frames[first]].function)))

@@ -26,6 +26,12 @@ struct hs_snapbuild *hs_snapbuild_new(struct hs_procmaps *pm,
 				      char *const *skip, size_t nskip);
 void hs_snapbuild_free(struct hs_snapbuild *b);
 
+struct hs_pycodes;
+
+/* The code objects that name the Python frames of raw stacks. */
+void hs_snapbuild_set_python(struct hs_snapbuild *b,
+			     const struct hs_pycodes *codes);
+
 /* Adds raw's traces and the stacks they use to s; progress may be NULL. */
 int hs_snapbuild_add(struct hs_snapbuild *b, struct hs_snapshot *s,
 		     const struct hs_raw *raw,

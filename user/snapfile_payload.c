@@ -62,7 +62,7 @@ enum section_tag {
 #define BUILD_ID_LEN 32
 #define META_LEN 44
 #define COUNTERS_LEN (11 * 8)
-#define GLOBAL_LEN (5 * 8)
+#define GLOBAL_LEN (6 * 8)
 #define PROC_HDR (4 + 4 + 1)
 #define PROC_LEN (PROC_HDR + COUNTERS_LEN)
 #define PROC_V1_LEN (PROC_LEN + 8) /* and lost_events */

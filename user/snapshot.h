@@ -18,6 +18,8 @@
 #define HS_FORMAT_VERSION 2 /* what snapshot files are written in */
 #define HS_FORMAT_OLDEST 1 /* the oldest version still read */
 #define HS_BUILD_ID_MAX 32
+/* The module of Python frames (a path is never this). */
+#define HS_PYTHON_MODULE "python"
 /* The function of the frame that ends a traceback the unwinder cut short. */
 #define HS_UNWIND_STOPPED "[unwinding stopped: no rule for the code here]"
 

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Python frames (bpf/python.h): the running thread's CPython frames, most
+ * recent first, appended to a stack after its native frames. A code object
+ * gets an id the first time a stack meets it, and what its frames need is
+ * copied to user space then (ring buffer py_events), so that code that is
+ * gone by snapshot time is still named.
+ *
+ * Every read of the target's memory may fail or find garbage (another
+ * version's layout, a corrupted runtime, a thread in its start-up): each
+ * loop is bounded, and a walk that fails ends with the frames found.
+ */
+#ifndef HEAPSNAP_PYTHON_BPF_H
+#define HEAPSNAP_PYTHON_BPF_H
+
+#include "common.bpf.h"
+#include "python.h"
+
+/* Read the Python frames of the processes in py_procs. */
+const volatile bool python_frames = false;
+
+#define HS_PY_THREADS 256 /* a thread's state is searched among so many */
+#define HS_PY_FRAME_BYTES sizeof(((struct hs_py_thread *)0)->frame)
+
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct hs_py_proc);
+	__uint(max_entries, 1);
+} py_procs SEC(".maps");
+
+/* A code object of a process: its address and two of its fields. */
+struct hs_py_code_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 code;
+	__u64 ident; /* co_filename ^ co_linetable: a new object at an old address */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct hs_py_code_key);
+	__type(value, __u32);
+	__uint(max_entries, 1 << 16);
+} py_code_ids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} py_events SEC(".maps");
+
+
+static __always_inline __u64 py_read_u64(__u64 addr)
+{
+	__u64 v;
+
+	if (bpf_probe_read_user(&v, sizeof(v), (void *)addr))
+		return 0;
+	return v;
+}
+
+struct py_search {
+	const struct hs_py_offsets *off;
+	__u64 ts, want;
+};
+
+static long py_thread_step(__u64 i, void *data)
+{
+	struct py_search *s = data;
+
+	if (!s->ts)
+		return 1;
+	if (py_read_u64(s->ts + s->off->tstate_thread_id) == s->want)
+		return 1;
+	s->ts = py_read_u64(s->ts + s->off->tstate_next);
+	return 0;
+}
+
+/*
+ * The thread's PyThreadState: its thread_id is pthread_self(), which on
+ * x86-64 is the thread's fs base. The one found last is checked first.
+ */
+static __u64 py_tstate(struct hs_py_thread *pt, __u32 tgid,
+		       const struct hs_py_proc *pp)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	const struct hs_py_offsets *off = &pp->off;
+	struct py_search s = { .off = off, .want = task->thread.fsbase };
+	__u64 interp;
+
+	if (pt->tgid == tgid && pt->tstate &&
+	    py_read_u64(pt->tstate + off->tstate_thread_id) == s.want)
+		return pt->tstate;
+	interp = py_read_u64(pp->runtime + off->runtime_interp_head);
+	if (!interp)
+		return 0;
+	s.ts = py_read_u64(interp + off->interp_threads_head);
+	bpf_loop(HS_PY_THREADS, py_thread_step, &s, 0);
+	pt->tgid = tgid;
+	pt->tstate = s.ts;
+	return s.ts;
+}
+
+/* A field of the frame read into pt->frame, at a runtime offset. */
+static __always_inline __u64 py_frame_u64(struct hs_py_thread *pt, __u16 at)
+{
+	__u32 i = at / 8;
+
+	if (i >= HS_PY_FRAME_BYTES / 8)
+		return 0;
+	return pt->frame[i];
+}
+
+static __always_inline __u8 py_frame_u8(struct hs_py_thread *pt, __u16 at)
+{
+	__u32 i = at;
+
+	if (i >= HS_PY_FRAME_BYTES)
+		return 0;
+	return ((__u8 *)pt->frame)[i];
+}
+
+/* Copies a str object: HS_PY_STR_BYTES of it, or what its page holds. */
+static __always_inline __u16 py_copy_str(__u8 *dst, __u64 obj)
+{
+	__u32 n;
+
+	if (!obj)
+		return 0;
+	if (!bpf_probe_read_user(dst, HS_PY_STR_BYTES, (void *)obj))
+		return HS_PY_STR_BYTES;
+	n = 4096 - (obj & 4095);
+	if (n >= HS_PY_STR_BYTES || n < 64 ||
+	    bpf_probe_read_user(dst, n & (HS_PY_STR_BYTES - 1), (void *)obj))
+		return 0;
+	return (__u16)n;
+}
+
+/*
+ * The first sight of a code object: a new id, and its names, first line
+ * and line table sent to user space. 0 when the event cannot be sent: the
+ * frame is then reported as unknown code, and counted.
+ */
+static __u32 py_new_code(const struct hs_py_code_key *k, __u64 linetable,
+			 __u64 filename, __u64 qualname,
+			 const struct hs_py_offsets *off)
+{
+	struct hs_py_code_event *e;
+	__u64 len;
+	__u32 id;
+
+	e = bpf_ringbuf_reserve(&py_events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&global.c.py_codes_lost, 1);
+		return 0;
+	}
+	id = (__u32)__sync_add_and_fetch(&global.py_next_id, 1);
+	e->tgid = k->tgid;
+	e->id = id;
+	e->code = k->code;
+	e->firstlineno = 0;
+	bpf_probe_read_user(&e->firstlineno, sizeof(e->firstlineno),
+			    (void *)(k->code + off->code_firstlineno));
+	e->filename_copied = py_copy_str(e->filename, filename);
+	e->qualname_copied = py_copy_str(e->qualname, qualname);
+	len = py_read_u64(linetable + off->bytes_size);
+	e->linetable_len = (__u32)len;
+	if (len > HS_PY_LINETABLE_BYTES)
+		len = HS_PY_LINETABLE_BYTES;
+	e->linetable_copied = 0;
+	if (len && !bpf_probe_read_user(e->linetable, len,
+					(void *)(linetable + off->bytes_data)))
+		e->linetable_copied = (__u32)len;
+	if (bpf_map_update_elem(&py_code_ids, k, &id, BPF_NOEXIST)) {
+		bpf_ringbuf_discard(e, 0);
+		return 0;
+	}
+	bpf_ringbuf_submit(e, 0);
+	return id;
+}
+
+/* The id of the code object at code, read into pt->ident. */
+static __u32 py_code_id(struct hs_py_thread *pt, __u32 tgid, __u64 code,
+			const struct hs_py_offsets *off)
+{
+	struct hs_py_code_key k = { .tgid = tgid, .code = code };
+	__u64 filename, qualname, linetable;
+	__u32 *id;
+
+	if (bpf_probe_read_user(pt->ident, sizeof(pt->ident),
+				(void *)(code + off->code_filename)))
+		return 0;
+	/* user space checks that these four fields follow each other */
+	filename = pt->ident[0];
+	qualname = pt->ident[2];
+	linetable = pt->ident[3];
+	k.ident = filename ^ linetable;
+	id = bpf_map_lookup_elem(&py_code_ids, &k);
+	if (id)
+		return *id;
+	return py_new_code(&k, linetable, filename, qualname, off);
+}
+
+struct py_walk {
+	struct walk *w;
+	struct hs_py_thread *pt;
+	const struct hs_py_proc *pp;
+	__u64 frame;
+	__u64 pending; /* the frame read last: stored once its successor is */
+	__u32 tgid;
+};
+
+/*
+ * One frame. A frame is stored one step late: in 3.12 and later, the shim
+ * frame that follows the first frame of an interpreter run is what marks
+ * it, and the mark is part of the stack's hash.
+ */
+static long py_frame_step(__u64 i, void *data)
+{
+	struct py_walk *pw = data;
+	const struct hs_py_offsets *off = &pw->pp->off;
+	struct hs_py_thread *pt = pw->pt;
+	__u64 code, instr, first, at;
+	__u32 id;
+
+	if (!pw->frame ||
+	    bpf_probe_read_user(pt->frame, sizeof(pt->frame),
+				(void *)pw->frame))
+		return 1;
+	pw->frame = py_frame_u64(pt, off->frame_previous);
+	if (off->owner_cstack != 0xff &&
+	    py_frame_u8(pt, off->frame_owner) == off->owner_cstack) {
+		pw->pending |= pw->pending ? HS_PYFRAME_ENTRY : 0;
+		return 0; /* the C stack's shim: not a frame of its own */
+	}
+	code = py_frame_u64(pt, off->frame_code);
+	instr = py_frame_u64(pt, off->frame_instr);
+	if (!code)
+		return 1;
+	if (pw->pending)
+		add_frame(pw->w, pw->pending);
+	first = code + off->code_first_instr;
+	at = instr >= first ? (instr - first) / 2 : HS_PYFRAME_INSTR_MAX;
+	if (at > HS_PYFRAME_INSTR_MAX)
+		at = HS_PYFRAME_INSTR_MAX;
+	id = py_code_id(pt, pw->tgid, code, off);
+	pw->pending = HS_PYFRAME | ((__u64)id << 24) | at;
+	if (off->frame_is_entry != HS_PY_NO_FIELD &&
+	    py_frame_u8(pt, off->frame_is_entry))
+		pw->pending |= HS_PYFRAME_ENTRY;
+	return 0;
+}
+
+/*
+ * Appends the thread's Python frames to the stack being captured: up to
+ * limit of them stored, all of them counted (up to HS_MAX_FRAMES).
+ */
+static void py_walk_stack(struct walk *w, struct hs_py_thread *pt,
+			  __u32 tgid, __u32 limit)
+{
+	const struct hs_py_proc *pp = bpf_map_lookup_elem(&py_procs, &tgid);
+	struct py_walk pw = { .w = w, .pt = pt, .pp = pp, .tgid = tgid };
+	const struct hs_py_offsets *off;
+	__u64 ts;
+
+	if (!pp)
+		return;
+	off = &pp->off;
+	ts = py_tstate(pt, tgid, pp);
+	if (!ts)
+		return;
+	pw.frame = py_read_u64(ts + off->tstate_frame);
+	if (off->cframe_frame != HS_PY_NO_FIELD && pw.frame)
+		pw.frame = py_read_u64(pw.frame + off->cframe_frame);
+	w->limit = w->n + limit < HS_MAX_FRAMES ? w->n + limit : HS_MAX_FRAMES;
+	bpf_loop(HS_MAX_FRAMES, py_frame_step, &pw, 0);
+	if (pw.pending)
+		add_frame(w, pw.pending);
+}
+
+#endif
