@@ -15,6 +15,7 @@
 #include "grow.h"
 #include "heapsnap.h"
 #include "heapsnap.skel.h"
+#include "procmaps.h"
 #include "pyframes.h"
 #include "pylayout.h"
 #include "pyprocs.h"
@@ -171,29 +172,24 @@ static struct pyfile *file_of(struct hs_python *py, const char *path,
 	return f;
 }
 
-/* An executable mapping of the maps file: is it a CPython? */
-static bool python_mapping(struct hs_python *py, pid_t pid, char *line,
-			   struct entry *e)
+/* An executable mapping of the process: is it a CPython? */
+static bool python_mapping(struct hs_python *py, pid_t pid,
+			   const struct hs_maps_entry *m, struct entry *e)
 {
-	unsigned long long start, end, off;
-	char perms[8], path[96];
+	char link[HS_MAPS_LINK_LEN];
 	struct pyfile *f;
-	char *file;
 
-	if (sscanf(line, "%llx-%llx %7s %llx", &start, &end, perms, &off) !=
-		    4 ||
-	    perms[2] != 'x' || !(file = strchr(line, '/')))
+	if (!m->exec || !m->path || m->path[0] != '/')
 		return false;
-	file[strcspn(file, "\n")] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid, start,
-		 end);
-	f = file_of(py, path, file);
-	if (!f || !f->python || hs_elf_bias(f->elf, start, off, &e->p.bias))
+	hs_maps_link(link, sizeof(link), pid, m->start, m->end);
+	f = file_of(py, link, m->path);
+	if (!f || !f->python ||
+	    hs_elf_bias(f->elf, m->start, m->pgoff, &e->p.bias))
 		return false;
 	e->p.version = f->layout.version;
 	e->p.frames = f->layout.supported;
 	e->p.alloc = f->alloc;
-	snprintf(e->p.path, sizeof(e->p.path), "%s", file);
+	snprintf(e->p.path, sizeof(e->p.path), "%s", m->path);
 	snprintf(e->p.note, sizeof(e->p.note), "%s", f->layout.note);
 	e->off = f->layout.off;
 	e->runtime = f->layout.runtime + e->p.bias;
@@ -217,28 +213,28 @@ static void report(const struct entry *e)
 
 const struct hs_pyproc *hs_python_update(struct hs_python *py, pid_t pid)
 {
-	char maps[64], line[4096 + 128];
 	struct entry e = { .p.pid = pid }, *have;
+	struct hs_maps_reader rd;
+	struct hs_maps_entry m;
 	struct hs_py_proc val;
 	__u32 key = (__u32)pid;
 	bool found = false;
-	FILE *f;
 
-	if (!py)
+	if (!py || hs_maps_open(&rd, pid))
 		return NULL;
-	snprintf(maps, sizeof(maps), "/proc/%d/maps", pid);
-	f = fopen(maps, "re");
-	if (!f)
-		return NULL;
-	while (!found && fgets(line, sizeof(line), f))
-		found = python_mapping(py, pid, line, &e);
-	fclose(f);
+	while (!found && hs_maps_next(&rd, &m))
+		found = python_mapping(py, pid, &m, &e);
+	hs_maps_close(&rd);
 	have = entry_of(py, pid);
 	if (!have) {
 		if (hs_grow(&py->procs, &py->procs_cap, py->nprocs + 1,
 			    sizeof(*py->procs)))
 			return NULL;
 		have = &py->procs[py->nprocs++];
+	} else if (have->p.version == e.p.version &&
+		   have->runtime == e.runtime &&
+		   !strcmp(have->p.path, e.p.path)) {
+		return &have->p; /* nothing changed: a library came or went */
 	}
 	*have = e;
 	if (!found)
