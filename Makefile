@@ -73,7 +73,7 @@ TOOL_SRCS += record_opts.c
 # Python targets: CPython code objects and strs, decoded (pure); which
 # files are CPython and how their runtime is laid out (libelf).
 PURE_SRCS += pycode.c pyframes.c
-TOOL_SRCS += elffile.c pylayout.c pyalloc.c pyprocs.c
+TOOL_SRCS += elffile.c pylayout.c pyalloc.c pytarget.c pyprocs.c entrystop.c
 
 PURE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PURE_SRCS)) $(BUILD)/profile.pb-c.o
 TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TOOL_SRCS))
@@ -287,7 +287,8 @@ bench: heapsnap $(BUILD)/bench/floor
 # The bench's floor: its own BPF object, attached by record's discovery.
 FLOOR_OBJS := $(addprefix $(BUILD)/,bench/floor.o bench/floorbpf.o discover.o \
 	      procmaps.o probes.o probes_attach.o links.o placement.o \
-	      allocators.o targets.o grow.o)
+	      allocators.o targets.o grow.o pytarget.o pylayout.o pyalloc.o \
+	      elffile.o)
 
 $(BUILD)/bench/%.o: bench/%.c $(BUILD)/floor.skel.h
 	$(call msg,CC,$@)

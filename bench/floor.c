@@ -6,9 +6,11 @@
  * domain's tracepoints; then waits for the process to exit.
  *
  *   floor -p PID [--entry] [--no-mmap] [--classic-uprobes]
+ *         [--python exact|pools]
  *
  * --entry: every probe skips its return, as heapsnap's unsampled calls do
  * (sampling leaves the mmap domain out, so its tracepoints go too).
+ * --python: a CPython's allocator too, as record --python traces it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +27,7 @@
 #include "floorbpf.h"
 #include "links.h"
 #include "probes_attach.h"
+#include "pytarget.h"
 #include "targets.h"
 
 struct floor {
@@ -34,12 +37,13 @@ struct floor {
 	struct hs_target t;
 	struct hs_probe_set set;
 	struct hs_links *links;
+	enum hs_pymode python; /* HS_PY_OFF: no Python probes */
 };
 
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: floor -p PID [--entry] [--no-mmap] [--classic-uprobes]\n");
+		"usage: floor -p PID [--entry] [--no-mmap] [--classic-uprobes] [--python exact|pools]\n");
 	return 2;
 }
 
@@ -49,6 +53,7 @@ static int parse(struct floor *f, int argc, char **argv)
 		{ "entry", no_argument, NULL, 'e' },
 		{ "no-mmap", no_argument, NULL, 'n' },
 		{ "classic-uprobes", no_argument, NULL, 'c' },
+		{ "python", required_argument, NULL, 'y' },
 		{},
 	};
 	bool no_mmap = false, classic = false;
@@ -68,6 +73,14 @@ static int parse(struct floor *f, int argc, char **argv)
 		case 'c':
 			classic = true;
 			break;
+		case 'y':
+			if (!strcmp(optarg, "exact"))
+				f->python = HS_PY_EXACT;
+			else if (!strcmp(optarg, "pools"))
+				f->python = HS_PY_POOLS;
+			else
+				return -1;
+			break;
 		default:
 			return -1;
 		}
@@ -77,6 +90,31 @@ static int parse(struct floor *f, int argc, char **argv)
 	f->c.mode = classic ? HS_ATTACH_CLASSIC : hs_links_mode();
 	f->c.mmap = !f->c.entry_only && !no_mmap;
 	return 0;
+}
+
+/* A CPython's allocator, at the points record --python probes. */
+static int python_points(struct floor *f, const struct hs_probe_opts *po,
+			 char *err, size_t errlen)
+{
+	struct hs_pyfiles *files;
+	struct hs_pytarget t;
+	int r;
+
+	if (f->python == HS_PY_OFF)
+		return 0;
+	files = hs_pyfiles_new();
+	r = files ? hs_pytarget_find(files, f->pid, f->python, &t) : -ENOMEM;
+	if (r == 1 && t.mode != f->python)
+		r = -EOPNOTSUPP;
+	if (r == 1)
+		r = hs_pytarget_probes(&t, &f->set, po);
+	hs_pyfiles_free(files);
+	if (r > 0)
+		return 0;
+	snprintf(err, errlen, "pid %d: no CPython allocator to probe %s: %s",
+		 f->pid, hs_pymode_name(f->python),
+		 r < 0 ? strerror(-r) : "no points");
+	return -1;
 }
 
 /* What record -p attaches, with the same placement. */
@@ -90,7 +128,8 @@ static int attach(struct floor *f, char *err, size_t errlen)
 		f->t.pidfd = -1;
 		return -1;
 	}
-	if (hs_discover_pid(&f->set, &d, f->pid, &po, err, errlen))
+	if (hs_discover_pid(&f->set, &d, f->pid, &po, err, errlen) ||
+	    python_points(f, &po, err, errlen))
 		return -1;
 	if (f->c.mmap) {
 		f->skel->links.hs_floor_sys_enter =

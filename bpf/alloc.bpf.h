@@ -27,6 +27,12 @@ struct hs_task {
 	__u64 stack;
 	__u8 old_state; /* realloc: OLD_NONE, OLD_LIVE or OLD_UNKNOWN */
 	__u8 sampled; /* the new block is to be recorded */
+	__u8 domain; /* of the new block */
+	/*
+	 * A block a CPython free erased, which it hands on to free() (a large
+	 * one): that inner free is its own, not a free of an unknown block.
+	 */
+	__u64 freed_ptr, freed_sp;
 	struct hs_sampler sampler;
 	struct hs_proc_ref proc;
 	struct hs_map_event sys; /* an mmap-domain syscall in progress */
@@ -90,6 +96,8 @@ static __always_inline void begin_call(struct hs_task *t, __u32 fn, __u64 sp,
 	t->fn = fn;
 	t->entry_sp = sp;
 	t->sampled = sampled;
+	t->domain = HS_DOMAIN_HEAP;
+	t->freed_ptr = 0;
 }
 
 static __u64 request_size(__u32 fn, __u64 a0, __u64 a1, __u64 a2)
@@ -176,20 +184,48 @@ static __always_inline __u64 stack_of(struct hs_task *t,
 	return key;
 }
 
-static __noinline void record_free(struct hs_task *t, __u32 tgid, __u64 ptr)
+/* Erases the block at ptr; returns its size, or -1 when it is unknown. */
+static __noinline long record_free(struct hs_task *t, __u32 tgid, __u64 ptr)
 {
 	struct hs_live_val old;
 	struct hs_proc_val *p;
 
 	if (!ptr)
-		return;
+		return -1;
 	p = get_proc(&t->proc, tgid);
 	if (!p)
-		return;
-	if (block_take(tgid, t->proc.slot, ptr, &old))
+		return -1;
+	if (block_take(tgid, t->proc.slot, ptr, &old)) {
 		count_free(p, old.size);
-	else if (!sample_bytes) /* with sampling, most were never recorded */
+		return (long)old.size;
+	}
+	if (!sample_bytes) /* with sampling, most were never recorded */
 		__sync_fetch_and_add(&p->c.unknown_frees, 1);
+	return -1;
+}
+
+/*
+ * A free of the python domain: a raw block, or an object one that pymalloc
+ * did not serve, goes on to free() from inside it.
+ */
+static __always_inline void record_py_free(struct hs_task *t, __u32 tgid,
+					   __u64 ptr, __u64 sp, bool raw)
+{
+	long size = record_free(t, tgid, ptr);
+
+	if (raw || size == 0 || size > HS_PY_SMALL_MAX) {
+		t->freed_ptr = ptr;
+		t->freed_sp = sp;
+	}
+}
+
+/*
+ * Is this free the inner one of a CPython free that erased its block? Its
+ * stack is deeper, or the same where the CPython free tail-calls free().
+ */
+static __always_inline bool handed_on(struct hs_task *t, __u64 ptr, __u64 sp)
+{
+	return ptr == t->freed_ptr && sp <= t->freed_sp;
 }
 
 /* Takes a realloc's old block out of the live set until the realloc ends. */
@@ -230,7 +266,7 @@ static void record_alloc(struct hs_task *t, __u32 tgid, __u32 tid,
 		.time_ns = bpf_ktime_get_ns(),
 		.tid = tid,
 		.total_nframe = t->walk.total_nframe,
-		.domain = HS_DOMAIN_HEAP,
+		.domain = t->domain,
 	};
 
 	count_alloc(p, t->size);

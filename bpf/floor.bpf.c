@@ -19,7 +19,7 @@ const volatile bool entry_only = false;
 SEC("uprobe")
 int hs_floor(struct pt_regs *ctx)
 {
-	__u64 fn = bpf_get_attach_cookie(ctx);
+	__u64 fn = HS_COOKIE_FN(bpf_get_attach_cookie(ctx));
 
 	return entry_only || fn == HS_FN_FREE || fn == HS_FN_WRAPPER;
 }

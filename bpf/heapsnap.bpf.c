@@ -6,9 +6,10 @@
  * Two attach mechanisms share the handlers: a uprobe session (one program
  * that runs at entry and, if the entry asks for it, at return) where the
  * kernel has them, and a classic uprobe/uretprobe pair where it does not.
- * The attach cookie says what the probed function is (enum hs_func). An
- * entry handler returns 0 when it needs the return, 1 when it does not
- * (a session then skips the return trap).
+ * The attach cookie says what the probed function is (enum hs_func, and
+ * whether it is CPython's: HS_COOKIE_*). An entry handler returns 0 when it
+ * needs the return, 1 when it does not (a session then skips the return
+ * trap).
  */
 #include "alloc.bpf.h"
 #include "common.bpf.h"
@@ -19,16 +20,40 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 extern bool bpf_session_is_return(void) __ksym __weak;
 
-/* A free: one array read when the block was not sampled. */
-static __always_inline int on_free(struct pt_regs *ctx, __u32 tgid)
+/*
+ * The arguments of a probed function: after the context of CPython's.
+ * Every register is read as it is: the verifier refuses a context read at
+ * an offset computed from the cookie.
+ */
+static __always_inline void get_args(struct pt_regs *ctx, bool py, __u64 *a)
 {
-	__u64 ptr = PT_REGS_PARM1(ctx);
+	__u64 r[4] = { PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx),
+		       PT_REGS_PARM3(ctx), PT_REGS_PARM4(ctx) };
+
+	barrier_var(r[0]);
+	a[0] = py ? r[1] : r[0];
+	a[1] = py ? r[2] : r[1];
+	a[2] = py ? r[3] : r[2];
+}
+
+/* A free: one array read when the block was not sampled. */
+static __always_inline int on_free(struct pt_regs *ctx, __u32 tgid,
+				   __u32 cookie)
+{
+	bool py = cookie & HS_COOKIE_PYTHON;
+	__u64 sp = PT_REGS_SP(ctx), a[3], ptr;
 	struct hs_task *t;
 
+	get_args(ctx, py, a);
+	ptr = a[0];
 	if (!ptr || (sample_bytes && !maybe_sampled(tgid, ptr)))
 		return 1;
-	t = entry_task(PT_REGS_SP(ctx));
-	if (t && !t->depth)
+	t = entry_task(sp);
+	if (!t || t->depth || handed_on(t, ptr, sp))
+		return 1;
+	if (py)
+		record_py_free(t, tgid, ptr, sp, cookie & HS_COOKIE_RAW);
+	else
 		record_free(t, tgid, ptr);
 	return 1;
 }
@@ -60,11 +85,16 @@ static __always_inline int on_wrapper(struct pt_regs *ctx)
 	return 1; /* no return probe: it never counts in depth */
 }
 
-/* malloc and its kin: what is asked, and where from when it is sampled. */
-static __noinline int on_alloc(struct pt_regs *ctx, __u32 tgid, __u32 fn,
+/*
+ * malloc and its kin (CPython's too, and pymalloc taking a pool): what is
+ * asked, and where from when it is sampled.
+ */
+static __noinline int on_alloc(struct pt_regs *ctx, __u32 tgid, __u32 cookie,
 			       bool session)
 {
-	__u64 sp = PT_REGS_SP(ctx), a0 = PT_REGS_PARM1(ctx);
+	__u32 fn = HS_COOKIE_FN(cookie);
+	bool py = cookie & HS_COOKIE_PYTHON;
+	__u64 sp = PT_REGS_SP(ctx), a[3];
 	struct hs_proc_val *p = NULL;
 	struct hs_task *t;
 	__u64 size;
@@ -75,7 +105,11 @@ static __noinline int on_alloc(struct pt_regs *ctx, __u32 tgid, __u32 fn,
 		return 1;
 	if (t->depth)
 		return nest(t, session);
-	size = request_size(fn, a0, PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx));
+	get_args(ctx, py, a);
+	if (fn == HS_FN_PY_POOL)
+		size = 1ULL << HS_COOKIE_POOL_BITS(cookie);
+	else
+		size = request_size(fn, a[0], a[1], a[2]);
 	sampled = take_sample(&t->sampler, size);
 	if (sampled || may_nest(fn))
 		p = get_proc(&t->proc, tgid);
@@ -84,8 +118,10 @@ static __noinline int on_alloc(struct pt_regs *ctx, __u32 tgid, __u32 fn,
 		return 1;
 	}
 	begin_call(t, fn, sp, sampled);
+	if (py)
+		t->domain = HS_DOMAIN_PYTHON;
 	t->size = size;
-	t->arg = is_realloc(fn) || fn == HS_FN_POSIX_MEMALIGN ? a0 : 0;
+	t->arg = is_realloc(fn) || fn == HS_FN_POSIX_MEMALIGN ? a[0] : 0;
 	t->stack = 0;
 	if (sampled) {
 		struct hs_frame0 f = { .sp = sp, .fp = PT_REGS_FP(ctx) };
@@ -99,21 +135,22 @@ static __noinline int on_alloc(struct pt_regs *ctx, __u32 tgid, __u32 fn,
 	return 0;
 }
 
-static __always_inline int on_entry(struct pt_regs *ctx, __u32 fn, bool session)
+static __always_inline int on_entry(struct pt_regs *ctx, __u32 cookie,
+				    bool session)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
 	if (tgid == ignore_tgid)
 		return 1;
-	switch (fn) {
+	switch (HS_COOKIE_FN(cookie)) {
 	case HS_FN_FREE:
-		return on_free(ctx, tgid);
+		return on_free(ctx, tgid, cookie);
 	case HS_FN_FREE_NESTS:
 		return on_free_nests(ctx, tgid, session);
 	case HS_FN_WRAPPER:
 		return on_wrapper(ctx);
 	default:
-		return on_alloc(ctx, tgid, fn, session);
+		return on_alloc(ctx, tgid, cookie, session);
 	}
 }
 
@@ -138,6 +175,9 @@ static int on_return(struct pt_regs *ctx)
 		    bpf_probe_read_user(&ptr, sizeof(ptr), (void *)t->arg))
 			ptr = 0;
 	}
+	/* the block pymalloc returns is in the pool it took */
+	if (t->fn == HS_FN_PY_POOL)
+		ptr &= ~(t->size - 1);
 	/* glibc's realloc(p, 0) frees p and returns NULL */
 	if (is_realloc(t->fn))
 		release_old(t, tgid, p, ptr || !t->size);
@@ -149,12 +189,12 @@ static int on_return(struct pt_regs *ctx)
 SEC("uprobe")
 int hs_session(struct pt_regs *ctx)
 {
-	__u32 fn = bpf_get_attach_cookie(ctx);
+	__u32 cookie = bpf_get_attach_cookie(ctx);
 
 	/* the most frequent call first: a free never asks for its return */
-	if (fn != HS_FN_FREE && bpf_session_is_return())
+	if (HS_COOKIE_FN(cookie) != HS_FN_FREE && bpf_session_is_return())
 		return on_return(ctx);
-	return on_entry(ctx, fn, true);
+	return on_entry(ctx, cookie, true);
 }
 
 SEC("uprobe")

@@ -32,8 +32,23 @@ enum hs_func {
 	HS_FN_FREE, /* pointer in arg0, no return probe */
 	HS_FN_WRAPPER, /* e.g. operator new: its caller is the block's frame 0 */
 	HS_FN_FREE_NESTS, /* a free that calls another probed free */
+	HS_FN_PY_POOL, /* pymalloc takes a pool: the block it returns is in it */
 	HS_FN_COUNT,
 };
+
+/*
+ * An attach cookie: the function's enum hs_func in its low byte, and
+ * HS_COOKIE_PYTHON for CPython's allocator functions, whose arguments
+ * follow a context pointer and whose blocks are the python domain. A
+ * pool's size is 1 << HS_COOKIE_POOL_BITS(cookie).
+ */
+#define HS_COOKIE_FN(c) ((c)&0xff)
+#define HS_COOKIE_PYTHON 0x100
+#define HS_COOKIE_RAW 0x200 /* a PyMem_Raw* function: malloc's blocks */
+#define HS_COOKIE_POOL_BITS(c) (((c) >> 16) & 31)
+#define HS_COOKIE_POOL(bits) ((__u32)(bits) << 16)
+/* pymalloc serves requests of 1 to this many bytes; others go to malloc */
+#define HS_PY_SMALL_MAX 512
 
 /*
  * What kind of memory a block is. The numbers are stored in snapshot files;
@@ -42,6 +57,7 @@ enum hs_func {
 enum hs_domain {
 	HS_DOMAIN_HEAP = 0, /* the malloc family */
 	HS_DOMAIN_MMAP = 1, /* anonymous mappings made outside the allocator */
+	HS_DOMAIN_PYTHON = 2, /* CPython's allocators, as tracemalloc sees them */
 	HS_DOMAIN_COUNT,
 };
 

@@ -73,6 +73,7 @@ void hs_frame_view(const struct hs_snapshot *s, uint32_t idx,
 	v->line = v->file ? f->line : 0;
 	v->offset = f->offset;
 	v->inlined = f->inlined;
+	v->python = hs_frame_is_python(s, f);
 }
 
 const char *hs_base_name(const char *path)
@@ -388,18 +389,21 @@ static void add_trace(struct summer *sm, struct hs_sums *out, size_t slot,
 {
 	double k;
 
+	uint64_t blocks = hs_trace_blocks(t);
+
+	out->slots[slot].estimate |= t->flags & HS_TRACE_ESTIMATE;
 	if (!sm->s->sample_bytes) {
 		out->slots[slot].bytes += t->size;
-		out->slots[slot].count++;
+		out->slots[slot].count += blocks;
 		out->total.bytes += t->size;
-		out->total.count++;
+		out->total.count += blocks;
 		return;
 	}
 	k = hs_trace_scale(sm->s, t);
 	sm->est[2 * slot] += (double)t->size * k;
-	sm->est[2 * slot + 1] += k;
+	sm->est[2 * slot + 1] += k * (double)blocks;
 	sm->est_total[0] += (double)t->size * k;
-	sm->est_total[1] += k;
+	sm->est_total[1] += k * (double)blocks;
 }
 
 static void round_estimates(struct summer *sm, struct hs_sums *out)

@@ -33,6 +33,7 @@ bool hs_trace_selected(const struct hs_snapshot *s, const struct hs_trace *t,
 struct hs_sum {
 	uint64_t bytes;
 	uint64_t count;
+	bool estimate; /* some of it is estimated (pymalloc's pools) */
 };
 
 /*
@@ -87,6 +88,7 @@ struct hs_frame_view {
 	uint32_t line; /* 0 also when the file is unknown */
 	uint64_t offset;
 	bool inlined;
+	bool python; /* a Python frame: no offset */
 };
 
 /* Frame idx of s (s may be NULL); all unknown when idx is out of range. */

@@ -121,6 +121,7 @@ enum {
 	KEY_INCLUDE,
 	KEY_EXCLUDE,
 	KEY_ALL_FRAMES,
+	KEY_PYTHON_ONLY,
 	KEY_DOMAIN,
 	KEY_PID,
 	KEY_COMM,
@@ -149,7 +150,10 @@ static const struct hs_cli_option shared[] = {
 	{ "all-frames", KEY_ALL_FRAMES, NULL,
 	  "filters test every frame, not only the most\nrecent one",
 	  HS_CLI_FILTERS },
-	{ "domain", KEY_DOMAIN, "heap|mmap", "keep one domain",
+	{ "python-frames-only", KEY_PYTHON_ONLY, NULL,
+	  "tracebacks of Python frames alone, as\ntracemalloc shows them",
+	  HS_CLI_FILTERS },
+	{ "domain", KEY_DOMAIN, "heap|mmap|python", "keep one domain",
 	  HS_CLI_FILTERS },
 	{ "pid", KEY_PID, "PID[,PID...]", "keep these processes",
 	  HS_CLI_PROCESSES },
@@ -404,6 +408,9 @@ static int apply_shared(struct hs_cli_args *a, int key, const char *arg,
 	case KEY_ALL_FRAMES:
 		a->q.all_frames = true;
 		return 0;
+	case KEY_PYTHON_ONLY:
+		a->q.python_only = true;
+		return 0;
 	case KEY_DOMAIN:
 		if (!parse_domain(arg, &a->q.domain))
 			return 0;
@@ -536,6 +543,20 @@ struct hs_snapshot *hs_cli_load(const char *path, bool json, const char *who,
 			 "%s lost data: %s", who, loss);
 		w->list[w->n] = w->text[w->n];
 		w->n++;
+	}
+	return s;
+}
+
+struct hs_snapshot *hs_cli_load_query(const struct hs_cli_args *a,
+				      const char *path, const char *who,
+				      struct hs_cli_warnings *w)
+{
+	struct hs_snapshot *s = hs_cli_load(path, a->json, who, w);
+
+	if (s && a->q.python_only && hs_snapshot_python_only(s)) {
+		hs_cli_error(a->json, "out of memory");
+		hs_snapshot_free(s);
+		return NULL;
 	}
 	return s;
 }

@@ -145,6 +145,13 @@ struct hs_cli_warnings {
  */
 struct hs_snapshot *hs_cli_load(const char *path, bool json, const char *who,
 				struct hs_cli_warnings *w);
+/*
+ * hs_cli_load() for an analysis: a->json, and what a->q asks of the
+ * snapshot itself (--python-frames-only).
+ */
+struct hs_snapshot *hs_cli_load_query(const struct hs_cli_args *a,
+				      const char *path, const char *who,
+				      struct hs_cli_warnings *w);
 /* The warnings kept, as a new JSON array. */
 struct json_object *hs_cli_warnings_json(const struct hs_cli_warnings *w);
 

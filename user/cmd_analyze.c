@@ -120,8 +120,8 @@ static int show_stats(const struct hs_cli_args *a, bool diff)
 	int i, n = diff ? 2 : 1, rc = 1, err;
 
 	for (i = 0; i < n; i++) {
-		s[i] = hs_cli_load(a->operands[i], a->json,
-				   snapshot_role(diff, i), &w);
+		s[i] = hs_cli_load_query(a, a->operands[i],
+					 snapshot_role(diff, i), &w);
 		if (!s[i])
 			goto out;
 	}

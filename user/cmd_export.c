@@ -312,7 +312,8 @@ int hs_cmd_export(int argc, char **argv)
 		goto out;
 	}
 	w.print = !a.cli.json;
-	s = hs_cli_load(a.cli.operands[0], a.cli.json, a.cli.operands[0], &w);
+	s = hs_cli_load_query(&a.cli, a.cli.operands[0], a.cli.operands[0],
+			      &w);
 	if (!s)
 		rc = 1;
 	else if (!strcmp(a.format, "pprof"))
@@ -402,8 +403,8 @@ int hs_cmd_flamegraph(int argc, char **argv)
 	rc = 1;
 	w.print = !a.cli.json;
 	for (i = 0; i < a.cli.noperands; i++) {
-		s[i] = hs_cli_load(a.cli.operands[i], a.cli.json,
-				   a.cli.operands[i], &w);
+		s[i] = hs_cli_load_query(&a.cli, a.cli.operands[i],
+					 a.cli.operands[i], &w);
 		if (!s[i])
 			goto out;
 	}

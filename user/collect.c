@@ -48,6 +48,7 @@ static int push_trace(struct hs_raw *raw, size_t *cap,
 	if (hs_grow(&raw->traces, cap, raw->ntraces + 1, sizeof(*t)))
 		return -ENOMEM;
 	t = &raw->traces[raw->ntraces++];
+	memset(t, 0, sizeof(*t));
 	t->addr = k->addr;
 	t->size = v->size;
 	t->stack = v->stack;

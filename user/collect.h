@@ -25,6 +25,8 @@ struct hs_raw_trace {
 	uint32_t tid;
 	uint32_t total_nframe;
 	uint8_t domain;
+	uint8_t flags; /* HS_TRACE_* (snapshot.h) */
+	uint32_t blocks; /* 0: one */
 };
 
 struct hs_raw_stack {

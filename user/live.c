@@ -340,6 +340,11 @@ static int start(struct live *l, const struct hs_cli_args *a, char *err,
 		snprintf(err, errlen, "at most %d pids", MAX_PIDS);
 		return -1;
 	}
+	if (a->q.python_only) {
+		snprintf(err, errlen,
+			 "--python-frames-only reads snapshot files, not the live view");
+		return -1;
+	}
 	for (size_t i = 0; i < a->nlive; i++)
 		l->r.o.pids[i] = (pid_t)a->live_pids[i];
 	l->r.o.npids = a->nlive;

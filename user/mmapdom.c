@@ -227,6 +227,7 @@ int hs_mmapdom_collect(struct hs_mmapdom *d, uint32_t pid, struct hs_raw *raw)
 		const struct region *r = &p->regions[i];
 
 		t = &raw->traces[raw->ntraces++];
+		memset(t, 0, sizeof(*t));
 		t->addr = r->start;
 		t->size = r->end - r->start;
 		t->stack = r->stack;

@@ -48,6 +48,7 @@ static const struct reg_family families[] = {
 	{ HS_NEED_ARG0, { "rdi", "edi", "di", "dil" } },
 	{ HS_NEED_ARG1, { "rsi", "esi", "si", "sil" } },
 	{ HS_NEED_ARG2, { "rdx", "edx", "dx", "dl", "dh" } },
+	{ HS_NEED_ARG3, { "rcx", "ecx", "cx", "cl", "ch" } },
 	{ HS_NEED_STACK, { "rsp", "esp", "sp", "spl" } },
 	{ HS_NEED_STACK, { "rbp", "ebp", "bp", "bpl" } },
 };

@@ -19,6 +19,7 @@ enum hs_needs {
 	HS_NEED_ARG1 = 1 << 1,
 	HS_NEED_ARG2 = 1 << 2,
 	HS_NEED_STACK = 1 << 3, /* %rsp and %rbp: return address, frame chain */
+	HS_NEED_ARG3 = 1 << 4,
 };
 
 struct hs_placement {

@@ -31,10 +31,13 @@ static const char *const func_names[HS_FN_COUNT] = {
 	[HS_FN_FREE] = "free",
 	[HS_FN_WRAPPER] = "wrapper",
 	[HS_FN_FREE_NESTS] = "free, calling a free",
+	[HS_FN_PY_POOL] = "pymalloc's new pool",
 };
 
-const char *hs_func_name(uint32_t fn)
+const char *hs_func_name(uint32_t cookie)
 {
+	uint32_t fn = HS_COOKIE_FN(cookie);
+
 	return fn < HS_FN_COUNT ? func_names[fn] : "?";
 }
 
@@ -70,7 +73,7 @@ static bool has_offset(const struct hs_probe_set *set, dev_t dev, ino_t ino,
 	return false;
 }
 
-static unsigned int needs_of(uint32_t fn)
+static unsigned int needs_of_fn(uint32_t fn)
 {
 	switch (fn) {
 	case HS_FN_FREE:
@@ -86,6 +89,21 @@ static unsigned int needs_of(uint32_t fn)
 	default:
 		return HS_NEED_ARG0 | HS_NEED_STACK;
 	}
+}
+
+/* The registers the program reads: CPython's arguments follow a context. */
+static unsigned int needs_of(uint32_t cookie)
+{
+	unsigned int args = HS_NEED_ARG0 | HS_NEED_ARG1 | HS_NEED_ARG2;
+	unsigned int n = needs_of_fn(HS_COOKIE_FN(cookie));
+
+	if (HS_COOKIE_FN(cookie) == HS_FN_PY_POOL)
+		return HS_NEED_STACK;
+	if (!(cookie & HS_COOKIE_PYTHON))
+		return n;
+	return (n & ~args) | (n & HS_NEED_ARG0 ? HS_NEED_ARG1 : 0) |
+	       (n & HS_NEED_ARG1 ? HS_NEED_ARG2 : 0) |
+	       (n & HS_NEED_ARG2 ? HS_NEED_ARG3 : 0);
 }
 
 static void place(struct hs_probe_point *p, int fd, uint64_t size,
@@ -465,6 +483,39 @@ out:
 	elf_end(sc.elf);
 	close(sc.fd);
 	return err ? err : added;
+}
+
+int hs_probes_add(struct hs_probe_set *set, const char *path, uint64_t vaddr,
+		  uint64_t size, uint32_t cookie, const char *name,
+		  const struct hs_probe_opts *o)
+{
+	struct stat st;
+	uint64_t off;
+	Elf *elf = NULL;
+	int fd, err;
+
+	elf_version(EV_CURRENT);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto out;
+	}
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	err = !elf || elf_kind(elf) != ELF_K_ELF ? -ENOEXEC :
+						  vaddr_to_offset(elf, vaddr, &off);
+	if (err)
+		goto out;
+	if (has_offset(set, st.st_dev, st.st_ino, off))
+		goto out;
+	err = add_point(set, path, fd, &st, off, size, (int)cookie, name, o);
+	if (!err)
+		err = 1;
+out:
+	elf_end(elf);
+	close(fd);
+	return err;
 }
 
 static int note_func(struct scan *sc, const char *name, const GElf_Sym *sym,

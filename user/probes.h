@@ -19,7 +19,7 @@ struct hs_probe_point {
 	ino_t ino;
 	uint64_t func_offset; /* file offset of the function */
 	uint64_t offset; /* file offset of the probe */
-	uint32_t fn; /* enum hs_func */
+	uint32_t fn; /* attach cookie: enum hs_func and HS_COOKIE_* flags */
 	char *name;
 	char *why; /* why the probe sits where it does */
 };
@@ -49,6 +49,16 @@ struct hs_probe_set {
  */
 int hs_probes_scan(struct hs_probe_set *set, const char *path,
 		   const struct hs_probe_opts *o);
+
+/*
+ * Adds one point: the function of size bytes at ELF address vaddr in the
+ * file at path, for cookie (enum hs_func and HS_COOKIE_* flags), placed
+ * where it costs least. Returns 1 when added, 0 when set has it already,
+ * or a negative errno.
+ */
+int hs_probes_add(struct hs_probe_set *set, const char *path, uint64_t vaddr,
+		  uint64_t size, uint32_t cookie, const char *name,
+		  const struct hs_probe_opts *o);
 
 /* What heapsnap needs to know of a file before it scans it. */
 struct hs_file_info {

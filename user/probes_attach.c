@@ -10,8 +10,10 @@
 #include "probes_attach.h"
 
 /* A free never takes its return, nor a wrapper: neither counts in depth. */
-static bool takes_return(uint32_t fn)
+static bool takes_return(uint32_t cookie)
 {
+	uint32_t fn = HS_COOKIE_FN(cookie);
+
 	return fn != HS_FN_FREE && fn != HS_FN_WRAPPER;
 }
 

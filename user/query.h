@@ -33,6 +33,7 @@ struct hs_query {
 	const struct hs_filter *filters;
 	size_t nfilters;
 	bool all_frames;
+	bool python_only; /* tracebacks of Python frames alone */
 	int domain; /* -1: every domain */
 	const uint32_t *pids; /* keep these processes only, when npids */
 	size_t npids;

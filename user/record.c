@@ -41,6 +41,7 @@ void hs_rec_defaults(struct record_opts *o)
 	o->max_procs = 4096;
 	o->max_unwind_rows = 1 << 21;
 	o->unwind = HS_UNWIND_AUTO;
+	o->python = HS_PY_AUTO;
 }
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
@@ -220,8 +221,10 @@ int hs_rec_open(struct recorder *r, char *err, size_t errlen)
 	}
 	if (hs_rec_load_bpf(r, err, errlen))
 		return -1;
-	r->python = hs_python_new(r->skel, r->o.verbose);
-	if (!r->python) {
+	r->python = r->o.python == HS_PY_OFF ?
+			    NULL :
+			    hs_python_new(r->skel, r->o.python, r->o.verbose);
+	if (r->o.python != HS_PY_OFF && !r->python) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}

@@ -13,10 +13,12 @@
 
 #include "bpfload.h"
 #include "collect.h"
+#include "entrystop.h"
 #include "heapsnap.h"
 #include "heapsnap.skel.h"
 #include "mmapdom.h"
 #include "procmaps.h"
+#include "pyprocs.h"
 #include "recorder.h"
 #include "sideband.h"
 
@@ -71,7 +73,7 @@ static struct hs_bpf_config bpf_config(const struct record_opts *o)
 		.max_live = o->max_live,
 		.max_stacks = o->max_stacks,
 		.max_procs = o->max_procs,
-		.python = true,
+		.python = o->python != HS_PY_OFF,
 	};
 
 	return c;
@@ -187,4 +189,10 @@ void hs_rec_report_table(const struct recorder *r)
 			"heapsnap: live table: %u buckets of %d blocks, %llu blocks in its spill map\n",
 			bpf_map__max_entries(r->skel->maps.buckets), HS_WAYS,
 			(unsigned long long)r->skel->bss->global.spilled);
+}
+
+struct bpf_link *hs_rec_hold_entry(struct recorder *r, const char *exe,
+				   pid_t pid)
+{
+	return hs_entry_hold(r->skel->progs.hs_stop, exe, pid);
 }

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "heapsnap.h"
+#include "pyprocs.h"
 #include "recorder.h"
 
 #define STR_(x) #x
@@ -21,6 +22,7 @@ enum {
 	OPT_FOLLOW_FORKS,
 	OPT_NO_MMAP,
 	OPT_UNWIND,
+	OPT_PYTHON,
 	OPT_MAX_UNWIND_ROWS,
 	OPT_PUSH,
 	OPT_APP,
@@ -77,6 +79,15 @@ static int add(char **list, size_t *n, char *arg, const char *what)
 	list[(*n)++] = arg;
 	return 0;
 }
+
+static const struct hs_cli_choice pymodes[] = {
+	{ "auto", HS_PY_AUTO },
+	{ "exact", HS_PY_EXACT },
+	{ "pools", HS_PY_POOLS },
+	{ "frames", HS_PY_FRAMES },
+	{ "off", HS_PY_OFF },
+	{ NULL },
+};
 
 static const struct hs_cli_choice unwinders[] = {
 	{ "fp", HS_UNWIND_FP },
@@ -159,6 +170,14 @@ static int apply_option(void *ctx, int key, char *arg, bool json)
 		}
 		hs_cli_error(false, "--unwind takes fp, dwarf or auto");
 		return -1;
+	case OPT_PYTHON:
+		if (!hs_cli_parse_choice(arg, pymodes, &v)) {
+			o->python = (uint32_t)v;
+			return 0;
+		}
+		hs_cli_error(false,
+			     "--python takes auto, exact, pools, frames or off");
+		return -1;
 	case OPT_PUSH:
 		o->push_url = arg;
 		return 0;
@@ -214,6 +233,12 @@ static const struct hs_cli_command record_command = {
 			{ "max-unwind-rows", OPT_MAX_UNWIND_ROWS, "N",
 			  "call-frame rows the tracer can hold\n"
 			  "(default 2097152)" },
+			{ "python", OPT_PYTHON, "auto|exact|pools|frames|off",
+			  "CPython targets: their Python frames, and the\n"
+			  "python domain traced call by call (exact),\n"
+			  "by the pools pymalloc takes (estimates, for\n"
+			  "production), or not at all (frames); auto:\n"
+			  "exact where the interpreter allows it" },
 			{ "no-mmap", OPT_NO_MMAP, NULL,
 			  "do not trace the mmap domain (anonymous mmap,\n"
 			  "munmap, mremap and brk outside the allocator;\n"

@@ -21,6 +21,7 @@
 #include "grow.h"
 #include "mmapdom.h"
 #include "procmaps.h"
+#include "entrystop.h"
 #include "pyprocs.h"
 #include "recorder.h"
 #include "sideband.h"
@@ -108,6 +109,7 @@ static void forget(struct recorder *r, pid_t pid, bool maps)
 	if (!p)
 		return;
 	hs_links_free(p->attach);
+	hs_links_free(p->py_attach);
 	hs_target_close(&p->t);
 	*p = r->procs[--r->nprocs];
 }
@@ -121,7 +123,7 @@ static void sb_mmap(void *ctx, pid_t pid, uint64_t start, uint64_t len,
 	if (!r->o.all && !hs_rec_find(r, pid))
 		return;
 	hs_procmaps_add(r->pm, pid, start, len, pgoff, ino, path, time_ns);
-	if (r->unwind)
+	if (r->unwind || r->python)
 		push(&r->remaps, pid);
 	/* a file never seen may be a new allocator (a container's libc) */
 	if (r->o.all && first_sight(r, dev, ino))
@@ -249,6 +251,36 @@ static void print_probes(const struct recorder *r, pid_t pid)
 	}
 }
 
+/*
+ * p runs a CPython, found now or after an exec: its frames are walked from
+ * now on, and its allocator gets probes of its own.
+ */
+static void attach_python(struct recorder *r, struct rec_proc *p)
+{
+	const struct hs_pytarget *py = hs_python_find(r->python, p->t.pid);
+	struct hs_probe_opts po = probe_opts(r);
+	uint64_t runtime = py ? py->runtime : 0;
+	char err[512];
+
+	py = hs_python_update(r->python, p->t.pid);
+	if (!py || (p->py_attach && py->runtime == runtime))
+		return; /* the same interpreter, probed already */
+	hs_links_free(p->py_attach);
+	p->py_attach = NULL;
+	if (py->mode != HS_PY_EXACT && py->mode != HS_PY_POOLS)
+		return;
+	hs_probe_set_clear(&r->probes);
+	if (hs_python_probes(r->python, p->t.pid, &r->probes, &po) <= 0)
+		return;
+	if (r->o.verbose)
+		print_probes(r, p->t.pid);
+	p->py_attach = hs_probes_attach(&r->progs, &r->probes, p->t.pid, err,
+					sizeof(err));
+	if (!p->py_attach)
+		fprintf(stderr, "heapsnap: warning: pid %d: %s\n", p->t.pid,
+			err);
+}
+
 static int attach_target(struct recorder *r, struct rec_proc *p, char *err,
 			 size_t errlen)
 {
@@ -274,7 +306,7 @@ static int attach_target(struct recorder *r, struct rec_proc *p, char *err,
 	/* a command held before exec still maps our files: later, then */
 	if (!p->t.exe) {
 		hs_unwind_update(r->unwind, pid);
-		hs_python_update(r->python, pid);
+		attach_python(r, p);
 	}
 	return 0;
 }
@@ -285,6 +317,21 @@ static bool file_attached(const struct recorder *r, dev_t dev, ino_t ino)
 		if (r->files[i].dev == dev && r->files[i].ino == ino)
 			return true;
 	return false;
+}
+
+/* record -v: a file probed for every process, by its name in pid. */
+static void report_file(const char *link, pid_t pid)
+{
+	char name[PATH_MAX];
+	ssize_t n = readlink(link, name, sizeof(name) - 1);
+
+	if (n <= 0)
+		snprintf(name, sizeof(name), "%s", link);
+	else
+		name[n] = '\0';
+	fprintf(stderr,
+		"heapsnap: probing %s for every process (first seen in pid %d)\n",
+		name, pid);
 }
 
 /* -a: probes, for every process, on the allocator files pid uses. */
@@ -300,6 +347,7 @@ static void scan_process(struct recorder *r, pid_t pid)
 	hs_probe_set_clear(&r->probes);
 	if (hs_discover_pid(&r->probes, &d, pid, &po, err, sizeof(err)))
 		return; /* no allocator we know: its blocks are not ours */
+	hs_python_probes(r->python, pid, &r->probes, &po);
 	for (size_t i = 0; i < r->probes.n; i++) {
 		const struct hs_probe_point *pt = &r->probes.pts[i];
 		struct rec_file *f;
@@ -322,9 +370,7 @@ static void scan_process(struct recorder *r, pid_t pid)
 		}
 		r->nfiles++;
 		if (r->o.verbose)
-			fprintf(stderr,
-				"heapsnap: probing %s for every process (first seen in pid %d)\n",
-				pt->path, pid);
+			report_file(pt->path, pid);
 	}
 }
 
@@ -399,10 +445,37 @@ static int start_named(struct recorder *r, struct hs_gate *gate, char *err,
 	return 0;
 }
 
+/*
+ * Lets the held command exec, and stops it again at its entry point for
+ * what needs its mappings: unwind tables, and its Python probes.
+ */
+static int run_command(struct recorder *r, struct hs_gate *gate, char *err,
+		       size_t errlen)
+{
+	struct rec_proc *p = &r->procs[0];
+	struct bpf_link *hold = NULL;
+	int e;
+
+	if (r->unwind || r->python)
+		hold = hs_rec_hold_entry(r, p->t.exe, p->t.pid);
+	e = hs_target_release(gate);
+	if (e) {
+		snprintf(err, errlen, "cannot run %s: %s", r->o.argv[0],
+			 strerror(-e));
+		hs_entry_go(hold, p->t.pid);
+		return -1;
+	}
+	if (!hs_entry_wait(hold, p->t.pid) || !hold) {
+		hs_unwind_update(r->unwind, p->t.pid);
+		attach_python(r, p);
+	}
+	hs_entry_go(hold, p->t.pid);
+	return 0;
+}
+
 int hs_rec_start(struct recorder *r, char *err, size_t errlen)
 {
 	struct hs_gate gate = { -1, -1 };
-	int e;
 
 	if (!r->o.all && start_named(r, &gate, err, errlen))
 		return -1;
@@ -423,20 +496,8 @@ int hs_rec_start(struct recorder *r, char *err, size_t errlen)
 	for (size_t i = 0; i < r->nprocs; i++)
 		if (attach_target(r, &r->procs[i], err, errlen))
 			return -1;
-	if (r->o.argv) {
-		struct bpf_link *hold = hs_unwind_hold(
-			r->unwind, r->procs[0].t.exe, r->procs[0].t.pid);
-
-		e = hs_target_release(&gate);
-		if (e) {
-			snprintf(err, errlen, "cannot run %s: %s", r->o.argv[0],
-				 strerror(-e));
-			hs_unwind_release(r->unwind, hold, r->procs[0].t.pid);
-			return -1;
-		}
-		hs_unwind_release(r->unwind, hold, r->procs[0].t.pid);
-		hs_python_update(r->python, r->procs[0].t.pid);
-	}
+	if (r->o.argv)
+		return run_command(r, &gate, err, errlen);
 	return 0;
 }
 
@@ -468,6 +529,7 @@ static void handle_exec(struct recorder *r, pid_t pid)
 	if (r->o.verbose)
 		fprintf(stderr, "heapsnap: pid %d called exec: %s\n", pid,
 			p->t.command ? p->t.command : "?");
+	attach_python(r, p);
 }
 
 /* --follow-forks: each child of a target becomes a target of its own. */
@@ -495,6 +557,17 @@ static void adopt_fork(struct recorder *r, pid_t pid)
 		fprintf(stderr, "heapsnap: tracing child pid %d\n", pid);
 }
 
+/* A process's mappings changed: a traced one may now run a CPython. */
+static void remapped_python(struct recorder *r, pid_t pid)
+{
+	struct rec_proc *p = r->o.all ? NULL : hs_rec_find(r, pid);
+
+	if (p)
+		attach_python(r, p);
+	else
+		hs_python_update(r->python, pid);
+}
+
 /* Each process once, however many of its mappings changed. */
 static void update_unwind(struct recorder *r)
 {
@@ -506,7 +579,7 @@ static void update_unwind(struct recorder *r)
 			;
 		if (k == i) {
 			hs_unwind_update(r->unwind, pid);
-			hs_python_update(r->python, pid);
+			remapped_python(r, pid);
 		}
 	}
 	r->remaps.n = 0;
@@ -581,6 +654,7 @@ void hs_rec_free_procs(struct recorder *r)
 		struct rec_proc *p = &r->procs[i];
 
 		hs_links_free(p->attach);
+		hs_links_free(p->py_attach);
 		if (p->t.child && !p->t.exited) {
 			kill(p->t.pid, SIGKILL);
 			hs_target_reap(&p->t);

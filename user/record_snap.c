@@ -32,6 +32,18 @@ static void snapshot_path(const struct recorder *r, uint32_t seq, char *buf,
  * A process's counters cover every domain. Its peak is the heap's peak plus
  * the mmap domain's: the two are kept apart, so this is an upper bound.
  */
+/* What CPython the process runs, and how its allocator was traced. */
+static uint32_t python_note(struct recorder *r, struct hs_snapshot *s,
+			    pid_t pid)
+{
+	const struct hs_pytarget *py = hs_python_find(r->python, pid);
+	char note[512];
+
+	if (!py || !hs_pytarget_describe(py, note, sizeof(note)))
+		return HS_NONE;
+	return hs_snapshot_intern(s, note);
+}
+
 static void add_proc(struct recorder *r, struct hs_snapshot *s,
 		     struct rec_proc *rp, uint64_t epoch)
 {
@@ -44,6 +56,7 @@ static void add_proc(struct recorder *r, struct hs_snapshot *s,
 	p.pid = (uint32_t)rp->t.pid;
 	p.command = hs_snapshot_intern(s, rp->t.command);
 	p.exited = rp->t.exited;
+	p.python = python_note(r, s, rp->t.pid);
 	hs_collect_counters(r->skel, rp->t.pid, &v);
 	p.counters = v.c;
 	if (v.epoch != ps->epoch || v.c.interval_peak < ps->last_current)
@@ -82,6 +95,8 @@ static int collect(struct recorder *r, struct hs_raw *raw,
 		pids[i] = r->procs[i].t.pid;
 	/* -a gathers every process at once; its old images go as they exec */
 	e = hs_collect(r->skel, pids, r->o.all ? 0 : r->nprocs, raw, progress);
+	if (!e)
+		hs_python_estimate(r->python, raw);
 	for (size_t i = 0; !e && i < r->nprocs; i++)
 		e = hs_mmapdom_collect(r->mmaps, (uint32_t)pids[i], raw);
 	if (!e)

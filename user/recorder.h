@@ -43,6 +43,7 @@ struct record_opts {
 	bool follow_forks;
 	bool no_mmap;
 	uint32_t unwind; /* enum hs_unwind_mode */
+	uint32_t python; /* enum hs_pymode */
 	uint32_t max_unwind_rows;
 	bool verbose;
 	const char *push_url; /* --push: also send each snapshot there */
@@ -62,6 +63,7 @@ struct rec_proc {
 	struct hs_target t; /* its pid, command, and pidfd when it is waited for */
 	bool waited; /* named by -p or --, or a followed child */
 	struct hs_links *attach; /* its own probes; NULL under -a */
+	struct hs_links *py_attach; /* its CPython allocator's probes */
 	struct proc_state st;
 };
 
@@ -139,6 +141,9 @@ int hs_rec_check_system(char *err, size_t errlen);
 /* record -v: how full the live table ended. */
 void hs_rec_report_table(const struct recorder *r);
 int hs_rec_load_bpf(struct recorder *r, char *err, size_t errlen);
+/* A spawned command held at its entry point (entrystop.h); NULL: not ELF. */
+struct bpf_link *hs_rec_hold_entry(struct recorder *r, const char *exe,
+				   pid_t pid);
 void hs_rec_start_mmap_domain(struct recorder *r);
 void hs_rec_consume_map_events(struct recorder *r);
 

@@ -77,7 +77,7 @@ void print_loc(FILE *out, const struct hs_frame_view *v)
 		fprintf(out, "%s:%" PRIu32, v->file, v->line);
 	else if (v->file)
 		fprintf(out, "%s:?", v->file);
-	else if (v->module)
+	else if (v->module && !v->python)
 		fprintf(out, "%s+0x%" PRIx64, v->module, v->offset);
 	else
 		fputs("<unknown>", out);
@@ -118,7 +118,9 @@ static json_object *json_frame(const struct hs_snapshot *s, uint32_t idx)
 	json_object_object_add(o, "line",
 			       v.line ? json_object_new_int64(v.line) : NULL);
 	json_object_object_add(o, "module", json_str_or_null(v.module));
-	json_object_object_add(o, "offset", json_object_new_uint64(v.offset));
+	json_object_object_add(o, "offset",
+			       v.python ? NULL :
+					  json_object_new_uint64(v.offset));
 	json_object_object_add(o, "inlined",
 			       json_object_new_boolean(v.inlined));
 	return o;
@@ -244,6 +246,9 @@ static json_object *json_processes(const struct hs_snapshot *s)
 		json_add_u64(p, "current", pr->counters.current);
 		json_add_u64(p, "peak", pr->counters.peak);
 		json_add_u64(p, "count", pr->counters.count);
+		json_object_object_add(
+			p, "python",
+			json_str_or_null(hs_snapshot_str(s, pr->python)));
 		json_object_array_add(a, p);
 	}
 	return a;
@@ -479,6 +484,8 @@ static void print_info_procs(FILE *out, const struct hs_snapshot *s)
 		print_size_count(out, p->counters.current, p->counters.count);
 		hs_format_bytes(b, sizeof(b), p->counters.peak);
 		fprintf(out, ", peak %s\n", b);
+		if (hs_snapshot_str(s, p->python))
+			fprintf(out, "  %s\n", hs_snapshot_str(s, p->python));
 	}
 }
 

@@ -246,6 +246,8 @@ static void print_row_numbers(FILE *out, const struct hs_stats *st,
 		if (row->count)
 			fprintf(out, ", average %s", avg);
 	}
+	if (row->estimate)
+		fputs(" (estimate)", out);
 	fputc('\n', out);
 }
 
@@ -361,6 +363,9 @@ static json_object *json_stat(const struct hs_stats *st,
 
 	json_add_u64(o, "size", row->size);
 	json_add_u64(o, "count", row->count);
+	if (row->estimate)
+		json_object_object_add(o, "estimate",
+				       json_object_new_boolean(true));
 	if (st->is_diff) {
 		json_add_i64(o, "size_diff", row->size_diff);
 		json_add_i64(o, "count_diff", row->count_diff);

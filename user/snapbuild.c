@@ -182,6 +182,41 @@ static bool is_eval(const struct hs_snapshot *s, const uint32_t *frames,
 	return fn && !strcmp(fn, "_PyEval_EvalFrameDefault");
 }
 
+/* The module of the interpreter loop among ips' frames, or HS_NONE. */
+static uint32_t interpreter(const struct hs_snapshot *s,
+			    const struct hs_raw_stack *rs, const bool *eval,
+			    const uint32_t *tmp, const uint32_t *at)
+{
+	for (uint32_t i = 0; i < rs->nips; i++)
+		if (eval[i])
+			return s->frames[tmp[at[i]]].module;
+	return HS_NONE;
+}
+
+/*
+ * Above its most recent Python frame, a traceback's frames in the
+ * interpreter itself are how CPython serves an allocation (PyUnicode_New,
+ * call plumbing): the Python line that asked comes first, as tracemalloc
+ * shows it, after the frames of any C extension it called. Returns the
+ * frames left.
+ */
+static uint32_t drop_interpreter_top(const struct hs_snapshot *s,
+				     uint32_t *frames, uint32_t n,
+				     uint32_t interp)
+{
+	uint32_t k = 0, first_py = 0;
+
+	while (first_py < n &&
+	       !hs_frame_is_python(s, &s->frames[frames[first_py]]))
+		first_py++;
+	if (interp == HS_NONE || first_py == n)
+		return n;
+	for (uint32_t i = 0; i < n; i++)
+		if (i >= first_py || s->frames[frames[i]].module != interp)
+			frames[k++] = frames[i];
+	return k;
+}
+
 /*
  * The frames of each return address (inline chains), then in their order:
  * Python frames where their interpreter loop runs.
@@ -225,6 +260,8 @@ static int resolve_stack(struct hs_snapbuild *b, struct hs_snapshot *s,
 		       len[order[k]] * sizeof(*frames));
 		*nframes += len[order[k]];
 	}
+	*nframes = drop_interpreter_top(s, frames, *nframes,
+					interpreter(s, rs, eval, tmp, at));
 out:
 	free(at);
 	free(eval);
@@ -246,7 +283,8 @@ static uint32_t build_stack(struct hs_snapbuild *b, struct hs_snapshot *s,
 		return HS_NONE;
 	}
 	while (first + 1 < n &&
-	       skipped(b, hs_snapshot_str(s, s->frames[frames[first]].function)))
+	       skipped(b,
+		       hs_snapshot_str(s, s->frames[frames[first]].function)))
 		first++;
 	if (rs->flags & HS_STACK_UNKNOWN_CODE) {
 		frames[n] = stop_frame(s);
@@ -292,7 +330,8 @@ int hs_snapbuild_add(struct hs_snapbuild *b, struct hs_snapshot *s,
 	}
 	for (i = 0; i < raw->ntraces; i++) {
 		const struct hs_raw_trace *rt = &raw->traces[i];
-		const struct hs_raw_stack *rs = hs_raw_find_stack(raw, rt->stack);
+		const struct hs_raw_stack *rs =
+			hs_raw_find_stack(raw, rt->stack);
 		struct hs_trace t = {
 			.addr = rt->addr,
 			.size = rt->size,
@@ -302,6 +341,8 @@ int hs_snapbuild_add(struct hs_snapbuild *b, struct hs_snapshot *s,
 			.stack = rs ? stack_idx[rs - raw->stacks] : empty,
 			.total_nframe = rt->total_nframe,
 			.domain = rt->domain,
+			.flags = rt->flags,
+			.blocks = rt->blocks,
 		};
 
 		if (hs_snapshot_add_trace(s, &t))

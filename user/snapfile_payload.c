@@ -10,7 +10,8 @@
  *   2 strings   u32 count, then count times: u32 length, bytes (no NUL)
  *   9 global    the u64s of struct hs_global_counters (bpf/heapsnap.h) in
  *               their order: proc_map_full, nested_overflow,
- *               map_events_lost, events_lost, stacks_missing
+ *               map_events_lost, events_lost, stacks_missing,
+ *               py_codes_lost
  *               (version 2 on)
  *
  * The other sections are tables: u32 count, u32 record size, records.
@@ -19,6 +20,8 @@
  *               u64s of struct hs_counters in their order: current, count,
  *               peak, interval_peak, allocs, frees, bytes_allocated,
  *               map_full, stack_failures, stack_collisions, unknown_frees;
+ *               then (version 2 on, optional) u32 python: a string, the
+ *               CPython it runs and how it was traced, or 0xffffffff;
  *               version 1 has one more u64, lost_events, which a reader
  *               adds to the global events_lost (its stack_failures
  *               already hold the stacks that were missing)
@@ -28,7 +31,8 @@
  *   6 stack_frames  u32 frame
  *   7 stacks    u32 first, u32 nframes
  *   8 traces    u64 addr, u64 size, u64 time_ns, u32 pid, u32 tid,
- *               u32 stack, u32 total_nframe, u8 domain
+ *               u32 stack, u32 total_nframe, u8 domain; then (version 2
+ *               on) u8 flags (bit 0: an estimate), u32 blocks (0: 1)
  *
  * Later versions may append fields to the meta and global bodies or to a
  * table's records (a larger record size) and add sections; readers ignore
@@ -64,13 +68,15 @@ enum section_tag {
 #define COUNTERS_LEN (11 * 8)
 #define GLOBAL_LEN (6 * 8)
 #define PROC_HDR (4 + 4 + 1)
-#define PROC_LEN (PROC_HDR + COUNTERS_LEN)
-#define PROC_V1_LEN (PROC_LEN + 8) /* and lost_events */
+#define PROC_V2_LEN (PROC_HDR + COUNTERS_LEN)
+#define PROC_LEN (PROC_V2_LEN + 4)
+#define PROC_V1_LEN (PROC_V2_LEN + 8) /* and lost_events */
 #define MODULE_LEN (4 + 1 + BUILD_ID_LEN)
 #define FRAME_LEN (4 * 4 + 8 + 1)
 #define STACK_FRAME_LEN 4
 #define STACK_LEN 8
-#define TRACE_LEN (3 * 8 + 4 * 4 + 1)
+#define TRACE_V1_LEN (3 * 8 + 4 * 4 + 1)
+#define TRACE_LEN (TRACE_V1_LEN + 1 + 4)
 
 _Static_assert(HS_BUILD_ID_MAX <= BUILD_ID_LEN, "build-id field too small");
 /* A counter more changes the procs records: a new format version. */
@@ -278,6 +284,7 @@ static uint8_t *put_procs(uint8_t *p, const struct hs_snapshot *s)
 		p = hs_put_u32(p, pr->command);
 		*p++ = pr->exited ? 1 : 0;
 		p = put_words(p, &pr->counters, sizeof(pr->counters));
+		p = hs_put_u32(p, pr->python);
 	}
 	p = put_section(p, SEC_GLOBAL, GLOBAL_LEN);
 	return put_words(p, &s->global, sizeof(s->global));
@@ -336,6 +343,8 @@ static uint8_t *put_traces(uint8_t *p, const struct hs_snapshot *s)
 		p = hs_put_u32(p, t->stack);
 		p = hs_put_u32(p, t->total_nframe);
 		*p++ = t->domain;
+		*p++ = t->flags;
+		p = hs_put_u32(p, t->blocks);
 	}
 	return p;
 }
@@ -485,7 +494,7 @@ static int parse_procs(struct decoder *d, const uint8_t *p, uint64_t len)
 	bool v1 = d->version == 1;
 	uint32_t rec;
 
-	if (!TABLE(d, SEC_PROCS, p, len, v1 ? PROC_V1_LEN : PROC_LEN, procs,
+	if (!TABLE(d, SEC_PROCS, p, len, v1 ? PROC_V1_LEN : PROC_V2_LEN, procs,
 		   rec))
 		return -1;
 	for (size_t i = 0; i < s->nprocs; i++, p += rec) {
@@ -495,8 +504,10 @@ static int parse_procs(struct decoder *d, const uint8_t *p, uint64_t len)
 		pr->command = hs_get_u32(p + 4);
 		pr->exited = p[8] & 1;
 		get_words(p + PROC_HDR, &pr->counters, sizeof(pr->counters));
+		pr->python = !v1 && rec >= PROC_LEN ? hs_get_u32(p + PROC_V2_LEN) :
+						      HS_NONE;
 		if (v1)
-			s->global.events_lost += hs_get_u64(p + PROC_LEN);
+			s->global.events_lost += hs_get_u64(p + PROC_V2_LEN);
 	}
 	return 0;
 }
@@ -567,7 +578,7 @@ static int parse_traces(struct decoder *d, const uint8_t *p, uint64_t len)
 	struct hs_snapshot *s = d->s;
 	uint32_t rec;
 
-	if (!TABLE(d, SEC_TRACES, p, len, TRACE_LEN, traces, rec))
+	if (!TABLE(d, SEC_TRACES, p, len, TRACE_V1_LEN, traces, rec))
 		return -1;
 	for (size_t i = 0; i < s->ntraces; i++, p += rec) {
 		struct hs_trace *t = &s->traces[i];
@@ -580,6 +591,10 @@ static int parse_traces(struct decoder *d, const uint8_t *p, uint64_t len)
 		t->stack = hs_get_u32(p + 32);
 		t->total_nframe = hs_get_u32(p + 36);
 		t->domain = p[40];
+		if (rec >= TRACE_LEN) {
+			t->flags = p[41];
+			t->blocks = hs_get_u32(p + 42);
+		}
 	}
 	return 0;
 }

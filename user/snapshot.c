@@ -295,6 +295,7 @@ void hs_snapshot_lost(const struct hs_snapshot *s, struct hs_lost *out)
 static const char *const domain_names[] = {
 	[HS_DOMAIN_HEAP] = "heap",
 	[HS_DOMAIN_MMAP] = "mmap",
+	[HS_DOMAIN_PYTHON] = "python",
 };
 
 _Static_assert(ARRAY_SIZE(domain_names) == HS_DOMAIN_COUNT,
@@ -330,4 +331,62 @@ double hs_trace_scale(const struct hs_snapshot *s, const struct hs_trace *t)
 		return 1.0;
 	p = -expm1(-(double)t->size / (double)s->sample_bytes);
 	return p > 0 ? 1.0 / p : 1.0;
+}
+
+bool hs_frame_is_python(const struct hs_snapshot *s, const struct hs_frame *f)
+{
+	const char *m;
+
+	if (f->module >= s->nmodules)
+		return false;
+	m = hs_snapshot_str(s, s->modules[f->module].path);
+	return m && !strcmp(m, HS_PYTHON_MODULE);
+}
+
+int hs_snapshot_python_only(struct hs_snapshot *s)
+{
+	struct hs_snapshot t = { 0 }; /* the new stacks, interned */
+	uint32_t *map = calloc(s->nstacks + 1, sizeof(*map));
+	uint32_t *keep = calloc(s->nstack_frames + 1, sizeof(*keep));
+	int err = -1;
+
+	t.index = calloc(1, sizeof(*t.index));
+	if (!map || !keep || !t.index)
+		goto out;
+	for (size_t i = 0; i < s->nstacks; i++) {
+		const struct hs_stack *st = &s->stacks[i];
+		uint32_t n = 0;
+
+		for (uint32_t k = 0; k < st->nframes; k++) {
+			uint32_t f = s->stack_frames[st->first + k];
+
+			if (f < s->nframes &&
+			    hs_frame_is_python(s, &s->frames[f]))
+				keep[n++] = f;
+		}
+		map[i] = hs_snapshot_add_stack(&t, keep, n);
+		if (map[i] == HS_NONE)
+			goto out;
+	}
+	for (size_t i = 0; i < s->ntraces; i++)
+		if (s->traces[i].stack < s->nstacks)
+			s->traces[i].stack = map[s->traces[i].stack];
+	free(s->stacks);
+	free(s->stack_frames);
+	s->stacks = t.stacks;
+	s->nstacks = t.nstacks;
+	s->cap.stacks = t.cap.stacks;
+	s->stack_frames = t.stack_frames;
+	s->nstack_frames = t.nstack_frames;
+	s->cap.stack_frames = t.cap.stack_frames;
+	t.stacks = NULL;
+	t.stack_frames = NULL;
+	err = 0;
+out:
+	hs_snapshot_seal(&t);
+	free(t.stacks);
+	free(t.stack_frames);
+	free(map);
+	free(keep);
+	return err;
 }

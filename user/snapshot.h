@@ -28,6 +28,8 @@ struct hs_proc {
 	uint32_t command; /* string: its command line */
 	bool exited; /* the process had exited when the snapshot was taken */
 	struct hs_counters counters; /* every domain's together */
+	/* string: the CPython it runs, and how it was traced; or HS_NONE */
+	uint32_t python;
 };
 
 struct hs_module {
@@ -59,7 +61,13 @@ struct hs_trace {
 	uint32_t stack; /* index into stacks */
 	uint32_t total_nframe; /* frames before truncation to the limit */
 	uint8_t domain;
+	uint8_t flags; /* HS_TRACE_* */
+	/* the blocks it stands for: 1, or those of a pymalloc pool (0: 1) */
+	uint32_t blocks;
 };
+
+/* hs_trace.flags */
+#define HS_TRACE_ESTIMATE 1 /* size and blocks are estimates: a pool */
 
 struct hs_snapshot {
 	uint32_t format_version;
@@ -124,6 +132,22 @@ double hs_trace_scale(const struct hs_snapshot *s, const struct hs_trace *t);
 
 /* Adds every counter of c to to's. */
 void hs_counters_add(struct hs_counters *to, const struct hs_counters *c);
+/* Is frame f a Python frame (its module is HS_PYTHON_MODULE)? */
+bool hs_frame_is_python(const struct hs_snapshot *s, const struct hs_frame *f);
+
+/*
+ * Keeps only the Python frames of every stack, as tracemalloc shows them:
+ * a traceback without any becomes empty. Stacks left alike become one.
+ * Returns 0, or -1 when memory ran out (s is then unchanged).
+ */
+int hs_snapshot_python_only(struct hs_snapshot *s);
+
+/* The blocks trace t stands for. */
+static inline uint64_t hs_trace_blocks(const struct hs_trace *t)
+{
+	return t->blocks ? t->blocks : 1;
+}
+
 /* Sum of every process's counters. */
 void hs_snapshot_totals(const struct hs_snapshot *s, struct hs_counters *out);
 

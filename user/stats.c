@@ -81,6 +81,7 @@ struct seq_entry {
 struct group {
 	uint64_t size[2]; /* [0]: old snapshot, [1]: new (or the only) one */
 	uint64_t count[2];
+	bool estimate;
 	uint32_t fkey; /* the key, except for HS_KEY_TRACEBACK */
 	const uint32_t *seq; /* HS_KEY_TRACEBACK: fkey ids of the frames */
 	uint32_t seqlen;
@@ -192,6 +193,7 @@ static void group_add(struct ctx *c, struct side *sd, size_t stack, uint32_t g,
 
 	gr->size[sd->slot] += sd->sums.slots[stack].bytes;
 	gr->count[sd->slot] += sd->sums.slots[stack].count;
+	gr->estimate |= sd->sums.slots[stack].estimate;
 	if (!gr->rep_snap ||
 	    (!gr->rep_nframes && nframes && gr->rep_snap == sd->s)) {
 		gr->rep_snap = sd->s;
@@ -331,6 +333,7 @@ static void fill_row(const struct group *g, bool diff, struct hs_stat *row)
 	memset(row, 0, sizeof(*row));
 	row->size = g->size[1];
 	row->count = g->count[1];
+	row->estimate = g->estimate;
 	if (diff) {
 		row->size_diff = (int64_t)(g->size[1] - g->size[0]);
 		row->count_diff = (int64_t)(g->count[1] - g->count[0]);
@@ -481,6 +484,7 @@ static void fill_proc_row(const struct hs_snapshot *old,
 
 	r->size = now.bytes;
 	r->count = now.count;
+	r->estimate = now.estimate || then.estimate;
 	r->size_diff = (int64_t)(now.bytes - then.bytes);
 	r->count_diff = (int64_t)(now.count - then.count);
 	r->pid = pid;

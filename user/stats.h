@@ -22,6 +22,7 @@ const char *hs_key_name(enum hs_key key);
 struct hs_stat {
 	uint64_t size;
 	uint64_t count;
+	bool estimate; /* some of it is estimated (pymalloc's pools) */
 	int64_t size_diff;
 	int64_t count_diff;
 	uint32_t pid; /* process key: the process */

@@ -24,19 +24,6 @@ void hs_unwind_free(struct hs_unwind *u);
 int hs_unwind_update(struct hs_unwind *u, pid_t pid);
 void hs_unwind_forget(struct hs_unwind *u, pid_t pid);
 
-struct bpf_link;
-
-/*
- * A command spawned held before exec: a probe on exe's entry point stops it
- * there (NULL when exe is no ELF file). Once it is released,
- * hs_unwind_release() waits for the stop, builds the tables and lets it
- * go on. What runs before the entry point (the dynamic loader, library
- * constructors) is unwound only as far as tables already exist.
- */
-struct bpf_link *hs_unwind_hold(struct hs_unwind *u, const char *exe,
-				pid_t pid);
-int hs_unwind_release(struct hs_unwind *u, struct bpf_link *hold, pid_t pid);
-
 /* Modules whose rows did not fit (raise --max-unwind-rows). */
 uint64_t hs_unwind_losses(const struct hs_unwind *u);
 

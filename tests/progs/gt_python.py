@@ -41,7 +41,7 @@ def bytearrays(n):
 def dict_entries(n):
     d = {}
     for i in range(n):
-        d[i] = float(i) + 0.5                              # LINE dict
+        d[i] = "v%d" % i                                   # LINE dict
     return d
 
 

@@ -607,7 +607,7 @@ static void test_info_text(void)
 		       "stack collisions 1, unknown frees 3, events 2\n"
 		       "  of no process:  proc map full 0, nested overflow "
 		       "0, map events lost 1, events lost 1, stacks missing "
-		       "0\n") != NULL,
+		       "0, py codes lost 0\n") != NULL,
 		"loss lines");
 	free(text);
 	memset(&s->procs[0].counters, 0, sizeof(s->procs[0].counters));

@@ -1066,7 +1066,7 @@ struct knobs {
 static const struct knobs good = {
 	.version = HS_FORMAT_VERSION,
 	.global = true,
-	.global_len = 40,
+	.global_len = 6 * 8,
 	.meta_version = HS_FORMAT_VERSION,
 	.meta_command = 0,
 	.str = "libc",
@@ -1270,7 +1270,7 @@ static void test_handmade_payloads(void)
 		{ "huge trace record", good, "bad traces" },
 		{ "trace stack", good, "trace 0: stack 1" },
 		{ "trace stack HS_NONE", good, "trace 0: stack 4294967295" },
-		{ "trace domain", good, "trace 0: unknown domain 2" },
+		{ "trace domain", good, "trace 0: unknown domain 3" },
 		{ "short global section", good, "global section too short" },
 		{ "version 1 proc record", good, "bad procs" },
 		{ "short version 1 proc record", good, "bad procs" },
@@ -1312,7 +1312,7 @@ static void test_handmade_payloads(void)
 	bad[i++].k.trace_rec = UINT32_MAX;
 	bad[i++].k.trace_stack = 1;
 	bad[i++].k.trace_stack = HS_NONE;
-	bad[i++].k.domain = 2;
+	bad[i++].k.domain = HS_DOMAIN_COUNT;
 	bad[i++].k.global_len = 39;
 	/* a version 1 file: its procs records are longer */
 	bad[i].k.version = bad[i].k.meta_version = 1;

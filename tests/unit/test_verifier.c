@@ -79,15 +79,22 @@ static void load_heapsnap(const char *name, struct hs_bpf_config *c)
 	heapsnap_bpf__destroy(skel);
 }
 
-/* The traceback limits, and -a (whose paths do not depend on the limit). */
+/*
+ * The traceback limits, -a (whose paths do not depend on the limit), and
+ * --python off (the Python walk left out) at the largest limit.
+ */
 static const struct {
 	uint32_t frames;
 	bool all;
+	bool python;
 } limits[] = {
-	{ 1, false },
-	{ HS_MAX_FRAMES, false },
-	{ HS_MAX_FRAMES, true },
+	{ 1, false, true },
+	{ HS_MAX_FRAMES, false, true },
+	{ HS_MAX_FRAMES, true, true },
+	{ HS_MAX_FRAMES, false, false },
 };
+
+#define NLIMITS (sizeof(limits) / sizeof(limits[0]))
 
 static void heapsnap_configs(enum hs_attach_mode mode, const char *mode_name)
 {
@@ -95,7 +102,7 @@ static void heapsnap_configs(enum hs_attach_mode mode, const char *mode_name)
 
 	for (uint32_t u = HS_UNWIND_FP; u <= HS_UNWIND_AUTO; u++) {
 		for (size_t t = 0; t < 3; t++) {
-			for (size_t l = 0; l < 3; l++) {
+			for (size_t l = 0; l < NLIMITS; l++) {
 				struct hs_bpf_config c = {
 					.mode = mode,
 					.frames = limits[l].frames,
@@ -107,13 +114,15 @@ static void heapsnap_configs(enum hs_attach_mode mode, const char *mode_name)
 					.max_live = 4096,
 					.max_stacks = 1024,
 					.max_procs = 64,
+					.python = limits[l].python,
 				};
 
 				snprintf(name, sizeof(name),
-					 "heapsnap.%s.%s.%s.frames%u%s",
+					 "heapsnap.%s.%s.%s.frames%u%s%s",
 					 mode_name, unwind_names[u],
 					 tracing[t].name, c.frames,
-					 c.all ? ".all" : "");
+					 c.all ? ".all" : "",
+					 c.python ? "" : ".no-python");
 				load_heapsnap(name, &c);
 			}
 		}
