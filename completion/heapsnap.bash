@@ -6,7 +6,8 @@
 # A command's options; those that take a value end with '='.
 _heapsnap_options()
 {
-	local filters='--include= --exclude= --all-frames --domain='
+	local filters='--include= --exclude= --all-frames --python-frames-only'
+	filters+=' --domain='
 	local stats="--by= --cumulative -n= $filters --pid= --comm= --no-source"
 
 	case $1 in
@@ -14,7 +15,8 @@ _heapsnap_options()
 		echo '-p= --pid= -a --all -o= --output= -d= --duration=' \
 			'-i= --interval= -f= --frames= --lib= --wrapper=' \
 			'--max-live= --max-stacks= --sample-bytes=' \
-			'--probe-at-entry --unwind= --max-unwind-rows= --no-mmap' \
+			'--probe-at-entry --unwind= --max-unwind-rows= --python=' \
+			'--no-mmap' \
 			'--follow-forks --classic-uprobes --push=' \
 			'--app= --label= -v --verbose -h --help'
 		;;
@@ -120,7 +122,10 @@ _heapsnap_value()
 		_heapsnap_add_words 'lineno filename function module traceback process' "$cur"
 		;;
 	--domain)
-		_heapsnap_add_words 'heap mmap' "$cur"
+		_heapsnap_add_words 'heap mmap python' "$cur"
+		;;
+	--python)
+		_heapsnap_add_words 'auto exact pools frames off' "$cur"
 		;;
 	--format)
 		if [[ $cmd == flamegraph ]]; then

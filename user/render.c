@@ -246,9 +246,11 @@ static json_object *json_processes(const struct hs_snapshot *s)
 		json_add_u64(p, "current", pr->counters.current);
 		json_add_u64(p, "peak", pr->counters.peak);
 		json_add_u64(p, "count", pr->counters.count);
-		json_object_object_add(
-			p, "python",
-			json_str_or_null(hs_snapshot_str(s, pr->python)));
+		if (hs_snapshot_str(s, pr->python))
+			json_object_object_add(
+				p, "python",
+				json_object_new_string(
+					hs_snapshot_str(s, pr->python)));
 		json_object_array_add(a, p);
 	}
 	return a;

@@ -67,6 +67,7 @@ enum section_tag {
 #define META_LEN 44
 #define COUNTERS_LEN (11 * 8)
 #define GLOBAL_LEN (6 * 8)
+#define GLOBAL_MIN_LEN (5 * 8) /* the first version 2 files */
 #define PROC_HDR (4 + 4 + 1)
 #define PROC_V2_LEN (PROC_HDR + COUNTERS_LEN)
 #define PROC_LEN (PROC_V2_LEN + 4)
@@ -407,9 +408,10 @@ static int parse_meta(struct decoder *d, const uint8_t *p, uint64_t len)
 
 static int parse_global(struct decoder *d, const uint8_t *p, uint64_t len)
 {
-	if (len < GLOBAL_LEN)
+	if (len < GLOBAL_MIN_LEN)
 		return corrupt(d, "global section too short");
-	get_words(p, &d->s->global, sizeof(d->s->global));
+	get_words(p, &d->s->global,
+		  len < sizeof(d->s->global) ? len : sizeof(d->s->global));
 	return 0;
 }
 

@@ -203,7 +203,7 @@ def test_lto_python_estimates_within_25_percent():
                      ESTIMATE_MIN, 0.25, counts=False)
         assert any(v[2].get("estimate") for v in got.values()), top
     info = heapsnap_json("info", base + ".2")
-    notes = [p["python"] for p in info["processes"] if p["python"]]
+    notes = [p["python"] for p in info["processes"] if p.get("python")]
     assert notes and "pools" in notes[0], info["processes"]
 
 
