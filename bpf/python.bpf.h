@@ -203,13 +203,24 @@ static __u32 py_code_id(struct hs_py_thread *pt, __u32 tgid, __u64 code,
 }
 
 struct py_walk {
-	struct walk *w;
 	struct hs_py_thread *pt;
 	const struct hs_py_proc *pp;
 	__u64 frame;
 	__u64 pending; /* the frame read last: stored once its successor is */
 	__u32 tgid;
+	__u32 n; /* frames in pt->out */
 };
+
+/* Stores the frame read before this one. */
+static __always_inline void py_store(struct py_walk *pw)
+{
+	__u32 n = pw->n;
+
+	if (pw->pending && n < HS_MAX_FRAMES) {
+		pw->pt->out[n] = pw->pending;
+		pw->n = n + 1;
+	}
+}
 
 /*
  * One frame. A frame is stored one step late: in 3.12 and later, the shim
@@ -238,8 +249,7 @@ static long py_frame_step(__u64 i, void *data)
 	instr = py_frame_u64(pt, off->frame_instr);
 	if (!code)
 		return 1;
-	if (pw->pending)
-		add_frame(pw->w, pw->pending);
+	py_store(pw);
 	first = code + off->code_first_instr;
 	at = instr >= first ? (instr - first) / 2 : HS_PYFRAME_INSTR_MAX;
 	if (at > HS_PYFRAME_INSTR_MAX)
@@ -253,30 +263,33 @@ static long py_frame_step(__u64 i, void *data)
 }
 
 /*
- * Appends the thread's Python frames to the stack being captured: up to
- * limit of them stored, all of them counted (up to HS_MAX_FRAMES).
+ * The thread's Python frames, most recent first, into pt->out: returns how
+ * many (at most HS_MAX_FRAMES). A function of its own: the verifier checks
+ * it once, not at each stack capture that calls it.
  */
-static void py_walk_stack(struct walk *w, struct hs_py_thread *pt,
-			  __u32 tgid, __u32 limit)
+__noinline int hs_py_walk(struct hs_py_thread *pt, __u32 tgid)
 {
-	const struct hs_py_proc *pp = bpf_map_lookup_elem(&py_procs, &tgid);
-	struct py_walk pw = { .w = w, .pt = pt, .pp = pp, .tgid = tgid };
+	const struct hs_py_proc *pp;
+	struct py_walk pw = { .pt = pt, .tgid = tgid };
 	const struct hs_py_offsets *off;
 	__u64 ts;
 
+	if (!pt)
+		return 0;
+	pp = bpf_map_lookup_elem(&py_procs, &tgid);
 	if (!pp)
-		return;
+		return 0;
+	pw.pp = pp;
 	off = &pp->off;
 	ts = py_tstate(pt, tgid, pp);
 	if (!ts)
-		return;
+		return 0;
 	pw.frame = py_read_u64(ts + off->tstate_frame);
 	if (off->cframe_frame != HS_PY_NO_FIELD && pw.frame)
 		pw.frame = py_read_u64(pw.frame + off->cframe_frame);
-	w->limit = w->n + limit < HS_MAX_FRAMES ? w->n + limit : HS_MAX_FRAMES;
 	bpf_loop(HS_MAX_FRAMES, py_frame_step, &pw, 0);
-	if (pw.pending)
-		add_frame(w, pw.pending);
+	py_store(&pw);
+	return (int)pw.n;
 }
 
 #endif

@@ -50,6 +50,7 @@ struct hs_py_thread {
 	__u64 tstate; /* the thread's PyThreadState, when found */
 	__u64 frame[80 / 8]; /* the frame being read */
 	__u64 ident[32 / 8]; /* a code object's co_filename .. co_linetable */
+	__u64 out[HS_MAX_FRAMES]; /* the frames found, most recent first */
 };
 
 /* A thread's walking state, kept between walks for its caches. */
@@ -341,6 +342,39 @@ static long dwarf_frame(__u64 i, void *data)
 
 #include "python.bpf.h"
 
+struct py_append {
+	struct walk *w;
+	struct hs_py_thread *pt;
+};
+
+static long py_append_step(__u64 i, void *data)
+{
+	struct py_append *pa = data;
+
+	if (i >= HS_MAX_FRAMES)
+		return 1;
+	add_frame(pa->w, pa->pt->out[i]);
+	return 0;
+}
+
+/*
+ * Appends the thread's Python frames after the native ones: up to the
+ * traceback limit of them stored, all of them counted.
+ */
+static __always_inline void add_python_frames(struct walk *w,
+					      struct hs_walker *wk, __u32 tgid)
+{
+	struct py_append pa = { .w = w, .pt = &wk->py };
+	int n = hs_py_walk(&wk->py, tgid);
+
+	if (n <= 0)
+		return;
+	w->limit = w->n + traceback_limit < HS_MAX_FRAMES ?
+			   w->n + traceback_limit :
+			   HS_MAX_FRAMES;
+	bpf_loop((__u32)n, py_append_step, &pa, 0);
+}
+
 /*
  * Walks the call chain from f: stores up to traceback_limit frames, counts
  * up to HS_MAX_FRAMES in wk->total_nframe, and interns the stack. Returns
@@ -391,7 +425,7 @@ static __noinline __u64 capture_stack(struct hs_walker *wk,
 	bpf_loop(HS_MAX_FRAMES - 1 - HS_INLINE_FRAMES, walk_frame, &w, 0);
 walked:
 	if (python_frames)
-		py_walk_stack(&w, &wk->py, tgid, traceback_limit);
+		add_python_frames(&w, wk, tgid);
 	wk->total_nframe = w.total;
 	h = w.h ^ w.n ^ ((__u64)w.flags << 60);
 	if (!h)
