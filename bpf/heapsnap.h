@@ -10,7 +10,7 @@
 #define HS_MAX_FRAMES 127 /* perf's sysctl_perf_event_max_stack default */
 #define HS_STACK_WINDOW 64 /* words of user stack read at once */
 #define HS_INLINE_FRAMES 4 /* frames walked before bpf_loop() takes over */
-#define HS_UCACHE 64 /* unwind rows a thread keeps at hand */
+#define HS_UCACHE 512 /* unwind rows a thread keeps at hand */
 
 /* Byte sampling tables (see sampling.c). */
 #define HS_SAMPLE_GAPS 4096 /* quantiles of Exp(1) */
