@@ -48,8 +48,19 @@ struct hs_frame0 {
 struct hs_py_thread {
 	__u64 tgid; /* the process tstate belongs to */
 	__u64 tstate; /* the thread's PyThreadState, when found */
-	__u64 frame[80 / 8]; /* the frame being read */
+	/*
+	 * A window of the thread's frame stack: a frame's callers lie just
+	 * below it, so one read covers several frames.
+	 */
+	__u64 win[HS_PY_WINDOW / 8];
+	__u64 win_base; /* user address of win[0] */
+	__u64 win_end; /* of what win holds */
+	__u64 frame; /* offset in win of the frame being read */
 	__u64 ident[32 / 8]; /* a code object's co_filename .. co_linetable */
+	struct {
+		__u64 code, ident;
+		__u32 id, pad;
+	} codes[HS_PY_CODES]; /* ids of recent code objects */
 	__u64 out[HS_MAX_FRAMES]; /* the frames found, most recent first */
 };
 
