@@ -283,7 +283,7 @@ demo: deps
 	$(Q)$(MAKE) -s heapsnap $(BUILD)/demo/server
 	$(Q)scripts/demo
 
-bench: heapsnap $(BUILD)/bench/floor
+bench: heapsnap $(BUILD)/bench/floor progs
 	$(Q)$(MAKE) -s -C bench
 	$(Q)scripts/bench $(BENCH_ARGS)
 
