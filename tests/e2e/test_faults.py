@@ -102,6 +102,22 @@ def bpf_state():
             {(p["pid"], p["fd"], p["prog_id"]) for p in perf})
 
 
+def links_of(pid):
+    """The ids of the BPF links process pid holds open (other tracers on
+    the host, such as parallel test runs, are not counted)."""
+    ids = set()
+    fddir = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(fddir):
+        try:
+            with open(os.path.join(fddir, fd)) as f:
+                for line in f:
+                    if line.startswith("link_id:"):
+                        ids.add(int(line.split()[1]))
+        except OSError:
+            pass
+    return ids
+
+
 def test_tracer_killed_leaves_no_probe_and_the_target_runs_on():
     """SIGKILL to heapsnap in the middle of -i snapshots: its probes go with
     its file descriptors, the target keeps allocating and exits 0, and the
@@ -118,8 +134,10 @@ def test_tracer_killed_leaves_no_probe_and_the_target_runs_on():
     rec = Recorder(["-p", str(t.pid), "-o", out, "-i", "0.3"])
     rec.wait_attached()
     during = bpf_state()
-    assert during[0] - before[0] or during[1] - before[1], \
-        "no probe was seen while recording"
+    mine = (links_of(rec.p.pid),
+            {e for e in during[1] - before[1] if e[0] == rec.p.pid})
+    assert mine[0] and mine[0] <= during[0], \
+        "no link of the tracer was seen while recording: %s" % (mine,)
     rec.err.wait_for(r"^heapsnap: wrote \S+\.3:")
     rec.p.kill()
     assert rec.p.wait(timeout=30) == -signal.SIGKILL
@@ -127,11 +145,11 @@ def test_tracer_killed_leaves_no_probe_and_the_target_runs_on():
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         now = bpf_state()
-        if now[0] <= before[0] and now[1] <= before[1]:
+        if not (mine[0] & now[0]) and not (mine[1] & now[1]):
             break
         time.sleep(0.2)
-    assert now[0] <= before[0], "links left: %s" % (now[0] - before[0])
-    assert now[1] <= before[1], "perf events left: %s" % (now[1] - before[1])
+    assert not mine[0] & now[0], "links left: %s" % (mine[0] & now[0])
+    assert not mine[1] & now[1], "perf events left: %s" % (mine[1] & now[1])
 
     # the target runs on: it keeps making steps, then exits 0
     steps = int(lines.wait_for(r"^STEPS (\d+)$").group(1))
