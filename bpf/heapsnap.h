@@ -33,6 +33,8 @@ enum hs_func {
 	HS_FN_WRAPPER, /* e.g. operator new: its caller is the block's frame 0 */
 	HS_FN_FREE_NESTS, /* a free that calls another probed free */
 	HS_FN_PY_POOL, /* pymalloc takes a pool: the block it returns is in it */
+	HS_FN_SYS_ENTRY, /* a libc syscall function of the mmap domain, entered */
+	HS_FN_SYS_AFTER, /* the same, just after its syscall instruction */
 	HS_FN_COUNT,
 };
 
@@ -47,6 +49,20 @@ enum hs_func {
 #define HS_COOKIE_RAW 0x200 /* a PyMem_Raw* function: malloc's blocks */
 #define HS_COOKIE_POOL_BITS(c) (((c) >> 16) & 31)
 #define HS_COOKIE_POOL(bits) ((__u32)(bits) << 16)
+/*
+ * The mmap domain's probes in libc (HS_FN_SYS_*): the call (enum hs_map_op,
+ * or HS_SYS_ANY for syscall(), whose number is its first argument), whether
+ * the entry needs the return probe (no probe after the syscall ends the
+ * call), and for a probe after the syscall, how far above %rsp the return
+ * address is, in words.
+ */
+#define HS_SYS_ANY 7
+#define HS_COOKIE_SYS_OP(c) (((c) >> 16) & 7)
+#define HS_COOKIE_SYS_RET 0x80000
+#define HS_COOKIE_SYS_SP(c) (((c) >> 20) & 0xfff)
+#define HS_COOKIE_SYS(fn, op, sp_words)                                       \
+	((__u32)(fn) | (__u32)(op) << 16 | (__u32)(sp_words) << 20)
+#define HS_SYS_SP_MAX 0xfff
 /* pymalloc serves requests of 1 to this many bytes; others go to malloc */
 #define HS_PY_SMALL_MAX 512
 

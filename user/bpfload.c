@@ -62,6 +62,8 @@ static void configure(struct heapsnap_bpf *skel, const struct hs_bpf_config *c)
 			    HS_WEIGHT_POINTS + 1, HS_WEIGHT_STEPS);
 	set_programs(skel, c);
 	skel->rodata->trace_mmap = c->mmap;
+	skel->rodata->mmap_sys_all = c->mmap_tracepoints;
+	bpf_map__set_max_entries(skel->maps.mmap_sys_procs, c->max_procs);
 	skel->rodata->unwind_mode = c->unwind;
 	bpf_map__set_max_entries(
 		skel->maps.cfi_rows,

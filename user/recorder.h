@@ -42,6 +42,7 @@ struct record_opts {
 	bool classic;
 	bool follow_forks;
 	bool no_mmap;
+	bool mmap_tracepoints; /* the mmap domain on the syscall tracepoints */
 	uint32_t unwind; /* enum hs_unwind_mode */
 	uint32_t python; /* enum hs_pymode */
 	uint32_t max_unwind_rows;
@@ -145,6 +146,12 @@ int hs_rec_load_bpf(struct recorder *r, char *err, size_t errlen);
 struct bpf_link *hs_rec_hold_entry(struct recorder *r, const char *exe,
 				   pid_t pid);
 void hs_rec_start_mmap_domain(struct recorder *r);
+/*
+ * pid makes its mmap-domain calls without a libc that can be probed: they
+ * are traced on the syscall tracepoints, which tax every process; says so.
+ */
+int hs_rec_mmap_by_tracepoints(struct recorder *r, pid_t pid);
+void hs_rec_mmap_forget(struct recorder *r, pid_t pid);
 void hs_rec_consume_map_events(struct recorder *r);
 
 /* record_procs.c */
