@@ -50,12 +50,15 @@ enum hs_func {
 #define HS_COOKIE_POOL_BITS(c) (((c) >> 16) & 31)
 #define HS_COOKIE_POOL(bits) ((__u32)(bits) << 16)
 /*
- * The mmap domain's probes in libc (HS_FN_SYS_*): the call (enum hs_map_op,
- * or HS_SYS_ANY for syscall(), whose number is its first argument), whether
+ * The mmap domain's probes in libc (HS_FN_SYS_*): the call (enum hs_map_op;
+ * HS_SYS_ANY for syscall(), whose number is its first argument;
+ * HS_SYS_EARLY for a static executable's startup allocator, which returns
+ * an anonymous block of its first argument's size), whether
  * the entry needs the return probe (no probe after the syscall ends the
  * call), and for a probe after the syscall, how far above %rsp the return
  * address is, in words.
  */
+#define HS_SYS_EARLY 6
 #define HS_SYS_ANY 7
 #define HS_COOKIE_SYS_OP(c) (((c) >> 16) & 7)
 #define HS_COOKIE_SYS_RET 0x80000

@@ -50,11 +50,8 @@ struct {
 
 #define HS_TS_COMPAT 0x0002 /* a 32-bit call, numbered otherwise */
 
-/* What a call of the domain asks. */
-struct sys_args {
-	__u64 a0, a1, a2, flags;
-	long fd;
-};
+/* What a call of the domain asks: its arguments in the syscall's order. */
+enum { SYS_A0, SYS_A1, SYS_A2, SYS_FLAGS, SYS_FD, SYS_NARGS };
 
 static __always_inline __u32 nr_op(long nr)
 {
@@ -79,8 +76,7 @@ static __always_inline __u32 nr_op(long nr)
  * not anonymous or is a thread's stack.
  */
 static __always_inline bool begin_sys(struct hs_task *t, __u32 op,
-				      const struct sys_args *a,
-				      struct hs_frame0 *f)
+				      const __u64 *a, struct hs_frame0 *f)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
@@ -89,14 +85,14 @@ static __always_inline bool begin_sys(struct hs_task *t, __u32 op,
 	t->sys.op = 0;
 	t->sys_sp = f->sp; /* the call's own, before a wrapper's replaces it */
 	/* brk(0) asks for the break (sbrk's first call does): no change */
-	if (op == HS_MAP_BRK && !a->a0)
+	if (op == HS_MAP_BRK && !a[SYS_A0])
 		return false;
 	/* libc's wrappers of these calls (sbrk...) may be probed */
 	start_frame(t, f);
 	if (op == HS_MAP_MMAP &&
-	    ((a->flags & (HS_MAP_ANONYMOUS | HS_MAP_STACK)) !=
+	    ((a[SYS_FLAGS] & (HS_MAP_ANONYMOUS | HS_MAP_STACK)) !=
 		     HS_MAP_ANONYMOUS ||
-	     (int)a->fd != -1))
+	     (int)a[SYS_FD] != -1))
 		return false;
 	p = get_proc(&t->proc, tgid);
 	if (!p)
@@ -104,9 +100,9 @@ static __always_inline bool begin_sys(struct hs_task *t, __u32 op,
 	t->sys.op = op;
 	t->sys.tgid = tgid;
 	t->sys.tid = (__u32)id;
-	t->sys.a0 = a->a0;
-	t->sys.a1 = a->a1;
-	t->sys.a2 = a->a2;
+	t->sys.a0 = a[SYS_A0];
+	t->sys.a1 = a[SYS_A1];
+	t->sys.a2 = a[SYS_A2];
 	t->sys.stack = 0;
 	t->sys.total_nframe = 0;
 	if (op == HS_MAP_BRK) {
@@ -130,6 +126,8 @@ static __always_inline void end_sys(struct hs_task *t, __u32 op, long ret)
 		return;
 	t->sys.op = 0;
 	if (ret < 0 && ret > -4096)
+		return;
+	if (op == HS_MAP_MMAP && !ret) /* _dl_early_allocate failed */
 		return;
 	if (op == HS_MAP_BRK && (__u64)ret == t->sys.a0)
 		return;
@@ -158,44 +156,53 @@ static __always_inline struct hs_task *sys_task(__u64 sp)
 
 /*
  * The entry of brk or syscall() (or, where no probe can sit after the
- * syscall, of any call of the domain), with the C calling convention's
- * arguments. Returns 0 when the call's return probe is wanted.
+ * syscall, of any call of the domain, and of _dl_early_allocate), with the
+ * C calling convention's arguments. Returns 0 when the call's return probe
+ * is wanted.
  */
 static __noinline int mmap_call_entry(struct pt_regs *ctx, __u32 cookie)
 {
-	__u64 r[6] = { ctx->di, ctx->si, ctx->dx, ctx->cx, ctx->r8, ctx->r9 };
+	__u64 r[SYS_NARGS + 1] = { ctx->di, ctx->si, ctx->dx,
+				   ctx->cx, ctx->r8, ctx->r9 };
 	struct hs_frame0 f = { .sp = PT_REGS_SP(ctx), .fp = PT_REGS_FP(ctx) };
 	__u32 op = HS_COOKIE_SYS_OP(cookie);
-	struct sys_args a;
 	struct hs_task *t;
-	int k = 0;
+	__u64 *a = r;
 
 	barrier_var(r[0]);
 	if (op == HS_SYS_ANY) { /* syscall(nr, ...): the rest shift by one */
 		op = nr_op((long)r[0]);
-		k = 1;
+		a = &r[1];
+	} else if (op == HS_SYS_EARLY) { /* _dl_early_allocate(size) */
+		op = HS_MAP_MMAP;
+		r[SYS_A1] = r[0];
+		r[SYS_FLAGS] = HS_MAP_ANONYMOUS;
+		r[SYS_FD] = -1;
 	}
-	a.a0 = r[k];
-	a.a1 = r[k + 1];
-	a.a2 = r[k + 2];
-	a.flags = r[k + 3];
-	a.fd = (long)r[k + 4];
 	if (!op)
 		return 1;
 	t = sys_task(f.sp);
-	if (!t || !begin_sys(t, op, &a, &f))
+	if (!t || !begin_sys(t, op, a, &f))
 		return 1;
 	return cookie & HS_COOKIE_SYS_RET ? 0 : 1;
 }
 
-/* The return of a call whose entry found no probe after its syscall. */
+/*
+ * The return of a call whose entry found no probe after its syscall. brk()
+ * returns 0 or -1: the break it moved to is the task's.
+ */
 static __noinline int mmap_call_return(struct pt_regs *ctx)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct hs_task *t = task_state(false);
+	long ret = (long)PT_REGS_RC(ctx);
 
 	/* the return address is popped: the entry's %rsp is 8 below */
-	if (t && t->sys.op && t->sys_sp == PT_REGS_SP(ctx) - 8)
-		end_sys(t, t->sys.op, (long)PT_REGS_RC(ctx));
+	if (!t || !t->sys.op || t->sys_sp != PT_REGS_SP(ctx) - 8)
+		return 0;
+	if (t->sys.op == HS_MAP_BRK)
+		ret = (long)BPF_CORE_READ(task, mm, brk);
+	end_sys(t, t->sys.op, ret);
 	return 0;
 }
 
@@ -207,31 +214,26 @@ static __noinline int mmap_call_return(struct pt_regs *ctx)
  */
 static __noinline int mmap_call_after(struct pt_regs *ctx, __u32 cookie)
 {
-	__u64 r[6] = { ctx->di, ctx->si, ctx->dx, ctx->r10, ctx->r8, ctx->ax };
+	__u64 r[SYS_NARGS + 1] = { ctx->di, ctx->si, ctx->dx,
+				   ctx->r10, ctx->r8, ctx->ax };
 	struct hs_frame0 f = {
 		.sp = PT_REGS_SP(ctx) + 8 * HS_COOKIE_SYS_SP(cookie),
 		.fp = PT_REGS_FP(ctx),
 	};
 	__u32 op = HS_COOKIE_SYS_OP(cookie);
-	struct sys_args a;
 	struct hs_task *t;
 
 	barrier_var(r[0]);
-	a.a0 = r[0];
-	a.a1 = r[1];
-	a.a2 = r[2];
-	a.flags = r[3];
-	a.fd = (long)r[4];
 
 	if (op == HS_SYS_ANY || op == HS_MAP_BRK) {
 		t = task_state(false);
 		if (t && t->sys.op && t->sys_sp == f.sp)
-			end_sys(t, t->sys.op, (long)r[5]);
+			end_sys(t, t->sys.op, (long)r[SYS_NARGS]);
 		return 1;
 	}
 	t = sys_task(f.sp);
-	if (t && begin_sys(t, op, &a, &f))
-		end_sys(t, op, (long)r[5]);
+	if (t && begin_sys(t, op, r, &f))
+		end_sys(t, op, (long)r[SYS_NARGS]);
 	return 1;
 }
 
@@ -268,7 +270,7 @@ static __always_inline int mmap_sys_enter(struct pt_regs *regs, long nr)
 	__u32 op = map_op(nr);
 	struct hs_frame0 f = { 0 };
 	struct pt_regs *uregs;
-	struct sys_args a;
+	__u64 a[SYS_NARGS];
 	struct hs_task *t;
 
 	if (!op || !trace_mmap)
@@ -277,15 +279,15 @@ static __always_inline int mmap_sys_enter(struct pt_regs *regs, long nr)
 	if (!t)
 		return 0;
 	/* syscall arguments: rdi, rsi, rdx, r10, r8 */
-	a.a0 = regs->di;
-	a.a1 = op == HS_MAP_BRK ? 0 : regs->si;
-	a.a2 = op == HS_MAP_MREMAP ? regs->dx : 0;
-	a.flags = op == HS_MAP_MMAP ? regs->r10 : 0;
-	a.fd = op == HS_MAP_MMAP ? (long)regs->r8 : -1;
+	a[SYS_A0] = regs->di;
+	a[SYS_A1] = op == HS_MAP_BRK ? 0 : regs->si;
+	a[SYS_A2] = op == HS_MAP_MREMAP ? regs->dx : 0;
+	a[SYS_FLAGS] = op == HS_MAP_MMAP ? regs->r10 : 0;
+	a[SYS_FD] = op == HS_MAP_MMAP ? regs->r8 : -1;
 	uregs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	f.sp = BPF_CORE_READ(uregs, sp);
 	f.fp = BPF_CORE_READ(uregs, bp);
-	begin_sys(t, op, &a, &f);
+	begin_sys(t, op, a, &f);
 	return 0;
 }
 

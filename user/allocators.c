@@ -400,8 +400,9 @@ bool hs_code_plt_slot(const uint8_t *code, size_t len, uint64_t vaddr,
 /*
  * libc's functions of the mmap domain's calls, by every name they have:
  * those whose code makes the syscall (found by their syscall instructions
- * in glibc 2.36: mmap, munmap, mremap, brk and syscall()), and sbrk, which
- * calls brk.
+ * in glibc 2.36: mmap, munmap, mremap, brk and syscall(), and in a static
+ * executable _dl_early_allocate, which maps the main thread's TLS before
+ * main), and sbrk, which calls brk.
  */
 static const struct {
 	const char *name;
@@ -413,7 +414,7 @@ static const struct {
 	{ "mremap", HS_MAP_MREMAP }, { "__mremap", HS_MAP_MREMAP },
 	{ "brk", HS_MAP_BRK },	     { "__brk", HS_MAP_BRK },
 	{ "syscall", HS_SYS_ANY },   { "sbrk", 0 },
-	{ "__sbrk", 0 },
+	{ "__sbrk", 0 },	     { "_dl_early_allocate", HS_SYS_EARLY },
 };
 
 int hs_sys_func(const char *name)

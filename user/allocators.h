@@ -38,7 +38,8 @@ struct hs_sym_class hs_classify(enum hs_alloc_family fam, const char *name);
 
 /*
  * A libc function of the mmap domain: the call it makes (enum hs_map_op, or
- * HS_SYS_ANY for syscall()), 0 for sbrk (it calls brk), -1 for none.
+ * HS_SYS_ANY for syscall(), HS_SYS_EARLY for _dl_early_allocate), 0 for
+ * sbrk (it calls brk), -1 for none.
  */
 int hs_sys_func(const char *name);
 

@@ -104,6 +104,7 @@ static unsigned int needs_of_sys(uint32_t op)
 	case HS_MAP_MUNMAP:
 		return HS_NEED_ARG0 | HS_NEED_ARG1 | HS_NEED_STACK;
 	case HS_MAP_BRK:
+	case HS_SYS_EARLY:
 		return HS_NEED_ARG0 | HS_NEED_STACK;
 	default: /* mremap, and syscall(nr, up to five arguments) */
 		return HS_NEED_ARG0 | HS_NEED_ARG1 | HS_NEED_ARG2 |
@@ -179,14 +180,14 @@ static int add_point(struct hs_probe_set *set, const char *path, int fd,
 #define HS_SYS_FUNC_BYTES 512
 
 /* x86-64 syscall numbers of the mmap domain's calls, by enum hs_map_op. */
-static const int sys_nr[] = { [HS_MAP_MMAP] = 9,
+static const int sys_nr[HS_SYS_ANY + 1] = { [HS_MAP_MMAP] = 9,
 			      [HS_MAP_MUNMAP] = 11,
 			      [HS_MAP_MREMAP] = 25,
 			      [HS_MAP_BRK] = 12,
 			      [HS_SYS_ANY] = -1 };
 
 /* The syscall's registers a probe after it reads, by enum hs_map_op. */
-static const unsigned int sys_regs[] = {
+static const unsigned int sys_regs[HS_SYS_ANY + 1] = {
 	[HS_MAP_MMAP] = HS_SYS_RSI | HS_SYS_R10 | HS_SYS_R8,
 	[HS_MAP_MUNMAP] = HS_SYS_RDI | HS_SYS_RSI,
 	[HS_MAP_MREMAP] = HS_SYS_RDI | HS_SYS_RSI | HS_SYS_RDX,
@@ -199,7 +200,7 @@ static bool sys_after(int fd, uint64_t off, uint64_t size, int op,
 	uint8_t code[HS_SYS_FUNC_BYTES];
 	ssize_t n;
 
-	if (o->at_entry || !size || size > sizeof(code))
+	if (o->at_entry || op == HS_SYS_EARLY || !size || size > sizeof(code))
 		return false;
 	n = pread(fd, code, (size_t)size, (off_t)off);
 	return n == (ssize_t)size &&
@@ -210,7 +211,8 @@ static bool sys_after(int fd, uint64_t off, uint64_t size, int op,
 /*
  * An mmap-domain call of libc: one probe just after its syscall where it
  * can sit there; brk and syscall() also take their entry (the old break,
- * the call's number). Elsewhere, the entry and the return.
+ * the call's number). Elsewhere (and for _dl_early_allocate, which makes
+ * several), the entry and the return.
  */
 static int add_sys_points(struct hs_probe_set *set, const char *path, int fd,
 			  const struct stat *st, uint64_t off, uint64_t size,

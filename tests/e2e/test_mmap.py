@@ -158,21 +158,34 @@ def test_no_syscall_tracepoint_by_default():
         assert rec.finish() == 0, rec.stderr()
 
 
-def test_static_binary_in_libc():
-    """A static executable with symbols: its own libc is probed."""
-    snap, lines, err = recorded("gt_mmap_static")
-    assert "syscall tracepoints" not in err, err
-    assert_mmap_rows(snap, lines, 1, "gt_mmap.c")
-
-
-def test_static_binary_without_mmap_symbols_on_tracepoints():
-    """No libc mmap to probe: that target's mmap domain goes on the syscall
-    tracepoints, said on stderr, and stays exact."""
+def static_run(name, opts=()):
+    """The rows of gt_mmap.c, exact; and what else the mmap domain holds:
+    one block, the main thread's TLS, mapped before main."""
     out = os.path.join(tmpdir(), "s.hsnap")
-    rec = Recorder(["-o", out, "--", prog("gt_mmap_static_nosym")],
+    rec = Recorder(["-o", out] + list(opts) + ["--", prog(name)],
                    stdout=subprocess.PIPE)
-    rec.err.wait_for(r"no libc mmap function to probe: its mmap domain is "
-                     r"traced on the syscall tracepoints")
-    rec.wait_attached()
     assert rec.finish() == 0, rec.stderr()
-    assert_mmap_rows(out, rec.out.rest(), 1, "gt_mmap.c")
+    lines = rec.out.rest()
+    want = want_rows(lines, 1, "gt_mmap.c")
+    got = rows(out, "mmap", "gt_mmap.c")
+    assert got == want, "mmap rows:\n got  %s\n want %s" % (
+        sorted(got.items()), sorted(want.items()))
+    mm = heapsnap_json("info", out)["domains"]["mmap"]
+    rest = (mm["current"] - sum(v[1] for v in want.values()),
+            mm["count"] - sum(v[2] for v in want.values()))
+    assert rest[0] > 0 and rest[1] == 1, rest
+    return rest, rec.stderr()
+
+
+def test_static_binary_in_libc_and_on_tracepoints():
+    """A static executable with symbols: its own libc is probed, no
+    tracepoint. Without the mmap symbols, that target's mmap domain goes on
+    the syscall tracepoints, said on stderr. Both agree with the
+    tracepoints asked for, to the byte."""
+    probed, err = static_run("gt_mmap_static")
+    assert "syscall tracepoints" not in err, err
+    asked, _ = static_run("gt_mmap_static", ["--mmap-tracepoints"])
+    fallback, err = static_run("gt_mmap_static_nosym")
+    assert ("no libc mmap function to probe: its mmap domain is traced on "
+            "the syscall tracepoints") in err, err
+    assert probed == asked == fallback
