@@ -260,3 +260,10 @@ int BPF_PROG(hs_sys_exit, struct pt_regs *regs, long ret)
 {
 	return mmap_sys_exit(regs, ret);
 }
+
+/* The mmap domain's calls made outside the probed code are counted. */
+SEC("tp_btf/mmap_lock_start_locking")
+int BPF_PROG(hs_mmap_lock, struct mm_struct *mm, bool write)
+{
+	return write ? mmap_unseen(mm) : 0;
+}

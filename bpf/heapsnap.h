@@ -63,7 +63,7 @@ enum hs_func {
 #define HS_COOKIE_SYS_OP(c) (((c) >> 16) & 7)
 #define HS_COOKIE_SYS_RET 0x80000
 #define HS_COOKIE_SYS_SP(c) (((c) >> 20) & 0xfff)
-#define HS_COOKIE_SYS(fn, op, sp_words)                                       \
+#define HS_COOKIE_SYS(fn, op, sp_words) \
 	((__u32)(fn) | (__u32)(op) << 16 | (__u32)(sp_words) << 20)
 #define HS_SYS_SP_MAX 0xfff
 /* pymalloc serves requests of 1 to this many bytes; others go to malloc */
@@ -211,6 +211,27 @@ enum hs_map_op {
 	HS_MAP_BRK, /* the break moved from a0 to ret */
 };
 
+/*
+ * The mmap domain's functions probed in one file (device and inode, as the
+ * kernel numbers them): their file offsets [lo, hi). A call of the domain
+ * made from code outside them is not seen, and is counted.
+ */
+#define HS_MMAP_FUNCS_MAX 16
+
+struct hs_file_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
+};
+
+struct hs_mmap_funcs {
+	__u32 n;
+	__u32 pad;
+	struct {
+		__u64 lo, hi;
+	} r[HS_MMAP_FUNCS_MAX];
+};
+
 struct hs_map_event {
 	__u32 op;
 	__u32 tgid;
@@ -233,6 +254,7 @@ struct hs_global_counters {
 	__u64 events_lost; /* process events the side-band lost */
 	__u64 stacks_missing; /* stacks gone from their map when read */
 	__u64 py_codes_lost; /* Python code objects not named: first sight lost */
+	__u64 mmap_calls_unseen; /* mmap-domain calls made outside probed code */
 };
 
 struct hs_global_val {

@@ -50,9 +50,6 @@ struct {
 
 #define HS_TS_COMPAT 0x0002 /* a 32-bit call, numbered otherwise */
 
-/* What a call of the domain asks: its arguments in the syscall's order. */
-enum { SYS_A0, SYS_A1, SYS_A2, SYS_FLAGS, SYS_FD, SYS_NARGS };
-
 static __always_inline __u32 nr_op(long nr)
 {
 	switch (nr) {
@@ -69,14 +66,32 @@ static __always_inline __u32 nr_op(long nr)
 	}
 }
 
+/* What a call asks, in the syscall's order: kept in t->sys until it ends. */
+static __always_inline void sys_args(struct hs_task *t, __u64 a0, __u64 a1,
+				     __u64 a2)
+{
+	t->sys.op = 0;
+	t->sys.a0 = a0;
+	t->sys.a1 = a1;
+	t->sys.a2 = a2;
+}
+
+/* An mmap of these flags and fd is the domain's: anonymous, no stack. */
+static __always_inline bool anon_map(__u64 flags, long fd)
+{
+	return (flags & (HS_MAP_ANONYMOUS | HS_MAP_STACK)) ==
+		       HS_MAP_ANONYMOUS &&
+	       (int)fd == -1;
+}
+
 /*
- * A call begins on thread t at frame f: what it asks goes to t->sys, with
- * the stack of the calls that make a mapping. False when it is not the
- * domain's: the allocator's own, a query of the break, a mapping that is
- * not anonymous or is a thread's stack.
+ * A call whose arguments are in t->sys (sys_args()) begins on thread t at
+ * frame f, with the stack of the calls that make a mapping. False when it
+ * is not the domain's: the allocator's own, a query of the break, a mapping
+ * that is not anonymous (!anon) or is a thread's stack.
  */
-static __always_inline bool begin_sys(struct hs_task *t, __u32 op,
-				      const __u64 *a, struct hs_frame0 *f)
+static __always_inline bool begin_sys(struct hs_task *t, __u32 op, bool anon,
+				      struct hs_frame0 *f)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
@@ -85,14 +100,11 @@ static __always_inline bool begin_sys(struct hs_task *t, __u32 op,
 	t->sys.op = 0;
 	t->sys_sp = f->sp; /* the call's own, before a wrapper's replaces it */
 	/* brk(0) asks for the break (sbrk's first call does): no change */
-	if (op == HS_MAP_BRK && !a[SYS_A0])
+	if (op == HS_MAP_BRK && !t->sys.a0)
 		return false;
 	/* libc's wrappers of these calls (sbrk...) may be probed */
 	start_frame(t, f);
-	if (op == HS_MAP_MMAP &&
-	    ((a[SYS_FLAGS] & (HS_MAP_ANONYMOUS | HS_MAP_STACK)) !=
-		     HS_MAP_ANONYMOUS ||
-	     (int)a[SYS_FD] != -1))
+	if (op == HS_MAP_MMAP && !anon)
 		return false;
 	p = get_proc(&t->proc, tgid);
 	if (!p)
@@ -100,9 +112,6 @@ static __always_inline bool begin_sys(struct hs_task *t, __u32 op,
 	t->sys.op = op;
 	t->sys.tgid = tgid;
 	t->sys.tid = (__u32)id;
-	t->sys.a0 = a[SYS_A0];
-	t->sys.a1 = a[SYS_A1];
-	t->sys.a2 = a[SYS_A2];
 	t->sys.stack = 0;
 	t->sys.total_nframe = 0;
 	if (op == HS_MAP_BRK) {
@@ -162,27 +171,33 @@ static __always_inline struct hs_task *sys_task(__u64 sp)
  */
 static __noinline int mmap_call_entry(struct pt_regs *ctx, __u32 cookie)
 {
-	__u64 r[SYS_NARGS + 1] = { ctx->di, ctx->si, ctx->dx,
-				   ctx->cx, ctx->r8, ctx->r9 };
 	struct hs_frame0 f = { .sp = PT_REGS_SP(ctx), .fp = PT_REGS_FP(ctx) };
 	__u32 op = HS_COOKIE_SYS_OP(cookie);
 	struct hs_task *t;
-	__u64 *a = r;
+	__u64 nr = ctx->di;
+	bool anon = true;
 
-	barrier_var(r[0]);
-	if (op == HS_SYS_ANY) { /* syscall(nr, ...): the rest shift by one */
-		op = nr_op((long)r[0]);
-		a = &r[1];
-	} else if (op == HS_SYS_EARLY) { /* _dl_early_allocate(size) */
-		op = HS_MAP_MMAP;
-		r[SYS_A1] = r[0];
-		r[SYS_FLAGS] = HS_MAP_ANONYMOUS;
-		r[SYS_FD] = -1;
-	}
+	barrier_var(nr);
+	if (op == HS_SYS_ANY)
+		op = nr_op((long)nr);
 	if (!op)
 		return 1;
 	t = sys_task(f.sp);
-	if (!t || !begin_sys(t, op, a, &f))
+	if (!t)
+		return 1;
+	if (HS_COOKIE_SYS_OP(cookie) == HS_SYS_ANY) {
+		/* syscall(nr, ...): the rest shift by one */
+		sys_args(t, ctx->si, ctx->dx, ctx->cx);
+		anon = anon_map(ctx->r8, (long)ctx->r9);
+	} else if (op == HS_SYS_EARLY) { /* _dl_early_allocate(size) */
+		op = HS_MAP_MMAP;
+		sys_args(t, 0, ctx->di, 0);
+	} else {
+		sys_args(t, ctx->di, ctx->si, ctx->dx);
+		anon = anon_map(ctx->cx, (long)ctx->r8);
+	}
+	barrier_var(anon);
+	if (!begin_sys(t, op, anon, &f))
 		return 1;
 	return cookie & HS_COOKIE_SYS_RET ? 0 : 1;
 }
@@ -214,26 +229,30 @@ static __noinline int mmap_call_return(struct pt_regs *ctx)
  */
 static __noinline int mmap_call_after(struct pt_regs *ctx, __u32 cookie)
 {
-	__u64 r[SYS_NARGS + 1] = { ctx->di, ctx->si, ctx->dx,
-				   ctx->r10, ctx->r8, ctx->ax };
 	struct hs_frame0 f = {
 		.sp = PT_REGS_SP(ctx) + 8 * HS_COOKIE_SYS_SP(cookie),
 		.fp = PT_REGS_FP(ctx),
 	};
 	__u32 op = HS_COOKIE_SYS_OP(cookie);
+	long ret = (long)ctx->ax;
 	struct hs_task *t;
+	bool anon;
 
-	barrier_var(r[0]);
-
+	barrier_var(ret);
 	if (op == HS_SYS_ANY || op == HS_MAP_BRK) {
 		t = task_state(false);
 		if (t && t->sys.op && t->sys_sp == f.sp)
-			end_sys(t, t->sys.op, (long)r[SYS_NARGS]);
+			end_sys(t, t->sys.op, ret);
 		return 1;
 	}
 	t = sys_task(f.sp);
-	if (t && begin_sys(t, op, r, &f))
-		end_sys(t, op, (long)r[SYS_NARGS]);
+	if (!t)
+		return 1;
+	sys_args(t, ctx->di, ctx->si, ctx->dx);
+	anon = anon_map(ctx->r10, (long)ctx->r8);
+	barrier_var(anon);
+	if (begin_sys(t, op, anon, &f))
+		end_sys(t, op, ret);
 	return 1;
 }
 
@@ -270,7 +289,6 @@ static __always_inline int mmap_sys_enter(struct pt_regs *regs, long nr)
 	__u32 op = map_op(nr);
 	struct hs_frame0 f = { 0 };
 	struct pt_regs *uregs;
-	__u64 a[SYS_NARGS];
 	struct hs_task *t;
 
 	if (!op || !trace_mmap)
@@ -279,15 +297,12 @@ static __always_inline int mmap_sys_enter(struct pt_regs *regs, long nr)
 	if (!t)
 		return 0;
 	/* syscall arguments: rdi, rsi, rdx, r10, r8 */
-	a[SYS_A0] = regs->di;
-	a[SYS_A1] = op == HS_MAP_BRK ? 0 : regs->si;
-	a[SYS_A2] = op == HS_MAP_MREMAP ? regs->dx : 0;
-	a[SYS_FLAGS] = op == HS_MAP_MMAP ? regs->r10 : 0;
-	a[SYS_FD] = op == HS_MAP_MMAP ? regs->r8 : -1;
+	sys_args(t, regs->di, op == HS_MAP_BRK ? 0 : regs->si,
+		 op == HS_MAP_MREMAP ? regs->dx : 0);
 	uregs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	f.sp = BPF_CORE_READ(uregs, sp);
 	f.fp = BPF_CORE_READ(uregs, bp);
-	begin_sys(t, op, a, &f);
+	begin_sys(t, op, anon_map(regs->r10, (long)regs->r8), &f);
 	return 0;
 }
 
@@ -302,6 +317,159 @@ static __always_inline int mmap_sys_exit(struct pt_regs *regs, long ret)
 	t = task_state(false);
 	if (t)
 		end_sys(t, op, ret);
+	return 0;
+}
+
+/* The mmap domain's functions probed in each file. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct hs_file_key);
+	__type(value, struct hs_mmap_funcs);
+	__uint(max_entries, 1024);
+} mmap_funcs SEC(".maps");
+
+#define HS_PAGE_SHIFT 12
+
+/* What maps an address: a file (where in it, its name), or nothing. */
+struct vma_at {
+	__u64 addr;
+	struct hs_file_key key;
+	__u64 off;
+	bool mapped;
+	bool file;
+	char name[16];
+};
+
+static long vma_at_cb(struct task_struct *task, struct vm_area_struct *vma,
+		      void *data)
+{
+	struct vma_at *w = data;
+	struct file *f = vma->vm_file;
+
+	w->mapped = true;
+	if (!f)
+		return 0;
+	w->file = true;
+	w->key.ino = BPF_CORE_READ(f, f_inode, i_ino);
+	w->key.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	w->off = w->addr - vma->vm_start + (vma->vm_pgoff << HS_PAGE_SHIFT);
+	bpf_probe_read_kernel_str(w->name, sizeof(w->name),
+				  BPF_CORE_READ(f, f_path.dentry, d_name.name));
+	return 0;
+}
+
+static __always_inline void vma_at(struct task_struct *task, __u64 addr,
+				   struct vma_at *w)
+{
+	__builtin_memset(w, 0, sizeof(*w));
+	w->addr = addr;
+	bpf_find_vma(task, addr, vma_at_cb, w, 0);
+}
+
+static long in_range_cb(__u32 i, void *data)
+{
+	struct {
+		struct hs_mmap_funcs *fs;
+		__u64 off;
+		bool in;
+	} *c = data;
+
+	if (i >= c->fs->n || i >= HS_MMAP_FUNCS_MAX)
+		return 1;
+	if (c->off >= c->fs->r[i].lo && c->off < c->fs->r[i].hi) {
+		c->in = true;
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline bool starts(const char *s, const char *with, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (s[i] != with[i])
+			return false;
+	return true;
+}
+
+/*
+ * Is the code at ip in one of the domain's probed functions, or in the
+ * dynamic loader (whose anonymous mappings, libraries' zeroed data and its
+ * early heap, are not the program's)?
+ */
+static __always_inline bool probed_code(struct task_struct *task, __u64 ip)
+{
+	struct {
+		struct hs_mmap_funcs *fs;
+		__u64 off;
+		bool in;
+	} c = { 0 };
+	struct vma_at w;
+
+	vma_at(task, ip, &w);
+	if (!w.file)
+		return false;
+	if (starts(w.name, "ld-linux", 8) || starts(w.name, "ld-musl", 7) ||
+	    starts(w.name, "ld.so", 5))
+		return true;
+	c.fs = bpf_map_lookup_elem(&mmap_funcs, &w.key);
+	if (!c.fs)
+		return false;
+	c.off = w.off;
+	bpf_loop(HS_MMAP_FUNCS_MAX, in_range_cb, &c, 0);
+	return c.in;
+}
+
+/*
+ * Where the mmap domain is probed in libc, a call of the domain made from
+ * other code (a raw syscall instruction, another libc) is not seen: the
+ * kernel is about to take the address space's lock for writing in one of
+ * the domain's syscalls; when the call would be the domain's and its
+ * syscall instruction is in no probed function, it is counted. Other
+ * processes pay one compare per lock taken for writing, not per syscall.
+ */
+static __always_inline int mmap_unseen(struct mm_struct *mm)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct pt_regs *regs;
+	struct hs_task *t;
+	struct vma_at w;
+	__u64 a0, ip;
+	__u32 op;
+
+	if (!trace_mmap || mmap_sys_all || task->mm != mm)
+		return 0;
+	if (!bpf_map_lookup_elem(&procs, &tgid) && !track_all)
+		return 0;
+	if (tgid == ignore_tgid || bpf_map_lookup_elem(&mmap_sys_procs, &tgid))
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	op = map_op(BPF_CORE_READ(regs, orig_ax));
+	if (!op)
+		return 0;
+	t = task_state(false);
+	if (t && t->depth && BPF_CORE_READ(regs, sp) <= t->entry_sp)
+		return 0; /* the allocator's own */
+	a0 = BPF_CORE_READ(regs, di);
+	switch (op) {
+	case HS_MAP_MMAP:
+		if ((BPF_CORE_READ(regs, r10) &
+		     (HS_MAP_ANONYMOUS | HS_MAP_STACK)) != HS_MAP_ANONYMOUS ||
+		    (int)BPF_CORE_READ(regs, r8) != -1)
+			return 0;
+		break;
+	case HS_MAP_BRK:
+		if (!a0)
+			return 0;
+		break;
+	default: /* a file's mapping, or none, is not the domain's */
+		vma_at(task, a0, &w);
+		if (!w.mapped || w.file)
+			return 0;
+	}
+	ip = BPF_CORE_READ(regs, ip);
+	if (!probed_code(task, ip))
+		__sync_fetch_and_add(&global.c.mmap_calls_unseen, 1);
 	return 0;
 }
 

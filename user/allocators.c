@@ -408,13 +408,20 @@ static const struct {
 	const char *name;
 	int op;
 } sys_funcs[] = {
-	{ "mmap", HS_MAP_MMAP },     { "mmap64", HS_MAP_MMAP },
-	{ "__mmap", HS_MAP_MMAP },   { "__mmap64", HS_MAP_MMAP },
-	{ "munmap", HS_MAP_MUNMAP }, { "__munmap", HS_MAP_MUNMAP },
-	{ "mremap", HS_MAP_MREMAP }, { "__mremap", HS_MAP_MREMAP },
-	{ "brk", HS_MAP_BRK },	     { "__brk", HS_MAP_BRK },
-	{ "syscall", HS_SYS_ANY },   { "sbrk", 0 },
-	{ "__sbrk", 0 },	     { "_dl_early_allocate", HS_SYS_EARLY },
+	{ "mmap", HS_MAP_MMAP },
+	{ "mmap64", HS_MAP_MMAP },
+	{ "__mmap", HS_MAP_MMAP },
+	{ "__mmap64", HS_MAP_MMAP },
+	{ "munmap", HS_MAP_MUNMAP },
+	{ "__munmap", HS_MAP_MUNMAP },
+	{ "mremap", HS_MAP_MREMAP },
+	{ "__mremap", HS_MAP_MREMAP },
+	{ "brk", HS_MAP_BRK },
+	{ "__brk", HS_MAP_BRK },
+	{ "syscall", HS_SYS_ANY },
+	{ "sbrk", 0 },
+	{ "__sbrk", 0 },
+	{ "_dl_early_allocate", HS_SYS_EARLY },
 };
 
 int hs_sys_func(const char *name)

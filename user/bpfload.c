@@ -41,6 +41,8 @@ static void set_programs(struct heapsnap_bpf *skel,
 		hs_links_refuse_sessions(skel->progs.hs_session);
 	bpf_program__set_autoload(skel->progs.hs_sys_enter, c->mmap);
 	bpf_program__set_autoload(skel->progs.hs_sys_exit, c->mmap);
+	bpf_program__set_autoload(skel->progs.hs_mmap_lock,
+				  c->mmap && !c->mmap_tracepoints);
 }
 
 /* The frames a stack holds: with Python, its Python frames after the rest. */

@@ -165,6 +165,7 @@ static int add_point(struct hs_probe_set *set, const char *path, int fd,
 	p->dev = st->st_dev;
 	p->ino = st->st_ino;
 	p->func_offset = off;
+	p->func_size = size;
 	p->fn = (uint32_t)fn;
 	place(p, fd, size, o);
 	if (!p->path || !p->name || !p->why) {
@@ -181,10 +182,10 @@ static int add_point(struct hs_probe_set *set, const char *path, int fd,
 
 /* x86-64 syscall numbers of the mmap domain's calls, by enum hs_map_op. */
 static const int sys_nr[HS_SYS_ANY + 1] = { [HS_MAP_MMAP] = 9,
-			      [HS_MAP_MUNMAP] = 11,
-			      [HS_MAP_MREMAP] = 25,
-			      [HS_MAP_BRK] = 12,
-			      [HS_SYS_ANY] = -1 };
+					    [HS_MAP_MUNMAP] = 11,
+					    [HS_MAP_MREMAP] = 25,
+					    [HS_MAP_BRK] = 12,
+					    [HS_SYS_ANY] = -1 };
 
 /* The syscall's registers a probe after it reads, by enum hs_map_op. */
 static const unsigned int sys_regs[HS_SYS_ANY + 1] = {

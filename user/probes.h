@@ -33,6 +33,7 @@ struct hs_probe_point {
 	dev_t dev;
 	ino_t ino;
 	uint64_t func_offset; /* file offset of the function */
+	uint64_t func_size;
 	uint64_t offset; /* file offset of the probe */
 	uint32_t fn; /* attach cookie: enum hs_func and HS_COOKIE_* flags */
 	char *name;

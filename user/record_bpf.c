@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -191,6 +192,14 @@ void hs_rec_start_mmap_domain(struct recorder *r)
 		e = -errno;
 	if (!e && s->rodata->mmap_sys_all)
 		e = attach_tracepoints(s);
+	if (!e && !s->rodata->mmap_sys_all) {
+		s->links.hs_mmap_lock =
+			bpf_program__attach(s->progs.hs_mmap_lock);
+		if (!s->links.hs_mmap_lock)
+			fprintf(stderr,
+				"heapsnap: warning: the mmap domain's calls made outside libc cannot be counted: cannot attach to mmap_lock_start_locking: %s\n",
+				strerror(errno));
+	}
 	if (!e)
 		return;
 	ring_buffer__free(r->map_events);
@@ -213,8 +222,8 @@ int hs_rec_mmap_by_tracepoints(struct recorder *r, pid_t pid)
 	if (!r->map_events || s->rodata->mmap_sys_all)
 		return 0;
 	e = attach_tracepoints(s);
-	if (!e && bpf_map_update_elem(bpf_map__fd(s->maps.mmap_sys_procs),
-				      &key, &one, BPF_ANY))
+	if (!e && bpf_map_update_elem(bpf_map__fd(s->maps.mmap_sys_procs), &key,
+				      &one, BPF_ANY))
 		e = -errno;
 	if (e) {
 		fprintf(stderr,
@@ -226,6 +235,43 @@ int hs_rec_mmap_by_tracepoints(struct recorder *r, pid_t pid)
 		"heapsnap: pid %d: no libc mmap function to probe: its mmap domain is traced on the syscall tracepoints, which every syscall on this host goes through while they are attached (--no-mmap leaves it out)\n",
 		pid);
 	return 0;
+}
+
+/* The kernel's numbering of a device: 12 bits of major, 20 of minor. */
+static __u32 kernel_dev(dev_t dev)
+{
+	return (__u32)(major(dev) << 20 | minor(dev));
+}
+
+static void add_mmap_func(int fd, const struct hs_probe_point *pt)
+{
+	struct hs_file_key key = { .ino = pt->ino, .dev = kernel_dev(pt->dev) };
+	struct hs_mmap_funcs fs = { .n = 0 };
+	uint64_t lo = pt->func_offset, hi = lo + pt->func_size;
+
+	bpf_map_lookup_elem(fd, &key, &fs);
+	for (__u32 i = 0; i < fs.n; i++)
+		if (fs.r[i].lo == lo)
+			return;
+	if (fs.n == HS_MMAP_FUNCS_MAX)
+		return;
+	fs.r[fs.n].lo = lo;
+	fs.r[fs.n].hi = hi > lo ? hi : lo + 1;
+	fs.n++;
+	bpf_map_update_elem(fd, &key, &fs, BPF_ANY);
+}
+
+void hs_rec_mmap_funcs(struct recorder *r, const struct hs_probe_set *set)
+{
+	if (!r->skel || !r->skel->links.hs_mmap_lock)
+		return;
+	for (size_t i = 0; i < set->n; i++) {
+		uint32_t fn = HS_COOKIE_FN(set->pts[i].fn);
+
+		if (fn == HS_FN_SYS_ENTRY || fn == HS_FN_SYS_AFTER)
+			add_mmap_func(bpf_map__fd(r->skel->maps.mmap_funcs),
+				      &set->pts[i]);
+	}
 }
 
 void hs_rec_mmap_forget(struct recorder *r, pid_t pid)

@@ -362,6 +362,7 @@ static int attach_target(struct recorder *r, struct rec_proc *p, char *err,
 	p->attach = hs_probes_attach(&r->progs, &r->probes, pid, err, errlen);
 	if (!p->attach)
 		return -1;
+	hs_rec_mmap_funcs(r, &r->probes);
 	hs_procmaps_read(r->pm, pid);
 	/* a command held before exec still maps our files: later, then */
 	if (!p->t.exe) {
@@ -408,6 +409,7 @@ static void scan_process(struct recorder *r, pid_t pid)
 	if (hs_discover_pid(&r->probes, &d, pid, &po, err, sizeof(err)))
 		return; /* no allocator we know: its blocks are not ours */
 	hs_python_probes(r->python, pid, &r->probes, &po);
+	hs_rec_mmap_funcs(r, &r->probes);
 	for (size_t i = 0; i < r->probes.n; i++) {
 		const struct hs_probe_point *pt = &r->probes.pts[i];
 		struct rec_file *f;

@@ -152,6 +152,8 @@ void hs_rec_start_mmap_domain(struct recorder *r);
  */
 int hs_rec_mmap_by_tracepoints(struct recorder *r, pid_t pid);
 void hs_rec_mmap_forget(struct recorder *r, pid_t pid);
+/* The mmap domain's functions in set: calls made elsewhere are counted. */
+void hs_rec_mmap_funcs(struct recorder *r, const struct hs_probe_set *set);
 void hs_rec_consume_map_events(struct recorder *r);
 
 /* record_procs.c */

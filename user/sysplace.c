@@ -56,24 +56,47 @@ struct code {
 static unsigned int reg_bit(x86_reg r)
 {
 	switch (r) {
-	case X86_REG_RAX: case X86_REG_EAX: case X86_REG_AX: case X86_REG_AL:
+	case X86_REG_RAX:
+	case X86_REG_EAX:
+	case X86_REG_AX:
+	case X86_REG_AL:
 	case X86_REG_AH:
 		return W_RAX;
-	case X86_REG_RDI: case X86_REG_EDI: case X86_REG_DI: case X86_REG_DIL:
+	case X86_REG_RDI:
+	case X86_REG_EDI:
+	case X86_REG_DI:
+	case X86_REG_DIL:
 		return HS_SYS_RDI;
-	case X86_REG_RSI: case X86_REG_ESI: case X86_REG_SI: case X86_REG_SIL:
+	case X86_REG_RSI:
+	case X86_REG_ESI:
+	case X86_REG_SI:
+	case X86_REG_SIL:
 		return HS_SYS_RSI;
-	case X86_REG_RDX: case X86_REG_EDX: case X86_REG_DX: case X86_REG_DL:
+	case X86_REG_RDX:
+	case X86_REG_EDX:
+	case X86_REG_DX:
+	case X86_REG_DL:
 	case X86_REG_DH:
 		return HS_SYS_RDX;
-	case X86_REG_R10: case X86_REG_R10D: case X86_REG_R10W:
+	case X86_REG_R10:
+	case X86_REG_R10D:
+	case X86_REG_R10W:
 	case X86_REG_R10B:
 		return HS_SYS_R10;
-	case X86_REG_R8: case X86_REG_R8D: case X86_REG_R8W: case X86_REG_R8B:
+	case X86_REG_R8:
+	case X86_REG_R8D:
+	case X86_REG_R8W:
+	case X86_REG_R8B:
 		return HS_SYS_R8;
-	case X86_REG_RSP: case X86_REG_ESP: case X86_REG_SP: case X86_REG_SPL:
+	case X86_REG_RSP:
+	case X86_REG_ESP:
+	case X86_REG_SP:
+	case X86_REG_SPL:
 		return W_RSP;
-	case X86_REG_RBP: case X86_REG_EBP: case X86_REG_BP: case X86_REG_BPL:
+	case X86_REG_RBP:
+	case X86_REG_EBP:
+	case X86_REG_BP:
+	case X86_REG_BPL:
 		return W_RBP;
 	default:
 		return 0;
@@ -237,14 +260,16 @@ static int walk(struct code *c)
 		if (in->indirect)
 			return -1;
 		if (s.off != OFF_UNKNOWN)
-			s.off = in->sp_known ? s.off + in->sp_change : OFF_UNKNOWN;
+			s.off = in->sp_known ? s.off + in->sp_change :
+					       OFF_UNKNOWN;
 		if (in->writes & W_RAX)
 			s.eax = in->eax;
 		s.rbp_changed |= (in->writes & W_RBP) != 0;
 		if (in->falls && (size_t)i + 1 < c->n)
 			next[nn++] = i + 1;
-		if (in->target >= 0 && (uint64_t)in->target < c->in[c->n - 1].addr +
-							       c->in[c->n - 1].size) {
+		if (in->target >= 0 &&
+		    (uint64_t)in->target <
+			    c->in[c->n - 1].addr + c->in[c->n - 1].size) {
 			next[nn] = index_of(c, (uint64_t)in->target);
 			if (next[nn++] < 0)
 				return -1;
@@ -325,14 +350,16 @@ bool hs_place_after_syscall(const uint8_t *code, size_t len, int nr,
 		if (hs_insn_emulated(in->bytes, in->size)) {
 			out->delta = in->addr;
 			out->sp_words = (uint32_t)s->off / 8;
-			snprintf(out->why, sizeof(out->why),
-				 "+%llu, after the syscall (emulated; return address at %%rsp+%u)",
-				 (unsigned long long)in->addr,
-				 (unsigned int)s->off);
+			snprintf(
+				out->why, sizeof(out->why),
+				"+%llu, after the syscall (emulated; return address at %%rsp+%u)",
+				(unsigned long long)in->addr,
+				(unsigned int)s->off);
 			return true;
 		}
 		if (!in->falls || in->target >= 0 || (in->writes & keep))
-			return fail(out, "the syscall's registers change after it");
+			return fail(out,
+				    "the syscall's registers change after it");
 	}
 	return fail(out, "no emulated instruction after the syscall");
 }

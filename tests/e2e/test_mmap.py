@@ -189,3 +189,43 @@ def test_static_binary_in_libc_and_on_tracepoints():
     assert ("no libc mmap function to probe: its mmap domain is traced on "
             "the syscall tracepoints") in err, err
     assert probed == asked == fallback
+
+
+def raw_calls(opts=()):
+    snap, lines, err = recorded("gt_mmapraw", opts)
+    raw = [int(l.split()[1]) for l in lines if l.startswith("RAW ")]
+    assert raw and raw[0] > 0, lines
+    return snap, lines, err, raw[0]
+
+
+def test_calls_outside_libc_are_counted():
+    """A program's own syscall instructions are not in the probed libc:
+    its mapping through libc is exact, and each of its raw calls of the
+    domain (not those of a file or a stack) is counted as not seen, and
+    said."""
+    snap, lines, err, nraw = raw_calls()
+    info = heapsnap_json("info", snap)
+    assert info["global"]["mmap_calls_unseen"] == nraw, info["global"]
+    assert any("mmap-domain calls not seen" in w
+               for w in info["warnings"]), info["warnings"]
+    assert ("%d mmap-domain calls were made outside the probed libc" %
+            nraw) in err, err
+    libc = want_rows(["GT" + l[4:] for l in lines if l.startswith("LIBC ")],
+                     1, "gt_mmapraw.c")
+    assert libc and rows(snap, "mmap", "gt_mmapraw.c") == libc
+    assert info["domains"]["mmap"] == {
+        "current": sum(v[1] for v in libc.values()),
+        "count": sum(v[2] for v in libc.values())}, info["domains"]
+
+
+def test_calls_outside_libc_on_tracepoints():
+    """--mmap-tracepoints sees the raw calls: every region's size, none
+    unseen. (Their tracebacks start where the syscall tracepoint finds a
+    return address: exact only for calls made through a function.)"""
+    snap, lines, _, _ = raw_calls(["--mmap-tracepoints"])
+    info = heapsnap_json("info", snap)
+    assert info["global"]["mmap_calls_unseen"] == 0, info["global"]
+    want = want_rows(lines, 1, "gt_mmapraw.c")
+    assert info["domains"]["mmap"] == {
+        "current": sum(v[1] for v in want.values()),
+        "count": sum(v[2] for v in want.values())}, info["domains"]
