@@ -73,14 +73,6 @@ static void push(struct pid_queue *q, pid_t pid)
 		*p = pid;
 }
 
-struct rec_proc *hs_rec_find(struct recorder *r, pid_t pid)
-{
-	for (size_t i = 0; i < r->nprocs; i++)
-		if (r->procs[i].t.pid == pid)
-			return &r->procs[i];
-	return NULL;
-}
-
 /* A process under -a: no pidfd, nothing to wait for. */
 struct rec_proc *hs_rec_add(struct recorder *r, pid_t pid)
 {

@@ -156,9 +156,17 @@ void hs_rec_mmap_forget(struct recorder *r, pid_t pid);
 void hs_rec_mmap_funcs(struct recorder *r, const struct hs_probe_set *set);
 void hs_rec_consume_map_events(struct recorder *r);
 
+/* A target by its pid, or NULL. */
+static inline struct rec_proc *hs_rec_find(struct recorder *r, pid_t pid)
+{
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (r->procs[i].t.pid == pid)
+			return &r->procs[i];
+	return NULL;
+}
+
 /* record_procs.c */
 extern const struct hs_sideband_ops hs_rec_sideband_ops;
-struct rec_proc *hs_rec_find(struct recorder *r, pid_t pid);
 struct rec_proc *hs_rec_add(struct recorder *r, pid_t pid);
 int hs_rec_start(struct recorder *r, char *err, size_t errlen);
 void hs_rec_housekeeping(struct recorder *r);

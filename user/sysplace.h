@@ -13,6 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct hs_sys_place {
+	uint64_t delta; /* bytes past the function's start */
+	uint32_t sp_words; /* the return address is at %rsp + 8 * sp_words */
+	char why[256]; /* for record -v, or why there is no such place */
+};
+
 /* The syscall's argument registers a probe after it reads, besides %rax. */
 enum hs_sys_regs {
 	HS_SYS_RDI = 1 << 0,
@@ -20,12 +26,6 @@ enum hs_sys_regs {
 	HS_SYS_RDX = 1 << 2,
 	HS_SYS_R10 = 1 << 3,
 	HS_SYS_R8 = 1 << 4,
-};
-
-struct hs_sys_place {
-	uint64_t delta; /* bytes past the function's start */
-	uint32_t sp_words; /* the return address is at %rsp + 8 * sp_words */
-	char why[256]; /* for record -v, or why there is no such place */
 };
 
 /*
