@@ -37,7 +37,7 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf \
 	      -Wall -Werror
 
 # Pure stages: no libbpf, no libdw, no root. The unit tests link only these.
-PURE_SRCS := snapshot.c snapfile.c snapfile_payload.c stats.c render.c sampling.c placement.c mmapdom.c \
+PURE_SRCS := snapshot.c snapfile.c snapfile_payload.c stats.c render.c sampling.c placement.c sysplace.c mmapdom.c \
 	     export.c flamegraph.c allocators.c live_render.c
 # Unwind tables from call-frame information (libdw), and symbolization.
 CFI_SRCS := cfi.c cfi_source.c cfi_fde.c cfi_rows.c
@@ -289,7 +289,7 @@ bench: heapsnap $(BUILD)/bench/floor progs
 
 # The bench's floor: its own BPF object, attached by record's discovery.
 FLOOR_OBJS := $(addprefix $(BUILD)/,bench/floor.o bench/floorbpf.o discover.o \
-	      procmaps.o probes.o probes_attach.o links.o placement.o \
+	      procmaps.o probes.o probes_attach.o links.o placement.o sysplace.o \
 	      allocators.o targets.o grow.o pytarget.o pylayout.o pyalloc.o \
 	      elffile.o)
 

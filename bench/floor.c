@@ -2,14 +2,14 @@
 /*
  * The bench's floor: attaches empty programs to a running process at
  * exactly heapsnap's probe points, found as record -p finds them, attached
- * the same way, with returns where heapsnap takes them and the mmap
- * domain's tracepoints; then waits for the process to exit.
+ * the same way, with returns where heapsnap takes them, the mmap domain's
+ * probes in libc included; then waits for the process to exit.
  *
  *   floor -p PID [--entry] [--no-mmap] [--classic-uprobes]
  *         [--python exact|pools]
  *
  * --entry: every probe skips its return, as heapsnap's unsampled calls do
- * (sampling leaves the mmap domain out, so its tracepoints go too).
+ * (sampling leaves the mmap domain out, so its probes go too).
  * --python: a CPython's allocator too, as record --python traces it.
  */
 #include <errno.h>
@@ -120,7 +120,9 @@ static int python_points(struct floor *f, const struct hs_probe_opts *po,
 /* What record -p attaches, with the same placement. */
 static int attach(struct floor *f, char *err, size_t errlen)
 {
-	struct hs_probe_opts po = { .syscall_wrappers = f->c.mmap };
+	struct hs_probe_opts po = {
+		.mmap = f->c.mmap ? HS_MMAP_CALLS : HS_MMAP_NONE,
+	};
 	struct hs_discovery d = { .n = 0 };
 	struct hs_probe_progs pp;
 
@@ -131,19 +133,6 @@ static int attach(struct floor *f, char *err, size_t errlen)
 	if (hs_discover_pid(&f->set, &d, f->pid, &po, err, errlen) ||
 	    python_points(f, &po, err, errlen))
 		return -1;
-	if (f->c.mmap) {
-		f->skel->links.hs_floor_sys_enter =
-			bpf_program__attach(f->skel->progs.hs_floor_sys_enter);
-		f->skel->links.hs_floor_sys_exit =
-			bpf_program__attach(f->skel->progs.hs_floor_sys_exit);
-		if (!f->skel->links.hs_floor_sys_enter ||
-		    !f->skel->links.hs_floor_sys_exit) {
-			snprintf(err, errlen,
-				 "cannot attach to syscall tracepoints: %s",
-				 strerror(errno));
-			return -1;
-		}
-	}
 	pp = hs_floor_probe_progs(f->skel, &f->c);
 	f->links = hs_probes_attach(&pp, &f->set, f->pid, err, errlen);
 	return f->links ? 0 : -1;
@@ -166,7 +155,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "floor: attached to pid %d with %s%s%s\n", f.pid,
 		hs_attach_mode_name(f.c.mode),
 		f.c.entry_only ? ", no returns" : "",
-		f.c.mmap ? ", and the syscall tracepoints" : "");
+		f.c.mmap ? ", the mmap domain's probes in libc included" : "");
 	pfd.fd = f.t.pidfd;
 	pfd.events = POLLIN;
 	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)

@@ -22,8 +22,6 @@ struct floor_bpf *hs_floor_load(const struct hs_floor_config *c, char *err,
 	}
 	skel->rodata->entry_only = c->entry_only;
 	hs_links_prepare(skel->progs.hs_floor, c->mode);
-	bpf_program__set_autoload(skel->progs.hs_floor_sys_enter, c->mmap);
-	bpf_program__set_autoload(skel->progs.hs_floor_sys_exit, c->mmap);
 	e = floor_bpf__load(skel);
 	if (e) {
 		snprintf(err, errlen, "cannot load the floor programs: %s",

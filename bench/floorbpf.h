@@ -14,7 +14,7 @@ struct floor_bpf;
 struct hs_floor_config {
 	enum hs_attach_mode mode;
 	bool entry_only; /* no return probe anywhere */
-	bool mmap; /* the mmap domain's tracepoints too */
+	bool mmap; /* the mmap domain's probes in libc too */
 };
 
 /* NULL with err on failure. */

@@ -36,6 +36,7 @@ struct hs_task {
 	struct hs_sampler sampler;
 	struct hs_proc_ref proc;
 	struct hs_map_event sys; /* an mmap-domain syscall in progress */
+	__u64 sys_sp; /* its entry's %rsp, when probed in libc */
 	__u64 wrap_sp; /* entry of a wrapper whose allocator call is pending */
 	__u64 wrap_fp;
 	__u64 wrap_ret; /* the wrapper's return address, read at its entry */

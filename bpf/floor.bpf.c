@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The bench's floor: empty programs on exactly heapsnap's probe points,
- * taking a return exactly where heapsnap does, and on the mmap domain's
- * tracepoints. What any uprobe tracer pays before it does anything.
+ * taking a return exactly where heapsnap does (the mmap domain's probes in
+ * libc included). What any uprobe tracer pays before it does anything.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -19,19 +19,10 @@ const volatile bool entry_only = false;
 SEC("uprobe")
 int hs_floor(struct pt_regs *ctx)
 {
-	__u64 fn = HS_COOKIE_FN(bpf_get_attach_cookie(ctx));
+	__u64 cookie = bpf_get_attach_cookie(ctx), fn = HS_COOKIE_FN(cookie);
 
-	return entry_only || fn == HS_FN_FREE || fn == HS_FN_WRAPPER;
-}
-
-SEC("tp_btf/sys_enter")
-int BPF_PROG(hs_floor_sys_enter, struct pt_regs *regs, long nr)
-{
-	return 0;
-}
-
-SEC("tp_btf/sys_exit")
-int BPF_PROG(hs_floor_sys_exit, struct pt_regs *regs, long ret)
-{
-	return 0;
+	if (fn == HS_FN_SYS_ENTRY)
+		return entry_only || !(cookie & HS_COOKIE_SYS_RET);
+	return entry_only || fn == HS_FN_FREE || fn == HS_FN_WRAPPER ||
+	       fn == HS_FN_SYS_AFTER;
 }

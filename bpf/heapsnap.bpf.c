@@ -149,6 +149,10 @@ static __always_inline int on_entry(struct pt_regs *ctx, __u32 cookie,
 		return on_free_nests(ctx, tgid, session);
 	case HS_FN_WRAPPER:
 		return on_wrapper(ctx);
+	case HS_FN_SYS_ENTRY:
+		return mmap_call_entry(ctx, cookie);
+	case HS_FN_SYS_AFTER:
+		return mmap_call_after(ctx, cookie);
 	default:
 		return on_alloc(ctx, tgid, cookie, session);
 	}
@@ -192,8 +196,11 @@ int hs_session(struct pt_regs *ctx)
 	__u32 cookie = bpf_get_attach_cookie(ctx);
 
 	/* the most frequent call first: a free never asks for its return */
-	if (HS_COOKIE_FN(cookie) != HS_FN_FREE && bpf_session_is_return())
+	if (HS_COOKIE_FN(cookie) != HS_FN_FREE && bpf_session_is_return()) {
+		if (HS_COOKIE_FN(cookie) == HS_FN_SYS_ENTRY)
+			return mmap_call_return(ctx);
 		return on_return(ctx);
+	}
 	return on_entry(ctx, cookie, true);
 }
 
@@ -207,6 +214,8 @@ int hs_entry(struct pt_regs *ctx)
 SEC("uretprobe")
 int hs_return(struct pt_regs *ctx)
 {
+	if (HS_COOKIE_FN(bpf_get_attach_cookie(ctx)) == HS_FN_SYS_ENTRY)
+		return mmap_call_return(ctx);
 	return on_return(ctx);
 }
 
@@ -234,10 +243,11 @@ int BPF_PROG(hs_exec, struct task_struct *task, pid_t old_pid,
 }
 
 /*
- * One program on the raw sys_enter tracepoint for the mmap domain's four
- * calls, and one on sys_exit: attached and detached at once, where a
- * tracepoint per call (eight) took a grace period each to detach. Every
- * other syscall returns at the first compare.
+ * Where the mmap domain is not traced in libc: one program on the raw
+ * sys_enter tracepoint for the domain's four calls, and one on sys_exit:
+ * attached and detached at once, where a tracepoint per call (eight) took a
+ * grace period each to detach. Every other syscall returns at the first
+ * compare.
  */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(hs_sys_enter, struct pt_regs *regs, long nr)
@@ -249,4 +259,11 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(hs_sys_exit, struct pt_regs *regs, long ret)
 {
 	return mmap_sys_exit(regs, ret);
+}
+
+/* The mmap domain's calls made outside the probed code are counted. */
+SEC("tp_btf/mmap_lock_start_locking")
+int BPF_PROG(hs_mmap_lock, struct mm_struct *mm, bool write)
+{
+	return write ? mmap_unseen(mm) : 0;
 }

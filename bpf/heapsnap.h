@@ -35,6 +35,8 @@ enum hs_func {
 	HS_FN_WRAPPER, /* e.g. operator new: its caller is the block's frame 0 */
 	HS_FN_FREE_NESTS, /* a free that calls another probed free */
 	HS_FN_PY_POOL, /* pymalloc takes a pool: the block it returns is in it */
+	HS_FN_SYS_ENTRY, /* a libc syscall function of the mmap domain, entered */
+	HS_FN_SYS_AFTER, /* the same, just after its syscall instruction */
 	HS_FN_COUNT,
 };
 
@@ -49,6 +51,23 @@ enum hs_func {
 #define HS_COOKIE_RAW 0x200 /* a PyMem_Raw* function: malloc's blocks */
 #define HS_COOKIE_POOL_BITS(c) (((c) >> 16) & 31)
 #define HS_COOKIE_POOL(bits) ((__u32)(bits) << 16)
+/*
+ * The mmap domain's probes in libc (HS_FN_SYS_*): the call (enum hs_map_op;
+ * HS_SYS_ANY for syscall(), whose number is its first argument;
+ * HS_SYS_EARLY for a static executable's startup allocator, which returns
+ * an anonymous block of its first argument's size), whether
+ * the entry needs the return probe (no probe after the syscall ends the
+ * call), and for a probe after the syscall, how far above %rsp the return
+ * address is, in words.
+ */
+#define HS_SYS_EARLY 6
+#define HS_SYS_ANY 7
+#define HS_COOKIE_SYS_OP(c) (((c) >> 16) & 7)
+#define HS_COOKIE_SYS_RET 0x80000
+#define HS_COOKIE_SYS_SP(c) (((c) >> 20) & 0xfff)
+#define HS_COOKIE_SYS(fn, op, sp_words) \
+	((__u32)(fn) | (__u32)(op) << 16 | (__u32)(sp_words) << 20)
+#define HS_SYS_SP_MAX 0xfff
 /* pymalloc serves requests of 1 to this many bytes; others go to malloc */
 #define HS_PY_SMALL_MAX 512
 
@@ -194,6 +213,27 @@ enum hs_map_op {
 	HS_MAP_BRK, /* the break moved from a0 to ret */
 };
 
+/*
+ * The mmap domain's functions probed in one file (device and inode, as the
+ * kernel numbers them): their file offsets [lo, hi). A call of the domain
+ * made from code outside them is not seen, and is counted.
+ */
+#define HS_MMAP_FUNCS_MAX 16
+
+struct hs_file_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
+};
+
+struct hs_mmap_funcs {
+	__u32 n;
+	__u32 pad;
+	struct {
+		__u64 lo, hi;
+	} r[HS_MMAP_FUNCS_MAX];
+};
+
 struct hs_map_event {
 	__u32 op;
 	__u32 tgid;
@@ -216,6 +256,7 @@ struct hs_global_counters {
 	__u64 events_lost; /* process events the side-band lost */
 	__u64 stacks_missing; /* stacks gone from their map when read */
 	__u64 py_codes_lost; /* Python code objects not named: first sight lost */
+	__u64 mmap_calls_unseen; /* mmap-domain calls made outside probed code */
 };
 
 struct hs_global_val {

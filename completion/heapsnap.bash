@@ -16,7 +16,7 @@ _heapsnap_options()
 			'-i= --interval= -f= --frames= --lib= --wrapper=' \
 			'--max-live= --max-stacks= --sample-bytes=' \
 			'--probe-at-entry --unwind= --max-unwind-rows= --python=' \
-			'--no-mmap' \
+			'--no-mmap --mmap-tracepoints' \
 			'--follow-forks --classic-uprobes --push=' \
 			'--app= --label= -v --verbose -h --help'
 		;;

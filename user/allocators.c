@@ -398,12 +398,36 @@ bool hs_code_plt_slot(const uint8_t *code, size_t len, uint64_t vaddr,
 }
 
 /*
- * libc's wrappers of the mmap domain's calls that keep a frame of their own,
- * so that the syscall's stack pointer is not their caller's. Probed as
- * wrappers when the mmap domain is traced: their caller is frame 0. mmap
- * and munmap themselves have no frame.
+ * libc's functions of the mmap domain's calls, by every name they have:
+ * those whose code makes the syscall (found by their syscall instructions
+ * in glibc 2.36: mmap, munmap, mremap, brk and syscall(), and in a static
+ * executable _dl_early_allocate, which maps the main thread's TLS before
+ * main), and sbrk, which calls brk.
  */
-bool hs_is_syscall_wrapper(const char *name)
+static const struct {
+	const char *name;
+	int op;
+} sys_funcs[] = {
+	{ "mmap", HS_MAP_MMAP },
+	{ "mmap64", HS_MAP_MMAP },
+	{ "__mmap", HS_MAP_MMAP },
+	{ "__mmap64", HS_MAP_MMAP },
+	{ "munmap", HS_MAP_MUNMAP },
+	{ "__munmap", HS_MAP_MUNMAP },
+	{ "mremap", HS_MAP_MREMAP },
+	{ "__mremap", HS_MAP_MREMAP },
+	{ "brk", HS_MAP_BRK },
+	{ "__brk", HS_MAP_BRK },
+	{ "syscall", HS_SYS_ANY },
+	{ "sbrk", 0 },
+	{ "__sbrk", 0 },
+	{ "_dl_early_allocate", HS_SYS_EARLY },
+};
+
+int hs_sys_func(const char *name)
 {
-	return !strcmp(name, "mremap") || !strcmp(name, "sbrk");
+	for (size_t i = 0; i < sizeof(sys_funcs) / sizeof(sys_funcs[0]); i++)
+		if (!strcmp(name, sys_funcs[i].name))
+			return sys_funcs[i].op;
+	return -1;
 }

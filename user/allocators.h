@@ -36,8 +36,12 @@ const char *hs_family_name(enum hs_alloc_family fam);
 /* What name is in a file of family fam. */
 struct hs_sym_class hs_classify(enum hs_alloc_family fam, const char *name);
 
-/* libc's mremap and sbrk: see allocators.c. */
-bool hs_is_syscall_wrapper(const char *name);
+/*
+ * A libc function of the mmap domain: the call it makes (enum hs_map_op, or
+ * HS_SYS_ANY for syscall(), HS_SYS_EARLY for _dl_early_allocate), 0 for
+ * sbrk (it calls brk), -1 for none.
+ */
+int hs_sys_func(const char *name);
 
 /*
  * A function whose first instruction (after endbr64) is a direct jmp:

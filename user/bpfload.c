@@ -41,6 +41,8 @@ static void set_programs(struct heapsnap_bpf *skel,
 		hs_links_refuse_sessions(skel->progs.hs_session);
 	bpf_program__set_autoload(skel->progs.hs_sys_enter, c->mmap);
 	bpf_program__set_autoload(skel->progs.hs_sys_exit, c->mmap);
+	bpf_program__set_autoload(skel->progs.hs_mmap_lock,
+				  c->mmap && !c->mmap_tracepoints);
 }
 
 /* The frames a stack holds: with Python, its Python frames after the rest. */
@@ -62,6 +64,8 @@ static void configure(struct heapsnap_bpf *skel, const struct hs_bpf_config *c)
 			    HS_WEIGHT_POINTS + 1, HS_WEIGHT_STEPS);
 	set_programs(skel, c);
 	skel->rodata->trace_mmap = c->mmap;
+	skel->rodata->mmap_sys_all = c->mmap_tracepoints;
+	bpf_map__set_max_entries(skel->maps.mmap_sys_procs, c->max_procs);
 	skel->rodata->unwind_mode = c->unwind;
 	bpf_map__set_max_entries(
 		skel->maps.cfi_rows,

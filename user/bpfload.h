@@ -20,6 +20,7 @@ struct hs_bpf_config {
 	uint32_t unwind; /* enum hs_unwind_mode */
 	uint32_t max_unwind_rows;
 	bool mmap; /* trace the mmap domain */
+	bool mmap_tracepoints; /* every process's on the syscall tracepoints */
 	uint32_t max_live;
 	uint32_t max_stacks;
 	uint32_t max_procs;

@@ -49,6 +49,8 @@ static const struct reg_family families[] = {
 	{ HS_NEED_ARG1, { "rsi", "esi", "si", "sil" } },
 	{ HS_NEED_ARG2, { "rdx", "edx", "dx", "dl", "dh" } },
 	{ HS_NEED_ARG3, { "rcx", "ecx", "cx", "cl", "ch" } },
+	{ HS_NEED_ARG4, { "r8", "r8d", "r8w", "r8b" } },
+	{ HS_NEED_ARG5, { "r9", "r9d", "r9w", "r9b" } },
 	{ HS_NEED_STACK, { "rsp", "esp", "sp", "spl" } },
 	{ HS_NEED_STACK, { "rbp", "ebp", "bp", "bpl" } },
 };
@@ -76,9 +78,16 @@ static const char *clobbered(csh cs, const cs_insn *insn, unsigned int needs)
 	return NULL;
 }
 
+bool hs_insn_emulated(const uint8_t *code, size_t len)
+{
+	return insn_cost(code, len) != COST_STEPPED;
+}
+
 static bool is_control_flow(csh cs, const cs_insn *insn)
 {
-	return cs_insn_group(cs, insn, CS_GRP_JUMP) ||
+	/* a probe past a syscall would see its result, not its arguments */
+	return insn->id == X86_INS_SYSCALL ||
+	       cs_insn_group(cs, insn, CS_GRP_JUMP) ||
 	       cs_insn_group(cs, insn, CS_GRP_CALL) ||
 	       cs_insn_group(cs, insn, CS_GRP_RET) ||
 	       cs_insn_group(cs, insn, CS_GRP_INT) ||

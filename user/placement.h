@@ -10,6 +10,7 @@
 #ifndef HEAPSNAP_PLACEMENT_H
 #define HEAPSNAP_PLACEMENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,8 @@ enum hs_needs {
 	HS_NEED_ARG2 = 1 << 2,
 	HS_NEED_STACK = 1 << 3, /* %rsp and %rbp: return address, frame chain */
 	HS_NEED_ARG3 = 1 << 4,
+	HS_NEED_ARG4 = 1 << 5,
+	HS_NEED_ARG5 = 1 << 6,
 };
 
 struct hs_placement {
@@ -34,5 +37,8 @@ struct hs_placement {
  */
 void hs_place_probe(const uint8_t *code, size_t len, unsigned int needs,
 		    struct hs_placement *out);
+
+/* The instruction code[0..len) is one the kernel runs a probe on in a trap. */
+bool hs_insn_emulated(const uint8_t *code, size_t len);
 
 #endif

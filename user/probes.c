@@ -16,6 +16,7 @@
 #include "heapsnap.h"
 #include "placement.h"
 #include "probes.h"
+#include "sysplace.h"
 
 #define HS_FUNC_BYTES 64
 
@@ -32,6 +33,8 @@ static const char *const func_names[HS_FN_COUNT] = {
 	[HS_FN_WRAPPER] = "wrapper",
 	[HS_FN_FREE_NESTS] = "free, calling a free",
 	[HS_FN_PY_POOL] = "pymalloc's new pool",
+	[HS_FN_SYS_ENTRY] = "mmap domain, at its entry",
+	[HS_FN_SYS_AFTER] = "mmap domain, after its syscall",
 };
 
 const char *hs_func_name(uint32_t cookie)
@@ -91,12 +94,33 @@ static unsigned int needs_of_fn(uint32_t fn)
 	}
 }
 
+/* The C arguments an mmap-domain call's entry reads. */
+static unsigned int needs_of_sys(uint32_t op)
+{
+	switch (op) {
+	case HS_MAP_MMAP: /* addr, length, prot, flags, fd */
+		return HS_NEED_ARG0 | HS_NEED_ARG1 | HS_NEED_ARG3 |
+		       HS_NEED_ARG4 | HS_NEED_STACK;
+	case HS_MAP_MUNMAP:
+		return HS_NEED_ARG0 | HS_NEED_ARG1 | HS_NEED_STACK;
+	case HS_MAP_BRK:
+	case HS_SYS_EARLY:
+		return HS_NEED_ARG0 | HS_NEED_STACK;
+	default: /* mremap, and syscall(nr, up to five arguments) */
+		return HS_NEED_ARG0 | HS_NEED_ARG1 | HS_NEED_ARG2 |
+		       HS_NEED_ARG3 | HS_NEED_ARG4 | HS_NEED_ARG5 |
+		       HS_NEED_STACK;
+	}
+}
+
 /* The registers the program reads: CPython's arguments follow a context. */
 static unsigned int needs_of(uint32_t cookie)
 {
 	unsigned int args = HS_NEED_ARG0 | HS_NEED_ARG1 | HS_NEED_ARG2;
 	unsigned int n = needs_of_fn(HS_COOKIE_FN(cookie));
 
+	if (HS_COOKIE_FN(cookie) == HS_FN_SYS_ENTRY)
+		return needs_of_sys(HS_COOKIE_SYS_OP(cookie));
 	if (HS_COOKIE_FN(cookie) == HS_FN_PY_POOL)
 		return HS_NEED_STACK;
 	if (!(cookie & HS_COOKIE_PYTHON))
@@ -141,6 +165,7 @@ static int add_point(struct hs_probe_set *set, const char *path, int fd,
 	p->dev = st->st_dev;
 	p->ino = st->st_ino;
 	p->func_offset = off;
+	p->func_size = size;
 	p->fn = (uint32_t)fn;
 	place(p, fd, size, o);
 	if (!p->path || !p->name || !p->why) {
@@ -153,12 +178,82 @@ static int add_point(struct hs_probe_set *set, const char *path, int fd,
 	return 0;
 }
 
+#define HS_SYS_FUNC_BYTES 512
+
+/* x86-64 syscall numbers of the mmap domain's calls, by enum hs_map_op. */
+static const int sys_nr[HS_SYS_ANY + 1] = { [HS_MAP_MMAP] = 9,
+					    [HS_MAP_MUNMAP] = 11,
+					    [HS_MAP_MREMAP] = 25,
+					    [HS_MAP_BRK] = 12,
+					    [HS_SYS_ANY] = -1 };
+
+/* The syscall's registers a probe after it reads, by enum hs_map_op. */
+static const unsigned int sys_regs[HS_SYS_ANY + 1] = {
+	[HS_MAP_MMAP] = HS_SYS_RSI | HS_SYS_R10 | HS_SYS_R8,
+	[HS_MAP_MUNMAP] = HS_SYS_RDI | HS_SYS_RSI,
+	[HS_MAP_MREMAP] = HS_SYS_RDI | HS_SYS_RSI | HS_SYS_RDX,
+};
+
+/* Where a probe after the function's syscall goes; false: none. */
+static bool sys_after(int fd, uint64_t off, uint64_t size, int op,
+		      const struct hs_probe_opts *o, struct hs_sys_place *pl)
+{
+	uint8_t code[HS_SYS_FUNC_BYTES];
+	ssize_t n;
+
+	if (o->at_entry || op == HS_SYS_EARLY || !size || size > sizeof(code))
+		return false;
+	n = pread(fd, code, (size_t)size, (off_t)off);
+	return n == (ssize_t)size &&
+	       hs_place_after_syscall(code, (size_t)n, sys_nr[op], sys_regs[op],
+				      pl);
+}
+
+/*
+ * An mmap-domain call of libc: one probe just after its syscall where it
+ * can sit there; brk and syscall() also take their entry (the old break,
+ * the call's number). Elsewhere (and for _dl_early_allocate, which makes
+ * several), the entry and the return.
+ */
+static int add_sys_points(struct hs_probe_set *set, const char *path, int fd,
+			  const struct stat *st, uint64_t off, uint64_t size,
+			  int op, const char *name,
+			  const struct hs_probe_opts *o)
+{
+	struct hs_sys_place pl;
+	struct hs_probe_point *p;
+	uint32_t entry = HS_COOKIE_SYS(HS_FN_SYS_ENTRY, op, 0);
+	int err;
+
+	if (!sys_after(fd, off, size, op, o, &pl))
+		return add_point(set, path, fd, st, off, size,
+				 (int)(entry | HS_COOKIE_SYS_RET), name, o);
+	if (op == HS_MAP_BRK || op == HS_SYS_ANY) {
+		err = add_point(set, path, fd, st, off, size, (int)entry, name,
+				o);
+		if (err)
+			return err;
+	}
+	err = add_point(set, path, fd, st, off, size,
+			(int)HS_COOKIE_SYS(HS_FN_SYS_AFTER, op, pl.sp_words),
+			name, o);
+	if (err)
+		return err;
+	p = &set->pts[set->n - 1];
+	free(p->why);
+	p->offset = off + pl.delta;
+	p->why = strdup(pl.why);
+	return p->why ? 0 : -ENOMEM;
+}
+
 /* A function of the file that may be probed. */
 struct cand {
 	const char *name;
 	uint64_t vaddr;
 	uint64_t size;
 	int fn;
+	/* an mmap-domain call (enum hs_map_op), 0 its wrapper, -1 neither */
+	int sys_op;
 	bool or_wrapper;
 	bool alias; /* only jumps to another probed function */
 };
@@ -248,23 +343,47 @@ static int find_family(struct scan *sc, const char *name, const GElf_Sym *sym,
 	return 1;
 }
 
+/*
+ * A libc function of the mmap domain, probed as o->mmap asks: the call it
+ * makes (k->fn is then HS_FN_SYS_AFTER), 0 for a wrapper (k->fn), -1 when
+ * it is not probed.
+ */
+static int sys_class(const struct hs_probe_opts *o, const char *name,
+		     struct hs_sym_class *k)
+{
+	int op = hs_sys_func(name);
+
+	if (op < 0 || o->mmap == HS_MMAP_NONE)
+		return -1;
+	if (o->mmap == HS_MMAP_WRAPPERS) {
+		if (op && op != HS_MAP_MREMAP)
+			return -1;
+		k->fn = HS_FN_WRAPPER;
+		return 0;
+	}
+	k->fn = op ? HS_FN_SYS_AFTER : HS_FN_WRAPPER;
+	return op;
+}
+
 static int add_cand(struct scan *sc, const char *name, const GElf_Sym *sym,
 		    void *arg)
 {
 	const struct hs_probe_opts *o = arg;
 	struct hs_sym_class k = hs_classify(sc->fam, name);
 	struct cand *c;
+	int sys_op = -1;
 
 	if (k.fn < 0) {
 		for (size_t i = 0; i < o->nwrappers; i++)
 			if (!fnmatch(o->wrappers[i], name, 0))
 				k.fn = HS_FN_WRAPPER;
-		if (o->syscall_wrappers && sc->fam == HS_FAM_LIBC &&
-		    hs_is_syscall_wrapper(name))
-			k.fn = HS_FN_WRAPPER;
+		if (sc->fam == HS_FAM_LIBC)
+			sys_op = sys_class(o, name, &k);
 		if (k.fn < 0)
 			return 0;
 	}
+	if (o->mmap_only && sys_op < 0)
+		return 0;
 	for (size_t i = 0; i < sc->n; i++)
 		if (sc->c[i].vaddr == sym->st_value)
 			return 0; /* an alias at one address is probed once */
@@ -275,6 +394,7 @@ static int add_cand(struct scan *sc, const char *name, const GElf_Sym *sym,
 	c->vaddr = sym->st_value;
 	c->size = sym->st_size;
 	c->fn = k.fn;
+	c->sys_op = sys_op;
 	c->or_wrapper = k.or_wrapper;
 	c->alias = false;
 	return 0;
@@ -379,7 +499,7 @@ static bool probed_at(const struct scan *sc, uint64_t vaddr)
 	const char *name;
 
 	for (size_t i = 0; i < sc->n; i++)
-		if (sc->c[i].vaddr == vaddr)
+		if (sc->c[i].vaddr == vaddr && sc->c[i].sys_op < 0)
 			return true;
 	name = plt_name(sc, vaddr);
 	return name && hs_classify(sc->fam, name).fn >= 0;
@@ -441,6 +561,7 @@ int hs_probes_scan(struct hs_probe_set *set, const char *path,
 		   const struct hs_probe_opts *o)
 {
 	struct scan sc = { .fd = -1, .fam = HS_FAM_LIBC };
+	size_t first = set->n;
 	int added = 0, err = 0;
 	struct stat st;
 
@@ -472,11 +593,14 @@ int hs_probes_scan(struct hs_probe_set *set, const char *path,
 		if (c->alias || vaddr_to_offset(sc.elf, c->vaddr, &off) ||
 		    has_offset(set, st.st_dev, st.st_ino, off))
 			continue;
-		err = add_point(set, path, sc.fd, &st, off, c->size, c->fn,
-				c->name, o);
-		if (!err)
-			added++;
+		if (c->sys_op > 0)
+			err = add_sys_points(set, path, sc.fd, &st, off,
+					     c->size, c->sys_op, c->name, o);
+		else
+			err = add_point(set, path, sc.fd, &st, off, c->size,
+					c->fn, c->name, o);
 	}
+	added = (int)(set->n - first);
 out:
 	free(sc.c);
 	free(sc.got);

@@ -12,12 +12,28 @@
 
 #include "allocators.h"
 
+/* How the mmap domain's calls are probed in libc. */
+enum hs_mmap_probes {
+	HS_MMAP_NONE,
+	/*
+	 * The calls themselves (mmap, munmap, mremap, brk, syscall()), and
+	 * sbrk as a wrapper: its caller is frame 0.
+	 */
+	HS_MMAP_CALLS,
+	/*
+	 * For the syscall tracepoints: mremap and sbrk, which keep a frame
+	 * of their own, as wrappers, so that their caller is frame 0.
+	 */
+	HS_MMAP_WRAPPERS,
+};
+
 /* One place to probe: a function of an allocator file. */
 struct hs_probe_point {
 	char *path; /* path that reaches the file from here */
 	dev_t dev;
 	ino_t ino;
 	uint64_t func_offset; /* file offset of the function */
+	uint64_t func_size;
 	uint64_t offset; /* file offset of the probe */
 	uint32_t fn; /* attach cookie: enum hs_func and HS_COOKIE_* flags */
 	char *name;
@@ -29,11 +45,12 @@ struct hs_probe_opts {
 	size_t nwrappers;
 	bool at_entry; /* probe at +0, never move the probe */
 	/*
-	 * Probe libc's mremap and sbrk as wrappers, for the mmap domain. Only
-	 * when every allocator call sets the nesting depth (exact mode): an
-	 * allocator's own call to them must not leave a mark behind.
+	 * The mmap domain's probes in libc. Only when every allocator call
+	 * sets the nesting depth (exact mode): the allocator's own calls are
+	 * told apart by it.
 	 */
-	bool syscall_wrappers;
+	enum hs_mmap_probes mmap;
+	bool mmap_only; /* the mmap domain's functions, no allocator */
 };
 
 struct hs_probe_set {

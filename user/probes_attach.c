@@ -9,12 +9,17 @@
 #include "links.h"
 #include "probes_attach.h"
 
-/* A free never takes its return, nor a wrapper: neither counts in depth. */
+/*
+ * A free never takes its return, nor a wrapper: neither counts in depth. An
+ * mmap-domain call takes it only where no probe sits after its syscall.
+ */
 static bool takes_return(uint32_t cookie)
 {
 	uint32_t fn = HS_COOKIE_FN(cookie);
 
-	return fn != HS_FN_FREE && fn != HS_FN_WRAPPER;
+	if (fn == HS_FN_SYS_ENTRY)
+		return cookie & HS_COOKIE_SYS_RET;
+	return fn != HS_FN_FREE && fn != HS_FN_WRAPPER && fn != HS_FN_SYS_AFTER;
 }
 
 static bool same_file(const struct hs_probe_point *a,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -70,6 +71,7 @@ static struct hs_bpf_config bpf_config(const struct record_opts *o)
 		.unwind = o->unwind,
 		.max_unwind_rows = o->max_unwind_rows,
 		.mmap = hs_rec_mmap_traced(o),
+		.mmap_tracepoints = o->mmap_tracepoints,
 		.max_live = o->max_live,
 		.max_stacks = o->max_stacks,
 		.max_procs = o->max_procs,
@@ -145,10 +147,9 @@ void hs_rec_consume_map_events(struct recorder *r)
 	ring_buffer__consume(r->map_events);
 }
 
-/* Failing here only leaves the mmap domain out, with a warning. */
-void hs_rec_start_mmap_domain(struct recorder *r)
+/* The raw sys_enter and sys_exit tracepoints, once. */
+static int attach_tracepoints(struct heapsnap_bpf *s)
 {
-	struct heapsnap_bpf *s = r->skel;
 	struct {
 		struct bpf_program *prog;
 		struct bpf_link **link;
@@ -158,28 +159,128 @@ void hs_rec_start_mmap_domain(struct recorder *r)
 	};
 	int e = 0;
 
-	if (!s->rodata->trace_mmap)
-		return;
 	for (size_t i = 0; !e && i < sizeof(tp) / sizeof(tp[0]); i++) {
-		*tp[i].link = bpf_program__attach(tp[i].prog);
+		if (!*tp[i].link)
+			*tp[i].link = bpf_program__attach(tp[i].prog);
 		if (!*tp[i].link)
 			e = -errno;
 	}
-	if (!e) {
-		r->map_events = ring_buffer__new(
-			bpf_map__fd(s->maps.map_events), on_map_event, r, NULL);
-		if (!r->map_events)
-			e = -errno;
-	}
 	if (!e)
-		return;
+		return 0;
 	for (size_t i = 0; i < sizeof(tp) / sizeof(tp[0]); i++) {
 		bpf_link__destroy(*tp[i].link);
 		*tp[i].link = NULL;
 	}
+	return e;
+}
+
+/*
+ * The mmap domain's events; on the syscall tracepoints from the start with
+ * --mmap-tracepoints. Failing here only leaves the mmap domain out, with a
+ * warning.
+ */
+void hs_rec_start_mmap_domain(struct recorder *r)
+{
+	struct heapsnap_bpf *s = r->skel;
+	int e = 0;
+
+	if (!s->rodata->trace_mmap)
+		return;
+	r->map_events = ring_buffer__new(bpf_map__fd(s->maps.map_events),
+					 on_map_event, r, NULL);
+	if (!r->map_events)
+		e = -errno;
+	if (!e && s->rodata->mmap_sys_all)
+		e = attach_tracepoints(s);
+	if (!e && !s->rodata->mmap_sys_all) {
+		s->links.hs_mmap_lock =
+			bpf_program__attach(s->progs.hs_mmap_lock);
+		if (!s->links.hs_mmap_lock)
+			fprintf(stderr,
+				"heapsnap: warning: the mmap domain's calls made outside libc cannot be counted: cannot attach to mmap_lock_start_locking: %s\n",
+				strerror(errno));
+	}
+	if (!e)
+		return;
+	ring_buffer__free(r->map_events);
+	r->map_events = NULL;
 	fprintf(stderr,
-		"heapsnap: warning: the mmap domain is not traced: cannot attach to syscall tracepoints: %s\n",
+		"heapsnap: warning: the mmap domain is not traced: %s: %s\n",
+		s->rodata->mmap_sys_all ?
+			"cannot attach to syscall tracepoints" :
+			"cannot read its events",
 		strerror(-e));
+}
+
+int hs_rec_mmap_by_tracepoints(struct recorder *r, pid_t pid)
+{
+	struct heapsnap_bpf *s = r->skel;
+	__u32 key = (__u32)pid;
+	__u8 one = 1;
+	int e;
+
+	if (!r->map_events || s->rodata->mmap_sys_all)
+		return 0;
+	e = attach_tracepoints(s);
+	if (!e && bpf_map_update_elem(bpf_map__fd(s->maps.mmap_sys_procs), &key,
+				      &one, BPF_ANY))
+		e = -errno;
+	if (e) {
+		fprintf(stderr,
+			"heapsnap: warning: pid %d: its mmap domain is not traced: cannot attach to syscall tracepoints: %s\n",
+			pid, strerror(-e));
+		return e;
+	}
+	fprintf(stderr,
+		"heapsnap: pid %d: no libc mmap function to probe: its mmap domain is traced on the syscall tracepoints, which every syscall on this host goes through while they are attached (--no-mmap leaves it out)\n",
+		pid);
+	return 0;
+}
+
+/* The kernel's numbering of a device: 12 bits of major, 20 of minor. */
+static __u32 kernel_dev(dev_t dev)
+{
+	return (__u32)(major(dev) << 20 | minor(dev));
+}
+
+static void add_mmap_func(int fd, const struct hs_probe_point *pt)
+{
+	struct hs_file_key key = { .ino = pt->ino, .dev = kernel_dev(pt->dev) };
+	struct hs_mmap_funcs fs = { .n = 0 };
+	uint64_t lo = pt->func_offset, hi = lo + pt->func_size;
+
+	bpf_map_lookup_elem(fd, &key, &fs);
+	for (__u32 i = 0; i < fs.n; i++)
+		if (fs.r[i].lo == lo)
+			return;
+	if (fs.n == HS_MMAP_FUNCS_MAX)
+		return;
+	fs.r[fs.n].lo = lo;
+	fs.r[fs.n].hi = hi > lo ? hi : lo + 1;
+	fs.n++;
+	bpf_map_update_elem(fd, &key, &fs, BPF_ANY);
+}
+
+void hs_rec_mmap_funcs(struct recorder *r, const struct hs_probe_set *set)
+{
+	if (!r->skel || !r->skel->links.hs_mmap_lock)
+		return;
+	for (size_t i = 0; i < set->n; i++) {
+		uint32_t fn = HS_COOKIE_FN(set->pts[i].fn);
+
+		if (fn == HS_FN_SYS_ENTRY || fn == HS_FN_SYS_AFTER)
+			add_mmap_func(bpf_map__fd(r->skel->maps.mmap_funcs),
+				      &set->pts[i]);
+	}
+}
+
+void hs_rec_mmap_forget(struct recorder *r, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+
+	if (r->skel && r->skel->links.hs_sys_enter)
+		bpf_map_delete_elem(bpf_map__fd(r->skel->maps.mmap_sys_procs),
+				    &key);
 }
 
 void hs_rec_report_table(const struct recorder *r)

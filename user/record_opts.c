@@ -21,6 +21,7 @@ enum {
 	OPT_CLASSIC,
 	OPT_FOLLOW_FORKS,
 	OPT_NO_MMAP,
+	OPT_MMAP_TRACEPOINTS,
 	OPT_UNWIND,
 	OPT_PYTHON,
 	OPT_MAX_UNWIND_ROWS,
@@ -110,6 +111,8 @@ static bool *flag(struct record_opts *o, int key)
 		return &o->follow_forks;
 	case OPT_NO_MMAP:
 		return &o->no_mmap;
+	case OPT_MMAP_TRACEPOINTS:
+		return &o->mmap_tracepoints;
 	case OPT_CLASSIC:
 		return &o->classic;
 	default:
@@ -243,6 +246,11 @@ static const struct hs_cli_command record_command = {
 			  "do not trace the mmap domain (anonymous mmap,\n"
 			  "munmap, mremap and brk outside the allocator;\n"
 			  "--sample-bytes leaves it out too)" },
+			{ "mmap-tracepoints", OPT_MMAP_TRACEPOINTS, NULL,
+			  "trace the mmap domain on the syscall\n"
+			  "tracepoints, not in libc: sees calls made\n"
+			  "without libc, but every syscall on the host\n"
+			  "goes through them while heapsnap runs" },
 			{ "follow-forks", OPT_FOLLOW_FORKS, NULL,
 			  "also trace the children the targets fork,\n"
 			  "each as its own process" },

@@ -73,14 +73,6 @@ static void push(struct pid_queue *q, pid_t pid)
 		*p = pid;
 }
 
-struct rec_proc *hs_rec_find(struct recorder *r, pid_t pid)
-{
-	for (size_t i = 0; i < r->nprocs; i++)
-		if (r->procs[i].t.pid == pid)
-			return &r->procs[i];
-	return NULL;
-}
-
 /* A process under -a: no pidfd, nothing to wait for. */
 struct rec_proc *hs_rec_add(struct recorder *r, pid_t pid)
 {
@@ -106,6 +98,7 @@ static void forget(struct recorder *r, pid_t pid, bool maps)
 	hs_python_forget(r->python, pid);
 	hs_procmaps_forget(r->pm, pid);
 	hs_mmapdom_forget(r->mmaps, (uint32_t)pid);
+	hs_rec_mmap_forget(r, pid);
 	if (!p)
 		return;
 	hs_links_free(p->attach);
@@ -179,13 +172,19 @@ const struct hs_sideband_ops hs_rec_sideband_ops = {
 	.lost = sb_lost,
 };
 
+/*
+ * The mmap domain is probed in libc unless it goes on the syscall
+ * tracepoints, asked for, where only libc's wrappers are probed.
+ */
 static struct hs_probe_opts probe_opts(const struct recorder *r)
 {
 	struct hs_probe_opts po = {
 		.wrappers = r->o.wrappers,
 		.nwrappers = r->o.nwrappers,
 		.at_entry = r->o.at_entry,
-		.syscall_wrappers = hs_rec_mmap_traced(&r->o),
+		.mmap = !hs_rec_mmap_traced(&r->o) ? HS_MMAP_NONE :
+			r->o.mmap_tracepoints	   ? HS_MMAP_WRAPPERS :
+						     HS_MMAP_CALLS,
 	};
 
 	return po;
@@ -204,28 +203,48 @@ static void print_discovery(const struct hs_discovery *d, pid_t pid)
  * The allocator files of a target: a command not yet run is asked of its
  * dynamic linker, a running process of its maps; --lib overrides both.
  */
-static int probe_set_for(struct recorder *r, const struct hs_target *t,
-			 char *err, size_t errlen)
+static int discover(struct recorder *r, const struct hs_target *t,
+		    const struct hs_probe_opts *po, struct hs_discovery *d,
+		    char *err, size_t errlen)
 {
-	struct hs_probe_opts po = probe_opts(r);
+	int n = -ENOEXEC;
+
+	if (t->exe)
+		n = hs_discover_exec(&r->probes, d, t->exe, po, err, errlen);
+	if (n == -ENOEXEC)
+		n = hs_discover_pid(&r->probes, d, t->pid, po, err, errlen);
+	return n;
+}
+
+/* --lib: the mmap domain's functions of the target's own libc still. */
+static void discover_mmap(struct recorder *r, const struct hs_target *t,
+			  const struct hs_probe_opts *po)
+{
+	struct hs_probe_opts mo = *po;
+	struct hs_discovery d = { .n = 0 };
+	char ignore[512];
+
+	mo.mmap_only = true;
+	if (mo.mmap != HS_MMAP_NONE)
+		discover(r, t, &mo, &d, ignore, sizeof(ignore));
+}
+
+static int probe_set_for(struct recorder *r, const struct hs_target *t,
+			 const struct hs_probe_opts *po, char *err,
+			 size_t errlen)
+{
 	struct hs_discovery d = { .n = 0 };
 	int n;
 
 	hs_probe_set_clear(&r->probes);
 	if (!r->o.nlibs) {
-		n = -ENOEXEC;
-		if (t->exe)
-			n = hs_discover_exec(&r->probes, &d, t->exe, &po, err,
-					     errlen);
-		if (n == -ENOEXEC)
-			n = hs_discover_pid(&r->probes, &d, t->pid, &po, err,
-					    errlen);
+		n = discover(r, t, po, &d, err, errlen);
 		if (r->o.verbose)
 			print_discovery(&d, t->pid);
 		return n;
 	}
 	for (size_t i = 0; i < r->o.nlibs; i++) {
-		n = hs_probes_scan(&r->probes, r->o.libs[i], &po);
+		n = hs_probes_scan(&r->probes, r->o.libs[i], po);
 		if (n <= 0) {
 			snprintf(err, errlen, "%s: %s", r->o.libs[i],
 				 n < 0 ? strerror(-n) :
@@ -237,7 +256,40 @@ static int probe_set_for(struct recorder *r, const struct hs_target *t,
 				"heapsnap: pid %d: allocator %s (--lib; %d probe points)\n",
 				t->pid, r->o.libs[i], n);
 	}
+	discover_mmap(r, t, po);
 	return 0;
+}
+
+/* Does the probe set trace the mmap domain's mmap calls in libc? */
+static bool probes_mmap(const struct hs_probe_set *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		uint32_t c = set->pts[i].fn, fn = HS_COOKIE_FN(c);
+
+		if ((fn == HS_FN_SYS_ENTRY || fn == HS_FN_SYS_AFTER) &&
+		    HS_COOKIE_SYS_OP(c) == HS_MAP_MMAP)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The probes of a target. One whose mmap domain cannot be probed in libc (a
+ * static executable without symbols) has it traced on the syscall
+ * tracepoints, and libc's wrappers probed for them.
+ */
+static int probe_target(struct recorder *r, struct rec_proc *p, char *err,
+			size_t errlen)
+{
+	struct hs_probe_opts po = probe_opts(r);
+
+	if (probe_set_for(r, &p->t, &po, err, errlen))
+		return -1;
+	if (po.mmap != HS_MMAP_CALLS || probes_mmap(&r->probes) ||
+	    hs_rec_mmap_by_tracepoints(r, p->t.pid))
+		return 0;
+	po.mmap = HS_MMAP_WRAPPERS;
+	return probe_set_for(r, &p->t, &po, err, errlen);
 }
 
 static void print_probes(const struct recorder *r, pid_t pid)
@@ -295,13 +347,14 @@ static int attach_target(struct recorder *r, struct rec_proc *p, char *err,
 	}
 	if (!r->o.nlibs && hs_target_check_exe(&p->t, err, errlen))
 		return -1;
-	if (probe_set_for(r, &p->t, err, errlen))
+	if (probe_target(r, p, err, errlen))
 		return -1;
 	if (r->o.verbose)
 		print_probes(r, pid);
 	p->attach = hs_probes_attach(&r->progs, &r->probes, pid, err, errlen);
 	if (!p->attach)
 		return -1;
+	hs_rec_mmap_funcs(r, &r->probes);
 	hs_procmaps_read(r->pm, pid);
 	/* a command held before exec still maps our files: later, then */
 	if (!p->t.exe) {
@@ -348,6 +401,7 @@ static void scan_process(struct recorder *r, pid_t pid)
 	if (hs_discover_pid(&r->probes, &d, pid, &po, err, sizeof(err)))
 		return; /* no allocator we know: its blocks are not ours */
 	hs_python_probes(r->python, pid, &r->probes, &po);
+	hs_rec_mmap_funcs(r, &r->probes);
 	for (size_t i = 0; i < r->probes.n; i++) {
 		const struct hs_probe_point *pt = &r->probes.pts[i];
 		struct rec_file *f;

@@ -42,6 +42,7 @@ struct record_opts {
 	bool classic;
 	bool follow_forks;
 	bool no_mmap;
+	bool mmap_tracepoints; /* the mmap domain on the syscall tracepoints */
 	uint32_t unwind; /* enum hs_unwind_mode */
 	uint32_t python; /* enum hs_pymode */
 	uint32_t max_unwind_rows;
@@ -145,11 +146,27 @@ int hs_rec_load_bpf(struct recorder *r, char *err, size_t errlen);
 struct bpf_link *hs_rec_hold_entry(struct recorder *r, const char *exe,
 				   pid_t pid);
 void hs_rec_start_mmap_domain(struct recorder *r);
+/*
+ * pid makes its mmap-domain calls without a libc that can be probed: they
+ * are traced on the syscall tracepoints, which tax every process; says so.
+ */
+int hs_rec_mmap_by_tracepoints(struct recorder *r, pid_t pid);
+void hs_rec_mmap_forget(struct recorder *r, pid_t pid);
+/* The mmap domain's functions in set: calls made elsewhere are counted. */
+void hs_rec_mmap_funcs(struct recorder *r, const struct hs_probe_set *set);
 void hs_rec_consume_map_events(struct recorder *r);
+
+/* A target by its pid, or NULL. */
+static inline struct rec_proc *hs_rec_find(struct recorder *r, pid_t pid)
+{
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (r->procs[i].t.pid == pid)
+			return &r->procs[i];
+	return NULL;
+}
 
 /* record_procs.c */
 extern const struct hs_sideband_ops hs_rec_sideband_ops;
-struct rec_proc *hs_rec_find(struct recorder *r, pid_t pid);
 struct rec_proc *hs_rec_add(struct recorder *r, pid_t pid);
 int hs_rec_start(struct recorder *r, char *err, size_t errlen);
 void hs_rec_housekeeping(struct recorder *r);

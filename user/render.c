@@ -193,6 +193,9 @@ bool hs_loss_summary(const struct hs_snapshot *s, char *buf, size_t len)
 	append_loss(buf, len, &used, l.events, "events dropped");
 	append_loss(buf, len, &used, l.unknown_frees,
 		    "frees of blocks it never saw allocated");
+	append_loss(
+		buf, len, &used, s->global.mmap_calls_unseen,
+		"mmap-domain calls not seen (made outside the probed libc; --mmap-tracepoints sees them)");
 	return used > 0;
 }
 
@@ -293,8 +296,8 @@ static json_object *json_domains(const struct hs_snapshot *s)
  * keys, and info's text with spaces for the underscores.
  */
 static const char *const global_names[] = {
-	"proc_map_full", "nested_overflow", "map_events_lost",
-	"events_lost",	 "stacks_missing",  "py_codes_lost",
+	"proc_map_full",  "nested_overflow", "map_events_lost",	  "events_lost",
+	"stacks_missing", "py_codes_lost",   "mmap_calls_unseen",
 };
 
 _Static_assert(sizeof(struct hs_global_counters) ==

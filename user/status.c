@@ -97,4 +97,9 @@ void hs_status_wrote(struct hs_status *st, const struct hs_snapshot *s,
 			" frees were of blocks allocated before tracing began (unknown_frees)\n",
 			lost.unknown_frees);
 	warn_losses(&lost);
+	if (s->global.mmap_calls_unseen)
+		fprintf(stderr,
+			"heapsnap: warning: %" PRIu64
+			" mmap-domain calls were made outside the probed libc and not seen (--mmap-tracepoints sees them)\n",
+			(uint64_t)s->global.mmap_calls_unseen);
 }

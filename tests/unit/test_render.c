@@ -607,7 +607,7 @@ static void test_info_text(void)
 		       "stack collisions 1, unknown frees 3, events 2\n"
 		       "  of no process:  proc map full 0, nested overflow "
 		       "0, map events lost 1, events lost 1, stacks missing "
-		       "0, py codes lost 0\n") != NULL,
+		       "0, py codes lost 0, mmap calls unseen 0\n") != NULL,
 		"loss lines");
 	free(text);
 	memset(&s->procs[0].counters, 0, sizeof(s->procs[0].counters));
@@ -652,6 +652,14 @@ static void test_loss_summary(void)
 	ASSERT_TRUE(hs_loss_summary(s, buf, sizeof(buf)), "global alone");
 	ASSERT_STREQ(buf, "1 tracebacks not captured, 7 events dropped",
 		     "summary of global losses alone");
+	s->global.mmap_calls_unseen = 2;
+	ASSERT_TRUE(hs_loss_summary(s, buf, sizeof(buf)), "unseen calls");
+	ASSERT_STREQ(buf,
+		     "1 tracebacks not captured, 7 events dropped, 2 "
+		     "mmap-domain calls not seen (made outside the probed "
+		     "libc; --mmap-tracepoints sees them)",
+		     "summary with mmap-domain calls not seen");
+	s->global.mmap_calls_unseen = 0;
 	ASSERT_TRUE(hs_loss_summary(s, buf, 10), "small buffer");
 	ASSERT_TRUE(strlen(buf) < 10, "truncated");
 	hs_snapshot_free(s);
