@@ -66,6 +66,9 @@ TOOL_SRCS += cmd_plot.c
 PURE_SRCS += pushname.c
 TOOL_SRCS += push.c record_push.c
 
+# The moment of a snapshot: the live set when its read began.
+TOOL_SRCS += readcut.c
+
 # The layer under the commands: errors, options, snapshot loading (pure).
 PURE_SRCS += cli.c
 TOOL_SRCS += record_opts.c
@@ -118,7 +121,7 @@ $(BUILD)/bpfload.o $(BUILD)/collect.o $(BUILD)/livetable.o $(BUILD)/record.o $(B
 
 # Only the probe and collect stages see the skeleton.
 $(BUILD)/probes.o $(BUILD)/collect.o $(BUILD)/livetable.o $(BUILD)/record.o $(BUILD)/record_bpf.o \
-	$(BUILD)/unwind.o $(BUILD)/pyprocs.o: $(BUILD)/heapsnap.skel.h
+	$(BUILD)/unwind.o $(BUILD)/pyprocs.o $(BUILD)/readcut.o: $(BUILD)/heapsnap.skel.h
 
 $(BUILD)/%.o: user/%.c | $(BUILD)
 	$(call msg,CC,$@)

@@ -14,6 +14,7 @@
 #include "progress.h"
 #include "push.h"
 #include "pyprocs.h"
+#include "readcut.h"
 #include "recorder.h"
 #include "sideband.h"
 #include "snapbuild.h"
@@ -29,19 +30,64 @@ static void snapshot_path(const struct recorder *r, uint32_t seq, char *buf,
 }
 
 /*
- * A process's counters cover every domain. Its peak is the heap's peak plus
- * the mmap domain's: the two are kept apart, so this is an upper bound.
+ * What CPython the process runs, and how its allocator was traced; for
+ * pools, how its figures relate.
  */
-/* What CPython the process runs, and how its allocator was traced. */
 static uint32_t python_note(struct recorder *r, struct hs_snapshot *s,
-			    pid_t pid)
+			    const struct rec_proc *rp)
 {
-	const struct hs_pytarget *py = hs_python_find(r->python, pid);
-	char note[512];
+	const struct hs_pytarget *py = hs_python_find(r->python, rp->t.pid);
+	struct hs_readcut_sums read, est;
+	char note[768];
+	size_t n;
 
 	if (!py || !hs_pytarget_describe(py, note, sizeof(note)))
 		return HS_NONE;
+	n = strlen(note);
+	if (py->mode == HS_PY_POOLS && r->cut && n < sizeof(note)) {
+		read = hs_readcut_sums(r->cut, rp->t.pid, HS_READCUT_READ);
+		est = hs_readcut_sums(r->cut, rp->t.pid, HS_READCUT_FINAL);
+		snprintf(note + n, sizeof(note) - n,
+			 "; its python traces and current count the %llu "
+			 "blocks (%llu B) estimated in the %llu pools "
+			 "(%llu B) pymalloc held%s; peak counts whole pools",
+			 (unsigned long long)est.py_blocks,
+			 (unsigned long long)est.py_bytes,
+			 (unsigned long long)read.py_blocks,
+			 (unsigned long long)read.py_bytes,
+			 rp->t.exited ?
+				 " (an exited process's pools cannot be read)" :
+				 "");
+	}
 	return hs_snapshot_intern(s, note);
+}
+
+/*
+ * The counters of the snapshot's moment. Its current and count are its
+ * traces' (the heap's and python's, and the mmap domain's below), unless
+ * they are sampled estimates. A process's counters cover every domain. Its
+ * peak is the heap's peak plus the mmap domain's: the two are kept apart,
+ * so this is an upper bound.
+ */
+static void moment_counters(struct recorder *r, pid_t pid,
+			    struct hs_proc_val *v)
+{
+	struct hs_readcut_sums sums;
+
+	if (!r->cut) {
+		hs_collect_counters(r->skel, pid, v);
+		return;
+	}
+	hs_readcut_counters(r->cut, pid, v);
+	if (r->o.sample_bytes)
+		return;
+	sums = hs_readcut_sums(r->cut, pid, HS_READCUT_FINAL);
+	v->c.current = sums.bytes;
+	v->c.count = sums.blocks;
+	if (v->c.peak < v->c.current)
+		v->c.peak = v->c.current;
+	if (v->c.interval_peak < v->c.current)
+		v->c.interval_peak = v->c.current;
 }
 
 static void add_proc(struct recorder *r, struct hs_snapshot *s,
@@ -56,8 +102,8 @@ static void add_proc(struct recorder *r, struct hs_snapshot *s,
 	p.pid = (uint32_t)rp->t.pid;
 	p.command = hs_snapshot_intern(s, rp->t.command);
 	p.exited = rp->t.exited;
-	p.python = python_note(r, s, rp->t.pid);
-	hs_collect_counters(r->skel, rp->t.pid, &v);
+	p.python = python_note(r, s, rp);
+	moment_counters(r, rp->t.pid, &v);
 	p.counters = v.c;
 	if (v.epoch != ps->epoch || v.c.interval_peak < ps->last_current)
 		p.counters.interval_peak = ps->last_current;
@@ -89,18 +135,35 @@ static int collect(struct recorder *r, struct hs_raw *raw,
 	pid_t *pids = calloc(r->nprocs + 1, sizeof(*pids));
 	int e;
 
+	memset(raw, 0, sizeof(*raw));
 	if (!pids)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->nprocs; i++)
 		pids[i] = r->procs[i].t.pid;
+	if (!r->cut)
+		r->cut = hs_readcut_new(r->skel);
+	e = r->cut ? hs_readcut_begin(r->cut, pids, r->nprocs, r->o.all) : 0;
 	/* -a gathers every process at once; its old images go as they exec */
-	e = hs_collect(r->skel, pids, r->o.all ? 0 : r->nprocs, raw, progress);
+	if (!e)
+		e = hs_collect(r->skel, pids, r->o.all ? 0 : r->nprocs, raw,
+			       progress);
+	if (r->cut) {
+		int ended = hs_readcut_end(r->cut, e ? NULL : raw);
+
+		e = e ? e : ended;
+	}
+	if (!e && r->cut)
+		e = hs_readcut_sum(r->cut, raw, HS_READCUT_READ);
 	if (!e)
 		hs_python_estimate(r->python, raw);
+	if (!e && r->cut)
+		e = hs_readcut_sum(r->cut, raw, HS_READCUT_FINAL);
 	for (size_t i = 0; !e && i < r->nprocs; i++)
 		e = hs_mmapdom_collect(r->mmaps, (uint32_t)pids[i], raw);
 	if (!e)
 		e = hs_collect_stacks(r->skel, raw, progress);
+	else
+		hs_raw_free(raw);
 	free(pids);
 	return e;
 }

@@ -91,6 +91,7 @@ struct hs_known_files;
 struct hs_unwind;
 struct hs_python;
 struct hs_push;
+struct hs_readcut;
 
 struct recorder {
 	struct record_opts o;
@@ -111,6 +112,7 @@ struct recorder {
 	struct hs_unwind *unwind; /* NULL: frame pointers only */
 	struct hs_python *python; /* Python targets */
 	struct hs_push *push; /* NULL: no --push */
+	struct hs_readcut *cut; /* the moment of each snapshot */
 	struct pid_queue forks, execs, exits, scans, remaps;
 	struct hs_status status;
 	uint64_t lost_events;

@@ -107,22 +107,32 @@ json_object *json_str_or_null(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
-static json_object *json_frame(const struct hs_snapshot *s, uint32_t idx)
+json_object *json_frame_of(const struct hs_snapshot *s, uint32_t idx,
+			   unsigned int fields)
 {
 	json_object *o = json_object_new_object();
 	struct hs_frame_view v;
 
 	hs_frame_view(s, idx, &v);
+	if (!(fields & HS_JF_FUNCTION))
+		v.function = NULL;
+	if (!(fields & HS_JF_FILE))
+		v.file = NULL;
+	if (!(fields & HS_JF_LINE))
+		v.line = 0;
 	json_object_object_add(o, "function", json_str_or_null(v.function));
 	json_object_object_add(o, "file", json_str_or_null(v.file));
 	json_object_object_add(o, "line",
 			       v.line ? json_object_new_int64(v.line) : NULL);
 	json_object_object_add(o, "module", json_str_or_null(v.module));
 	json_object_object_add(o, "offset",
-			       v.python ? NULL :
-					  json_object_new_uint64(v.offset));
+			       v.python || !(fields & HS_JF_OFFSET) ?
+				       NULL :
+				       json_object_new_uint64(v.offset));
 	json_object_object_add(o, "inlined",
-			       json_object_new_boolean(v.inlined));
+			       fields & HS_JF_OFFSET ?
+				       json_object_new_boolean(v.inlined) :
+				       NULL);
 	return o;
 }
 
@@ -133,7 +143,8 @@ json_object *json_frames(const struct hs_snapshot *s, const uint32_t *frames,
 	uint32_t i;
 
 	for (i = 0; i < n; i++)
-		json_object_array_add(a, json_frame(s, frames[i]));
+		json_object_array_add(a,
+				      json_frame_of(s, frames[i], HS_JF_ALL));
 	return a;
 }
 
@@ -278,8 +289,8 @@ static json_object *json_domains(const struct hs_snapshot *s)
  * keys, and info's text with spaces for the underscores.
  */
 static const char *const global_names[] = {
-	"proc_map_full", "nested_overflow", "map_events_lost",
-	"events_lost",	 "stacks_missing",  "py_codes_lost",
+	"proc_map_full",  "nested_overflow", "map_events_lost", "events_lost",
+	"stacks_missing", "py_codes_lost",   "in_flight_lost",
 };
 
 _Static_assert(sizeof(struct hs_global_counters) ==

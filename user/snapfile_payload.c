@@ -11,7 +11,8 @@
  *   9 global    the u64s of struct hs_global_counters (bpf/heapsnap.h) in
  *               their order: proc_map_full, nested_overflow,
  *               map_events_lost, events_lost, stacks_missing,
- *               py_codes_lost
+ *               py_codes_lost, in_flight_lost (a reader takes what is
+ *               there: the first version 2 files end at stacks_missing)
  *               (version 2 on)
  *
  * The other sections are tables: u32 count, u32 record size, records.
@@ -66,7 +67,7 @@ enum section_tag {
 #define BUILD_ID_LEN 32
 #define META_LEN 44
 #define COUNTERS_LEN (11 * 8)
-#define GLOBAL_LEN (6 * 8)
+#define GLOBAL_LEN (7 * 8)
 #define GLOBAL_MIN_LEN (5 * 8) /* the first version 2 files */
 #define PROC_HDR (4 + 4 + 1)
 #define PROC_V2_LEN (PROC_HDR + COUNTERS_LEN)

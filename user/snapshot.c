@@ -290,6 +290,7 @@ void hs_snapshot_lost(const struct hs_snapshot *s, struct hs_lost *out)
 	out->unknown_frees = t.unknown_frees;
 	out->events = g->proc_map_full + g->nested_overflow +
 		      g->map_events_lost + g->events_lost + g->py_codes_lost;
+	out->in_flight = g->in_flight_lost;
 }
 
 static const char *const domain_names[] = {

@@ -154,7 +154,7 @@ void hs_snapshot_totals(const struct hs_snapshot *s, struct hs_counters *out);
 /*
  * What a snapshot lost, as "lost" has always counted it: every process's
  * losses, with the global ones folded in (events: every global loss but
- * the missing stacks, which count as stack failures).
+ * the missing stacks, which count as stack failures, and in_flight).
  */
 struct hs_lost {
 	uint64_t map_full;
@@ -162,6 +162,8 @@ struct hs_lost {
 	uint64_t stack_collisions;
 	uint64_t unknown_frees;
 	uint64_t events;
+	/* blocks live at the snapshot's moment, freed while it was read */
+	uint64_t in_flight;
 };
 
 void hs_snapshot_lost(const struct hs_snapshot *s, struct hs_lost *out);
