@@ -188,6 +188,30 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/*
+ * Under sudo, the file goes to the user who ran it: root wrote it for them,
+ * and their next command (heapsnap top) runs without sudo.
+ */
+static void give_to_invoker(int fd)
+{
+	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+	unsigned long uid, gid;
+	char *end;
+
+	if (geteuid() || !u || !g || !*u || !*g)
+		return;
+	errno = 0;
+	uid = strtoul(u, &end, 10);
+	if (errno || *end || *u < '0' || *u > '9' || !uid || uid >= UINT32_MAX)
+		return;
+	gid = strtoul(g, &end, 10);
+	if (errno || *end || *g < '0' || *g > '9' || gid >= UINT32_MAX)
+		return;
+	/* a file system that refuses leaves it root's, written all the same */
+	if (fchown(fd, (uid_t)uid, (gid_t)gid))
+		errno = 0;
+}
+
 /* Makes the rename durable; the new file is in place either way. */
 static void sync_dir(const char *path)
 {
@@ -237,6 +261,7 @@ int hs_snapfile_write(const struct hs_snapshot *s, const char *path, char *err,
 	if (fd < 0 || fchmod(fd, 0600) || write_all(fd, file, file_len) ||
 	    fsync(fd))
 		goto fail;
+	give_to_invoker(fd);
 	e = close(fd);
 	fd = -1;
 	if (e || rename(tmp, path))
