@@ -44,6 +44,7 @@ CFI_SRCS := cfi.c cfi_source.c cfi_fde.c cfi_rows.c
 SYM_SRCS := symbolize.c sym_module.c sym_lookup.c sym_strings.c
 # Kernel-facing and symbolization stages.
 TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_procs.c \
+	     record_gone.c \
 	     record_snap.c probes.c probes_attach.c links.c bpfload.c collect.c \
 	     livetable.c procmaps.c $(CFI_SRCS) $(SYM_SRCS) sideband.c snapbuild.c \
 	     status.c targets.c discover.c \
@@ -69,8 +70,9 @@ TOOL_SRCS += push.c record_push.c
 # The moment of a snapshot: the live set when its read began.
 TOOL_SRCS += readcut.c
 
-# The layer under the commands: errors, options, snapshot loading (pure).
-PURE_SRCS += cli.c
+# The layer under the commands: errors, options, snapshot loading, the hint
+# of a query that kept nothing (pure).
+PURE_SRCS += cli.c cli_hint.c
 TOOL_SRCS += record_opts.c
 
 # Python targets: CPython code objects and strs, decoded (pure); which

@@ -90,6 +90,20 @@ static void moment_counters(struct recorder *r, pid_t pid,
 		v->c.interval_peak = v->c.current;
 }
 
+/*
+ * Did tracing begin after the process did? Only a command started by
+ * record is traced from its first instruction, and its python domain only
+ * from when its interpreter is found.
+ */
+static bool attached(struct recorder *r, const struct rec_proc *rp)
+{
+	const struct hs_pytarget *py = hs_python_find(r->python, rp->t.pid);
+
+	if (!rp->t.child || r->o.all)
+		return true;
+	return py && (py->mode == HS_PY_EXACT || py->mode == HS_PY_POOLS);
+}
+
 static void add_proc(struct recorder *r, struct hs_snapshot *s,
 		     struct rec_proc *rp, uint64_t epoch)
 {
@@ -102,6 +116,7 @@ static void add_proc(struct recorder *r, struct hs_snapshot *s,
 	p.pid = (uint32_t)rp->t.pid;
 	p.command = hs_snapshot_intern(s, rp->t.command);
 	p.exited = rp->t.exited;
+	p.attached = attached(r, rp);
 	p.python = python_note(r, s, rp);
 	moment_counters(r, rp->t.pid, &v);
 	p.counters = v.c;
@@ -215,6 +230,12 @@ static struct hs_snapshot *take_snapshot(struct recorder *r, uint32_t seq,
 	set_meta(r, s, seq);
 	for (size_t i = 0; i < r->nprocs; i++)
 		add_proc(r, s, &r->procs[i], epoch);
+	if (hs_rec_add_gone(r, s)) {
+		snprintf(err, errlen, "out of memory");
+		hs_raw_free(&raw);
+		hs_snapshot_free(s);
+		return NULL;
+	}
 	hs_collect_global(r->skel, &s->global);
 	s->global.events_lost = r->lost_events;
 	e = hs_snapbuild_add(r->build, s, &raw, progress);

@@ -172,16 +172,16 @@ void json_print(FILE *out, json_object *o)
 
 /* ---- info ---- */
 
-/* Appends "N what" to the comma-separated list in buf. */
+/* Appends "N what" (one or many) to the comma-separated list in buf. */
 static void append_loss(char *buf, size_t len, size_t *used, uint64_t n,
-			const char *what)
+			const char *one, const char *many)
 {
 	int w;
 
 	if (!n || *used >= len)
 		return;
 	w = snprintf(buf + *used, len - *used, "%s%" PRIu64 " %s",
-		     *used ? ", " : "", n, what);
+		     *used ? ", " : "", n, hs_plural(n, one, many));
 	if (w > 0)
 		*used += (size_t)w;
 }
@@ -196,15 +196,38 @@ bool hs_loss_summary(const struct hs_snapshot *s, char *buf, size_t len)
 	buf[0] = '\0';
 	hs_snapshot_lost(s, &l);
 	append_loss(buf, len, &used, l.map_full,
+		    "block not recorded (map full)",
 		    "blocks not recorded (map full)");
-	append_loss(buf, len, &used, l.stack_failures,
+	append_loss(buf, len, &used, l.stack_failures, "traceback not captured",
 		    "tracebacks not captured");
 	append_loss(buf, len, &used, l.stack_collisions,
+		    "traceback possibly wrong (stack id collisions)",
 		    "tracebacks possibly wrong (stack id collisions)");
-	append_loss(buf, len, &used, l.events, "events dropped");
+	append_loss(buf, len, &used, l.events, "event dropped",
+		    "events dropped");
 	append_loss(buf, len, &used, l.unknown_frees,
+		    "free of a block it never saw allocated",
 		    "frees of blocks it never saw allocated");
+	append_loss(buf, len, &used, l.in_flight,
+		    "block freed while the snapshot was read, left out",
+		    "blocks freed while the snapshot was read, left out");
 	return used > 0;
+}
+
+bool hs_early_frees_note(const struct hs_snapshot *s, char *buf, size_t len)
+{
+	struct hs_lost l;
+
+	hs_snapshot_lost(s, &l);
+	if (!l.early_frees || !len)
+		return false;
+	snprintf(buf, len,
+		 "%" PRIu64 " %s allocated before tracing began (expected: "
+		 "tracing began after the process did)",
+		 l.early_frees,
+		 hs_plural(l.early_frees, "free was of a block",
+			   "frees were of blocks"));
+	return true;
 }
 
 struct domain_sums {
@@ -374,6 +397,7 @@ static void render_info_json(FILE *out, const struct hs_snapshot *s,
 	json_add_u64(root, "count", t.count);
 	json_object_object_add(root, "domains", json_domains(s));
 	json_add_info_counters(root, s, &t, &lost);
+	json_add_u64(root, "early_frees", lost.early_frees);
 	json_add_u64(root, "tracer_memory", s->tracer_memory);
 	json_add_u64(root, "sample_bytes", s->sample_bytes);
 	json_object_object_add(root, "estimated",
@@ -465,7 +489,7 @@ static void print_info_losses(FILE *out, const struct hs_snapshot *s)
 static void print_info_memory(FILE *out, const struct hs_snapshot *s,
 			      const struct hs_counters *t)
 {
-	char b[64];
+	char b[64], b2[256];
 
 	fputs("current:          ", out);
 	print_size_count(out, t->current, t->count);
@@ -478,6 +502,8 @@ static void print_info_memory(FILE *out, const struct hs_snapshot *s,
 	fprintf(out, "allocations:      %llu (%s), %llu frees\n", t->allocs, b,
 		t->frees);
 	print_info_losses(out, s);
+	if (hs_early_frees_note(s, b2, sizeof(b2)))
+		fprintf(out, "early frees:      %s\n", b2);
 	hs_format_bytes(b, sizeof(b), s->tracer_memory);
 	fprintf(out, "tracer memory:    %s\n", b);
 }

@@ -29,6 +29,16 @@ void hs_render_label(FILE *out, enum hs_key key, const struct hs_stat *row)
 	if (key == HS_KEY_PROCESS) {
 		fprintf(out, "pid %" PRIu32 " (%s)", row->pid,
 			row->command ? row->command : "?");
+		if (row->proc && row->proc->exited) {
+			char peak[SIZE_BUF];
+
+			hs_format_size(peak, sizeof(peak),
+				       (double)row->proc->counters.peak, false);
+			fprintf(out, " exited: peak %s, %llu %s", peak,
+				row->proc->counters.allocs,
+				hs_plural(row->proc->counters.allocs,
+					  "allocation", "allocations"));
+		}
 		return;
 	}
 	if (!row->nframes) {
@@ -348,6 +358,8 @@ static void render_stats_text(FILE *out, const struct hs_stats *st,
 		print_row(out, st, &st->rows[i], i + 1,
 			  o->source ? &src : NULL);
 	print_rest_and_total(out, st, shown);
+	if (o->hint)
+		fprintf(out, "hint: %s\n", o->hint);
 	src_cache_free(&src);
 }
 
@@ -403,6 +415,13 @@ static json_object *json_stat(const struct hs_stats *st,
 		json_add_u64(o, "pid", row->pid);
 		json_object_object_add(o, "command",
 				       json_str_or_null(row->command));
+		json_object_object_add(o, "exited",
+				       json_object_new_boolean(
+					       row->proc && row->proc->exited));
+		if (row->proc) {
+			json_add_u64(o, "peak", row->proc->counters.peak);
+			json_add_u64(o, "allocs", row->proc->counters.allocs);
+		}
 	}
 	json_object_object_add(o, "traceback", json_key_frames(st, row));
 	return o;
@@ -435,6 +454,10 @@ json_object *hs_stats_json(const struct hs_stats *st,
 		json_object_array_add(rows, json_stat(st, &st->rows[i]));
 	json_object_object_add(root, "stats", rows);
 	json_object_object_add(root, "warnings", json_warnings(o));
+	/* only when a query kept nothing: why */
+	if (o->hint)
+		json_object_object_add(root, "hint",
+				       json_object_new_string(o->hint));
 	return root;
 }
 

@@ -17,7 +17,8 @@
  *
  * The other sections are tables: u32 count, u32 record size, records.
  *
- *   3 procs     u32 pid, u32 command, u8 flags (bit 0: exited), then the
+ *   3 procs     u32 pid, u32 command, u8 flags (bit 0: exited; bit 1:
+ *               attached, tracing began after the process did), then the
  *               u64s of struct hs_counters in their order: current, count,
  *               peak, interval_peak, allocs, frees, bytes_allocated,
  *               map_full, stack_failures, stack_collisions, unknown_frees;
@@ -284,7 +285,7 @@ static uint8_t *put_procs(uint8_t *p, const struct hs_snapshot *s)
 
 		p = hs_put_u32(p, pr->pid);
 		p = hs_put_u32(p, pr->command);
-		*p++ = pr->exited ? 1 : 0;
+		*p++ = (pr->exited ? 1 : 0) | (pr->attached ? 2 : 0);
 		p = put_words(p, &pr->counters, sizeof(pr->counters));
 		p = hs_put_u32(p, pr->python);
 	}
@@ -506,6 +507,7 @@ static int parse_procs(struct decoder *d, const uint8_t *p, uint64_t len)
 		pr->pid = hs_get_u32(p);
 		pr->command = hs_get_u32(p + 4);
 		pr->exited = p[8] & 1;
+		pr->attached = p[8] & 2;
 		get_words(p + PROC_HDR, &pr->counters, sizeof(pr->counters));
 		pr->python = !v1 && rec >= PROC_LEN ? hs_get_u32(p + PROC_V2_LEN) :
 						      HS_NONE;

@@ -592,7 +592,7 @@ static void test_info_text(void)
 			    NULL,
 		    "current line");
 	ASSERT_TRUE(strstr(text,
-			   "warning: this snapshot lost data: 1 tracebacks "
+			   "warning: this snapshot lost data: 1 traceback "
 			   "possibly wrong (stack id collisions), 2 events "
 			   "dropped, 3 frees of blocks it never saw "
 			   "allocated\n") != NULL,
@@ -650,10 +650,42 @@ static void test_loss_summary(void)
 	memset(&s->procs[0].counters, 0, sizeof(s->procs[0].counters));
 	memset(&s->procs[1].counters, 0, sizeof(s->procs[1].counters));
 	ASSERT_TRUE(hs_loss_summary(s, buf, sizeof(buf)), "global alone");
-	ASSERT_STREQ(buf, "1 tracebacks not captured, 7 events dropped",
+	ASSERT_STREQ(buf, "1 traceback not captured, 7 events dropped",
 		     "summary of global losses alone");
 	ASSERT_TRUE(hs_loss_summary(s, buf, 10), "small buffer");
 	ASSERT_TRUE(strlen(buf) < 10, "truncated");
+	/* one of each, in the singular */
+	memset(&s->global, 0, sizeof(s->global));
+	s->procs[0].counters.map_full = 1;
+	s->procs[0].counters.unknown_frees = 1;
+	s->global.py_codes_lost = 1;
+	s->global.in_flight_lost = 1;
+	ASSERT_TRUE(hs_loss_summary(s, buf, sizeof(buf)), "one of each");
+	ASSERT_STREQ(buf,
+		     "1 block not recorded (map full), 1 event dropped, 1 free "
+		     "of a block it never saw allocated, 1 block freed while "
+		     "the snapshot was read, left out",
+		     "singular");
+	/* a process attached to: its unknown frees are no loss */
+	memset(&s->global, 0, sizeof(s->global));
+	s->procs[0].counters.map_full = 0;
+	s->procs[0].attached = true;
+	ASSERT_TRUE(!hs_loss_summary(s, buf, sizeof(buf)), "early: no loss");
+	ASSERT_TRUE(hs_early_frees_note(s, buf, sizeof(buf)), "early note");
+	ASSERT_STREQ(buf,
+		     "1 free was of a block allocated before tracing began "
+		     "(expected: tracing began after the process did)",
+		     "early frees, one");
+	s->procs[0].counters.unknown_frees = 3;
+	s->procs[1].counters.unknown_frees = 2;
+	ASSERT_TRUE(hs_loss_summary(s, buf, sizeof(buf)), "the other's loss");
+	ASSERT_STREQ(buf, "2 frees of blocks it never saw allocated",
+		     "frees of the process traced from its start");
+	ASSERT_TRUE(hs_early_frees_note(s, buf, sizeof(buf)), "early, many");
+	ASSERT_STREQ(buf,
+		     "3 frees were of blocks allocated before tracing began "
+		     "(expected: tracing began after the process did)",
+		     "early frees, many");
 	hs_snapshot_free(s);
 }
 
