@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 # bpf -> skeleton -> user -> tests.   V=1 shows commands, SAN=1 builds
 # heapsnap and the tests with ASan and UBSan, EXTRA_CFLAGS adds flags,
-# ALLOW_SKIP=1 lets make test pass with end-to-end tests skipped.
+# ALLOW_SKIP=1 lets make test pass with end-to-end tests skipped. The tests
+# and the demo's recording run as root: through sudo when make is not root.
 
 PREFIX ?= /usr/local
 CC ?= cc
@@ -271,7 +272,7 @@ progs:
 test: heapsnap $(UNIT_BINS) progs $(BUILD)/tools/snaptool
 	$(Q)$(MAKE) -s fuzz >/dev/null 2>&1 || \
 		echo "fuzz targets not built (clang with libFuzzer?): make fuzz"
-	$(Q)scripts/run-tests $(if $(ALLOW_SKIP),--allow-skip) $(BUILD)/tests
+	$(Q)$(if $(ALLOW_SKIP),scripts/run-tests --allow-skip,scripts/asroot scripts/run-tests) $(BUILD)/tests
 
 deps:
 	$(Q)scripts/deps
