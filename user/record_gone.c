@@ -68,16 +68,15 @@ void hs_rec_gone_named(struct recorder *r, pid_t pid, const char *comm)
 }
 
 /* Its command line when it was seen, else the name it took, else its comm. */
-static char *command_of(struct recorder *r, struct hs_gone *g, pid_t pid)
+static char *command_of(struct hs_gone *g, pid_t pid, const char *command)
 {
-	const struct rec_proc *p = hs_rec_find(r, pid);
 	char path[64], comm[32];
 	struct name *e;
 	ssize_t len;
 	int fd;
 
-	if (p && p->t.command)
-		return strdup(p->t.command);
+	if (command)
+		return strdup(command);
 	HASH_FIND(hh, g->names, &pid, sizeof(pid), e);
 	if (e)
 		return strdup(e->comm);
@@ -106,7 +105,7 @@ static void fold_oldest(struct hs_gone *g)
 	g->n--;
 }
 
-void hs_rec_keep_gone(struct recorder *r, pid_t pid)
+void hs_rec_keep_gone(struct recorder *r, pid_t pid, const char *command)
 {
 	struct hs_gone *g = gone_of(r);
 	struct hs_counters mmaps;
@@ -123,7 +122,7 @@ void hs_rec_keep_gone(struct recorder *r, pid_t pid)
 			goto out;
 		p = &g->procs[(g->first + g->n++) % GONE_MAX];
 		p->pid = pid;
-		p->command = command_of(r, g, pid);
+		p->command = command_of(g, pid, command);
 		p->c = v.c;
 		hs_mmapdom_counters(r->mmaps, (uint32_t)pid, &mmaps);
 		hs_counters_add(&p->c, &mmaps);

@@ -601,8 +601,11 @@ void hs_rec_housekeeping(struct recorder *r)
 	 * -a: a process that is gone leaves nothing behind in the maps but its
 	 * totals; one pass over the maps for all that went
 	 */
-	for (i = 0; i < r->exits.n; i++)
-		hs_rec_keep_gone(r, r->exits.pids[i]);
+	for (i = 0; i < r->exits.n; i++) {
+		const struct rec_proc *p = hs_rec_find(r, r->exits.pids[i]);
+
+		hs_rec_keep_gone(r, r->exits.pids[i], p ? p->t.command : NULL);
+	}
 	hs_collect_forget(r->skel, r->exits.pids, r->exits.n);
 	for (i = 0; i < r->exits.n; i++) {
 		forget(r, r->exits.pids[i], false);

@@ -165,8 +165,8 @@ void hs_rec_free_procs(struct recorder *r);
 /* record_gone.c: -a keeps the totals of the processes that exit */
 /* The name pid took at its exec. */
 void hs_rec_gone_named(struct recorder *r, pid_t pid, const char *comm);
-/* pid exited: its totals, before the maps forget it. */
-void hs_rec_keep_gone(struct recorder *r, pid_t pid);
+/* pid exited: its totals, before the maps forget it; command if known. */
+void hs_rec_keep_gone(struct recorder *r, pid_t pid, const char *command);
 struct hs_snapshot;
 /* Adds every exited process to s, with nothing live: 0 or -1. */
 int hs_rec_add_gone(struct recorder *r, struct hs_snapshot *s);

@@ -60,46 +60,32 @@ static const char *plural(uint64_t n, const char *one, const char *many)
 
 static void warn_losses(const struct hs_lost *l)
 {
-	if (l->map_full)
-		fprintf(stderr,
-			"heapsnap: warning: %" PRIu64
-			" %s not recorded: the live map was full (raise --max-live)\n",
-			l->map_full,
-			plural(l->map_full, "block was", "blocks were"));
-	if (l->stack_failures)
-		fprintf(stderr,
-			"heapsnap: warning: %" PRIu64
-			" %s not be captured (raise --max-stacks if the stack map is full)\n",
-			l->stack_failures,
-			plural(l->stack_failures, "traceback could",
-			       "tracebacks could"));
-	if (l->stack_collisions)
-		fprintf(stderr,
-			"heapsnap: warning: %" PRIu64
-			" %s with another in the stack map and may be wrong\n",
-			l->stack_collisions,
-			plural(l->stack_collisions, "traceback collided",
-			       "tracebacks collided"));
-	if (l->events)
-		fprintf(stderr,
-			"heapsnap: warning: %" PRIu64
-			" kernel %s lost; some frames may not symbolize\n",
-			l->events,
-			plural(l->events, "event was", "events were"));
-	if (l->unknown_frees)
-		fprintf(stderr,
-			"heapsnap: warning: %" PRIu64
-			" %s never seen allocated: allocations were missed\n",
-			l->unknown_frees,
-			plural(l->unknown_frees, "free was of a block",
-			       "frees were of blocks"));
-	if (l->in_flight)
-		fprintf(stderr,
-			"heapsnap: warning: %" PRIu64
-			" %s while the snapshot was read, and left out of it\n",
-			l->in_flight,
-			plural(l->in_flight, "block was freed",
-			       "blocks were freed"));
+	const struct {
+		uint64_t n;
+		const char *one, *many, *what;
+	} w[] = {
+		{ l->map_full, "block was", "blocks were",
+		  "not recorded: the live map was full (raise --max-live)" },
+		{ l->stack_failures, "traceback could", "tracebacks could",
+		  "not be captured (raise --max-stacks if the stack map is full)" },
+		{ l->stack_collisions, "traceback collided",
+		  "tracebacks collided",
+		  "with another in the stack map and may be wrong" },
+		{ l->events, "kernel event was", "kernel events were",
+		  "lost; some frames may not symbolize" },
+		{ l->unknown_frees, "free was of a block",
+		  "frees were of blocks",
+		  "never seen allocated: allocations were missed" },
+		{ l->in_flight, "block was freed", "blocks were freed",
+		  "while the snapshot was read, and left out of it" },
+	};
+
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (w[i].n)
+			fprintf(stderr,
+				"heapsnap: warning: %" PRIu64 " %s %s\n",
+				w[i].n, plural(w[i].n, w[i].one, w[i].many),
+				w[i].what);
 }
 
 void hs_status_wrote(struct hs_status *st, const struct hs_snapshot *s,

@@ -132,11 +132,9 @@ def test_the_two_commands_as_root_without_sudo():
 
 
 def test_as_a_user_only_what_needs_root_goes_through_sudo():
-    from test_sudo import unprivileged_user
+    from test_sudo import dir_of, unprivileged_user
     with unprivileged_user() as pw:
-        d = tmpdir()
-        os.chmod(d, 0o755)
-        os.chown(d, pw.pw_uid, pw.pw_gid)
+        d = dir_of(pw)
         log = os.path.join(d, "sudo.log")
 
         def as_user(argv, path, **env):

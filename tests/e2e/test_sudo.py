@@ -26,6 +26,14 @@ def unprivileged_user():
         subprocess.run(["userdel", name], capture_output=True)
 
 
+def dir_of(pw):
+    """A temporary directory of the user's own."""
+    d = tmpdir()
+    os.chmod(d, 0o755)
+    os.chown(d, pw.pw_uid, pw.pw_gid)
+    return d
+
+
 def record_phase1(out, env):
     """gt_basic's first phase, as FILE.1 (SIGUSR1) and FILE (the end)."""
     t = Target("gt_basic")
@@ -45,9 +53,7 @@ def owner(path):
 
 def test_snapshots_under_sudo_go_to_the_invoking_user():
     with unprivileged_user() as pw:
-        d = tmpdir()
-        os.chmod(d, 0o755)
-        os.chown(d, pw.pw_uid, pw.pw_gid)
+        d = dir_of(pw)
         out = os.path.join(d, "app.hsnap")
         env = dict(os.environ, SUDO_UID=str(pw.pw_uid),
                    SUDO_GID=str(pw.pw_gid), SUDO_USER=pw.pw_name)
