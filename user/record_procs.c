@@ -552,6 +552,7 @@ static void adopt_fork(struct recorder *r, pid_t pid)
 		return;
 	}
 	p->waited = true;
+	p->forked = true;
 	ev.data.u64 = (uint64_t)pid;
 	epoll_ctl(r->epfd, EPOLL_CTL_ADD, p->t.pidfd, &ev);
 	if (r->o.verbose)

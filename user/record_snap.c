@@ -91,15 +91,16 @@ static void moment_counters(struct recorder *r, pid_t pid,
 }
 
 /*
- * Did tracing begin after the process did? Only a command started by
- * record is traced from its first instruction, and its python domain only
- * from when its interpreter is found.
+ * Did tracing begin after the process did? A command started by record is
+ * traced from its first instruction, a followed child from its fork (the
+ * blocks it inherited were traced in its parent: their frees are losses),
+ * and the python domain of either only from when its interpreter is found.
  */
 static bool attached(struct recorder *r, const struct rec_proc *rp)
 {
 	const struct hs_pytarget *py = hs_python_find(r->python, rp->t.pid);
 
-	if (!rp->t.child || r->o.all)
+	if (r->o.all || (!rp->t.child && !rp->forked))
 		return true;
 	return py && (py->mode == HS_PY_EXACT || py->mode == HS_PY_POOLS);
 }

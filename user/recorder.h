@@ -62,6 +62,7 @@ struct proc_state {
 struct rec_proc {
 	struct hs_target t; /* its pid, command, and pidfd when it is waited for */
 	bool waited; /* named by -p or --, or a followed child */
+	bool forked; /* a followed child: what it inherited was traced */
 	struct hs_links *attach; /* its own probes; NULL under -a */
 	struct hs_links *py_attach; /* its CPython allocator's probes */
 	struct proc_state st;

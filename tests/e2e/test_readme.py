@@ -61,6 +61,12 @@ def sudo_logger(d, log, rc=0):
                     % (log, rc))
 
 
+def shell_env(env):
+    """env as at a shell: not that of a make under make test."""
+    return {k: v for k, v in env.items()
+            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+
+
 def san():
     return os.path.basename(BUILD.rstrip("/")) == "build-san"
 
@@ -72,7 +78,7 @@ def run_demo(env):
     first command on, with the checkout and the demo directory as the
     README names them."""
     demo = os.path.join(tmpdir(), "heapsnap-demo")
-    env = dict(env, DEMO_DIR=demo)
+    env = dict(shell_env(env), DEMO_DIR=demo)
     if san():
         subprocess.run(["make", "-s", "build/demo/server"], cwd=TOP,
                        check=True, capture_output=True)
@@ -107,7 +113,7 @@ def test_the_two_commands_as_root_without_sudo():
     cmds = setup_commands(readme())
     assert cmds == ["make demo", "make test"], cmds
     log = os.path.join(tmpdir(), "sudo.log")
-    env = dict(os.environ,
+    env = dict(shell_env(os.environ),
                PATH=sudo_logger(os.path.join(tmpdir(), "bin"), log) + ":" +
                os.environ["PATH"])
     out = run_demo(env)
