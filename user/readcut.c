@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The moment of a snapshot: the live set when its read began, from the live
- * table as read, less what was allocated since, plus what was freed since
- * and missed by the read.
+ * table as read chunk by chunk, less what was allocated since, plus what
+ * was freed since and missed by the read. Of each block read, a
+ * fingerprint is kept until the read ends: a block freed after the read
+ * passed it is not added again.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -35,8 +37,35 @@ struct hs_readcut {
 	struct proc_entry *procs;
 	struct hs_read_free *freed;
 	size_t nfreed, cap;
+	uint64_t *seen; /* fingerprints of the blocks read */
+	size_t nseen, seencap;
 	int err;
 };
+
+static uint64_t fingerprint(uint32_t pid, uint64_t addr, uint64_t time_ns)
+{
+	uint64_t h = addr ^ (time_ns * 0x9E3779B97F4A7C15ull) ^
+		     ((uint64_t)pid << 48);
+
+	/* splitmix64's finalizer */
+	h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+	h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+	return h ^ (h >> 31);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void forget_seen(struct hs_readcut *c)
+{
+	free(c->seen);
+	c->seen = NULL;
+	c->nseen = c->seencap = 0;
+}
 
 static int on_free(void *ctx, void *data, size_t size)
 {
@@ -51,7 +80,6 @@ static int on_free(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	memcpy(f, data, sizeof(*f));
-	f->pad = 0; /* set once the read is found to hold it */
 	return 0;
 }
 
@@ -83,6 +111,7 @@ void hs_readcut_free(struct hs_readcut *c)
 		return;
 	ring_buffer__free(c->rb);
 	forget_procs(c);
+	forget_seen(c);
 	free(c->freed);
 	free(c);
 }
@@ -109,6 +138,7 @@ int hs_readcut_begin(struct hs_readcut *c, const pid_t *pids, size_t n,
 	c->err = 0;
 	c->all = all;
 	forget_procs(c);
+	forget_seen(c);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	c->cut_ns =
 		(uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
@@ -151,16 +181,49 @@ static bool wanted(const struct hs_readcut *c, uint32_t pid, uint64_t time_ns)
 	return !e->have || time_ns >= e->v.exec_ns;
 }
 
+int hs_readcut_chunk(struct hs_readcut *c, struct hs_raw *chunk)
+{
+	size_t kept = 0;
+	uint64_t *fp;
+
+	/* the ring holds what it can: emptied as the read goes */
+	ring_buffer__consume(c->rb);
+	for (size_t i = 0; i < chunk->ntraces; i++) {
+		const struct hs_raw_trace *t = &chunk->traces[i];
+
+		if (t->time_ns >= c->cut_ns)
+			continue; /* allocated after the moment */
+		fp = hs_grow_append(&c->seen, &c->nseen, &c->seencap,
+				    sizeof(*fp));
+		if (!fp)
+			return -ENOMEM;
+		*fp = fingerprint(t->pid, t->addr, t->time_ns);
+		chunk->traces[kept++] = *t;
+	}
+	chunk->ntraces = kept;
+	hs_readcut_sum(c, chunk, HS_READCUT_READ);
+	return c->err;
+}
+
+/* Was the block of f read before it was freed? */
+static bool was_read(const struct hs_readcut *c, const struct hs_read_free *f)
+{
+	uint64_t fp = fingerprint(f->tgid, f->addr, f->v.time_ns);
+
+	return c->nseen &&
+	       bsearch(&fp, c->seen, c->nseen, sizeof(*c->seen), cmp_u64);
+}
+
 static int add_missed(struct hs_readcut *c, struct hs_raw *raw)
 {
-	size_t cap = raw->ntraces;
+	size_t cap = 0;
 
 	for (size_t i = 0; i < c->nfreed; i++) {
 		const struct hs_read_free *f = &c->freed[i];
 		struct hs_raw_trace *t;
 
-		if (f->pad || (i && !cmp_free(f, f - 1)) ||
-		    !wanted(c, f->tgid, f->v.time_ns))
+		if ((i && !cmp_free(f, f - 1)) ||
+		    !wanted(c, f->tgid, f->v.time_ns) || was_read(c, f))
 			continue;
 		if (hs_grow(&raw->traces, &cap, raw->ntraces + 1, sizeof(*t)))
 			return -ENOMEM;
@@ -178,49 +241,37 @@ static int add_missed(struct hs_readcut *c, struct hs_raw *raw)
 	return 0;
 }
 
-int hs_readcut_end(struct hs_readcut *c, struct hs_raw *raw)
+int hs_readcut_end(struct hs_readcut *c, struct hs_raw *missed)
 {
-	struct hs_read_free key, *f;
-	size_t kept = 0;
+	int e;
 
 	__atomic_store_n(&c->skel->bss->read_cut_ns, 0, __ATOMIC_SEQ_CST);
-	c->discard = !raw;
+	c->discard = !missed;
 	ring_buffer__consume(c->rb);
 	c->discard = false;
-	if (!raw)
+	if (!missed) {
+		forget_seen(c);
 		return 0;
-	if (c->err)
-		return c->err;
-	qsort(c->freed, c->nfreed, sizeof(*c->freed), cmp_free);
-	memset(&key, 0, sizeof(key));
-	for (size_t i = 0; i < raw->ntraces; i++) {
-		struct hs_raw_trace *t = &raw->traces[i];
-
-		if (t->time_ns >= c->cut_ns)
-			continue; /* allocated after the moment */
-		key.tgid = t->pid;
-		key.addr = t->addr;
-		key.v.time_ns = t->time_ns;
-		f = c->nfreed ? bsearch(&key, c->freed, c->nfreed,
-					sizeof(*c->freed), cmp_free) :
-				NULL;
-		if (f)
-			f->pad = 1; /* freed after the read passed it */
-		raw->traces[kept++] = *t;
 	}
-	raw->ntraces = kept;
-	return add_missed(c, raw);
+	memset(missed, 0, sizeof(*missed));
+	e = c->err;
+	if (!e) {
+		qsort(c->seen, c->nseen, sizeof(*c->seen), cmp_u64);
+		qsort(c->freed, c->nfreed, sizeof(*c->freed), cmp_free);
+		e = add_missed(c, missed);
+	}
+	forget_seen(c);
+	if (!e)
+		hs_readcut_sum(c, missed, HS_READCUT_READ);
+	return e;
 }
 
-int hs_readcut_sum(struct hs_readcut *c, const struct hs_raw *raw, int stage)
+void hs_readcut_sum(struct hs_readcut *c, const struct hs_raw *raw, int stage)
 {
-	struct proc_entry *e = NULL, *tmp;
+	struct proc_entry *e = NULL;
 
 	if (stage < 0 || stage >= HS_READCUT_STAGES)
-		return -EINVAL;
-	HASH_ITER(hh, c->procs, e, tmp)
-		memset(&e->sums[stage], 0, sizeof(e->sums[stage]));
-	e = NULL;
+		return;
 	for (size_t i = 0; i < raw->ntraces; i++) {
 		const struct hs_raw_trace *t = &raw->traces[i];
 		struct hs_readcut_sums *s;
@@ -240,7 +291,6 @@ int hs_readcut_sum(struct hs_readcut *c, const struct hs_raw *raw, int stage)
 			s->py_blocks += blocks;
 		}
 	}
-	return 0;
 }
 
 struct hs_readcut_sums hs_readcut_sums(const struct hs_readcut *c, pid_t pid,

@@ -33,11 +33,16 @@ void hs_readcut_free(struct hs_readcut *c);
 int hs_readcut_begin(struct hs_readcut *c, const pid_t *pids, size_t n,
 		     bool all);
 /*
- * The live table was read into raw: drops the blocks allocated since the
- * moment and adds those freed since that it missed. 0 or -ENOMEM. With raw
- * NULL (the read failed), only ends the moment.
+ * A chunk of the live table as read: drops its blocks allocated since the
+ * moment, notes the others (8 bytes each), sums them as read. 0 or -ENOMEM.
  */
-int hs_readcut_end(struct hs_readcut *c, struct hs_raw *raw);
+int hs_readcut_chunk(struct hs_readcut *c, struct hs_raw *chunk);
+/*
+ * The live table was read: the blocks freed since the moment that the read
+ * missed go in missed (its traces to free), summed as read. 0 or -ENOMEM.
+ * With missed NULL (the read failed), only ends the moment.
+ */
+int hs_readcut_end(struct hs_readcut *c, struct hs_raw *missed);
 
 /* What a process's heap and python traces add up to. */
 struct hs_readcut_sums {
@@ -48,8 +53,8 @@ struct hs_readcut_sums {
 /* When the traces are summed: as read, or with the estimates made. */
 enum { HS_READCUT_READ, HS_READCUT_FINAL, HS_READCUT_STAGES };
 
-/* Sums the traces of each process, as they are at stage. 0 or -ENOMEM. */
-int hs_readcut_sum(struct hs_readcut *c, const struct hs_raw *raw, int stage);
+/* Adds raw's traces to the sums of their processes at stage. */
+void hs_readcut_sum(struct hs_readcut *c, const struct hs_raw *raw, int stage);
 /* The sums of pid at stage: zeros when it has no trace. */
 struct hs_readcut_sums hs_readcut_sums(const struct hs_readcut *c, pid_t pid,
 				       int stage);

@@ -46,11 +46,18 @@ static inline uint64_t hs_get_u64(const uint8_t *p)
 int hs_payload_check(const struct hs_snapshot *s, char *msg, size_t len);
 
 /*
- * The payload of s (format version HS_FORMAT_VERSION) in a new buffer of
- * *len bytes; NULL, with the reason in msg, when it cannot be made.
+ * Every section of s but the traces (format version HS_FORMAT_VERSION), in
+ * a new buffer of *len bytes; NULL, with the reason in msg, when it cannot
+ * be made. The traces section is written record by record, below.
  */
-uint8_t *hs_payload_encode(const struct hs_snapshot *s, size_t *len, char *msg,
-			   size_t msglen);
+uint8_t *hs_payload_encode_tables(const struct hs_snapshot *s, size_t *len,
+				  char *msg, size_t msglen);
+
+/* The traces section: its header, then its n records. */
+#define HS_PAYLOAD_TRACES_HDR_LEN 20
+#define HS_PAYLOAD_TRACE_LEN 46
+uint8_t *hs_payload_put_traces_header(uint8_t *p, uint32_t n);
+uint8_t *hs_payload_put_trace(uint8_t *p, const struct hs_trace *t);
 
 /*
  * Fills the new, sealed s from a payload of that format version: 0, or -1
