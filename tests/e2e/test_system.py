@@ -80,9 +80,15 @@ def test_a_short_job_that_exited_keeps_its_totals():
     out = os.path.join(d, "all.hsnap")
     rec = Recorder(["-a", "-v", "-o", out])
     rec.err.wait_for(r"^heapsnap: tracing every process")
-    job = subprocess.Popen([prog("gt_basic")], stdout=subprocess.DEVNULL)
-    assert job.wait() == 0
-    pid = job.pid
+    # pids are reused: the job's must be one no process that exited during
+    # the recording had
+    for _ in range(10):
+        before = "\n".join(rec.err.rest(timeout=1))
+        job = subprocess.Popen([prog("gt_basic")], stdout=subprocess.DEVNULL)
+        assert job.wait() == 0
+        pid = job.pid
+        if "pid %d exited" % pid not in before:
+            break
     rec.err.wait_for(r"^heapsnap: pid %d exited: forgotten" % pid)
     rec.snapshot(1)
     assert rec.stop() == 0, rec.stderr()
