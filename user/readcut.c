@@ -53,11 +53,17 @@ static uint64_t fingerprint(uint32_t pid, uint64_t addr, uint64_t time_ns)
 	return h ^ (h >> 31);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+/* A free's fingerprint, and where the free is. */
+struct freed_fp {
+	uint64_t fp;
+	size_t i;
+};
 
-	return (x > y) - (x < y);
+static int cmp_fp(const void *a, const void *b)
+{
+	const struct freed_fp *x = a, *y = b;
+
+	return (x->fp > y->fp) - (x->fp < y->fp);
 }
 
 static void forget_seen(struct hs_readcut *c)
@@ -205,13 +211,40 @@ int hs_readcut_chunk(struct hs_readcut *c, struct hs_raw *chunk)
 	return c->err;
 }
 
-/* Was the block of f read before it was freed? */
-static bool was_read(const struct hs_readcut *c, const struct hs_read_free *f)
+/*
+ * Marks the frees (sorted, the first of each block) whose block the read
+ * had: pad set. Few blocks are freed during a read: the blocks read are
+ * scanned once against the frees' fingerprints, and need no sorting.
+ */
+static int mark_read(struct hs_readcut *c)
 {
-	uint64_t fp = fingerprint(f->tgid, f->addr, f->v.time_ns);
+	struct freed_fp *fps, key, *hit;
+	size_t n = 0;
 
-	return c->nseen &&
-	       bsearch(&fp, c->seen, c->nseen, sizeof(*c->seen), cmp_u64);
+	for (size_t i = 0; i < c->nfreed; i++)
+		c->freed[i].pad = 0;
+	if (!c->nfreed || !c->nseen)
+		return 0;
+	fps = calloc(c->nfreed, sizeof(*fps));
+	if (!fps)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nfreed; i++) {
+		const struct hs_read_free *f = &c->freed[i];
+
+		if (i && !cmp_free(f, f - 1))
+			continue;
+		fps[n].fp = fingerprint(f->tgid, f->addr, f->v.time_ns);
+		fps[n++].i = i;
+	}
+	qsort(fps, n, sizeof(*fps), cmp_fp);
+	for (size_t j = 0; j < c->nseen; j++) {
+		key.fp = c->seen[j];
+		hit = bsearch(&key, fps, n, sizeof(*fps), cmp_fp);
+		if (hit)
+			c->freed[hit->i].pad = 1;
+	}
+	free(fps);
+	return 0;
 }
 
 static int add_missed(struct hs_readcut *c, struct hs_raw *raw)
@@ -222,8 +255,8 @@ static int add_missed(struct hs_readcut *c, struct hs_raw *raw)
 		const struct hs_read_free *f = &c->freed[i];
 		struct hs_raw_trace *t;
 
-		if ((i && !cmp_free(f, f - 1)) ||
-		    !wanted(c, f->tgid, f->v.time_ns) || was_read(c, f))
+		if ((i && !cmp_free(f, f - 1)) || f->pad ||
+		    !wanted(c, f->tgid, f->v.time_ns))
 			continue;
 		if (hs_grow(&raw->traces, &cap, raw->ntraces + 1, sizeof(*t)))
 			return -ENOMEM;
@@ -256,10 +289,11 @@ int hs_readcut_end(struct hs_readcut *c, struct hs_raw *missed)
 	memset(missed, 0, sizeof(*missed));
 	e = c->err;
 	if (!e) {
-		qsort(c->seen, c->nseen, sizeof(*c->seen), cmp_u64);
 		qsort(c->freed, c->nfreed, sizeof(*c->freed), cmp_free);
-		e = add_missed(c, missed);
+		e = mark_read(c);
 	}
+	if (!e)
+		e = add_missed(c, missed);
 	forget_seen(c);
 	if (!e)
 		hs_readcut_sum(c, missed, HS_READCUT_READ);
