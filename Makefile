@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 # bpf -> skeleton -> user -> tests.   V=1 shows commands, SAN=1 builds
 # heapsnap and the tests with ASan and UBSan, EXTRA_CFLAGS adds flags,
-# ALLOW_SKIP=1 lets make test pass with end-to-end tests skipped.
+# ALLOW_SKIP=1 lets make test pass with end-to-end tests skipped. The tests
+# and the demo's recording run as root: through sudo when make is not root.
 
 PREFIX ?= /usr/local
 CC ?= cc
@@ -44,6 +45,7 @@ CFI_SRCS := cfi.c cfi_source.c cfi_fde.c cfi_rows.c
 SYM_SRCS := symbolize.c sym_module.c sym_lookup.c sym_strings.c
 # Kernel-facing and symbolization stages.
 TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_procs.c \
+	     record_gone.c \
 	     record_snap.c probes.c probes_attach.c links.c bpfload.c collect.c \
 	     livetable.c procmaps.c $(CFI_SRCS) $(SYM_SRCS) sideband.c snapbuild.c \
 	     status.c targets.c discover.c \
@@ -69,8 +71,12 @@ TOOL_SRCS += cmd_plot.c
 PURE_SRCS += pushname.c
 TOOL_SRCS += push.c record_push.c
 
-# The layer under the commands: errors, options, snapshot loading (pure).
-PURE_SRCS += cli.c
+# The moment of a snapshot: the live set when its read began.
+TOOL_SRCS += readcut.c
+
+# The layer under the commands: errors, options, snapshot loading, the hint
+# of a query that kept nothing (pure).
+PURE_SRCS += cli.c cli_hint.c
 TOOL_SRCS += record_opts.c
 
 # Python targets: CPython code objects and strs, decoded (pure); which
@@ -121,7 +127,7 @@ $(BUILD)/bpfload.o $(BUILD)/collect.o $(BUILD)/livetable.o $(BUILD)/record.o $(B
 
 # Only the probe and collect stages see the skeleton.
 $(BUILD)/probes.o $(BUILD)/collect.o $(BUILD)/livetable.o $(BUILD)/record.o $(BUILD)/record_bpf.o \
-	$(BUILD)/unwind.o $(BUILD)/pyprocs.o: $(BUILD)/heapsnap.skel.h
+	$(BUILD)/unwind.o $(BUILD)/pyprocs.o $(BUILD)/readcut.o: $(BUILD)/heapsnap.skel.h
 
 $(BUILD)/%.o: user/%.c | $(BUILD)
 	$(call msg,CC,$@)
@@ -269,7 +275,7 @@ progs:
 test: heapsnap $(UNIT_BINS) progs $(BUILD)/tools/snaptool
 	$(Q)$(MAKE) -s fuzz >/dev/null 2>&1 || \
 		echo "fuzz targets not built (clang with libFuzzer?): make fuzz"
-	$(Q)scripts/run-tests $(if $(ALLOW_SKIP),--allow-skip) $(BUILD)/tests
+	$(Q)$(if $(ALLOW_SKIP),scripts/run-tests --allow-skip,scripts/asroot scripts/run-tests) $(BUILD)/tests
 
 deps:
 	$(Q)scripts/deps

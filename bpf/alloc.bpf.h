@@ -197,6 +197,7 @@ static __noinline long record_free(struct hs_task *t, __u32 tgid, __u64 ptr)
 	if (!p)
 		return -1;
 	if (block_take(tgid, t->proc.slot, ptr, &old)) {
+		cut_keep(tgid, ptr, &old);
 		count_free(p, old.size);
 		return (long)old.size;
 	}
@@ -250,6 +251,8 @@ static void release_old(struct hs_task *t, __u32 tgid, struct hs_proc_val *p,
 		__sync_fetch_and_add(&p->c.unknown_frees, 1);
 	if (t->old_state != OLD_LIVE)
 		return;
+	/* out of the table since its realloc began, live all the same */
+	cut_keep(tgid, t->arg, &t->old);
 	if (freed)
 		count_free(p, t->old.size);
 	else if (block_put(tgid, t->proc.slot, t->arg, &t->old, p)) {

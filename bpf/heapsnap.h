@@ -205,6 +205,18 @@ struct hs_unwind_proc {
 /* hs_stack_val.flags */
 #define HS_STACK_UNKNOWN_CODE 1 /* stopped at code with no unwind rule */
 
+/*
+ * A block freed while user space reads the live table for a snapshot, and
+ * allocated before the snapshot's moment: it was live then, and the read
+ * may have missed it.
+ */
+struct hs_read_free {
+	__u32 tgid;
+	__u32 pad;
+	__u64 addr;
+	struct hs_live_val v;
+};
+
 /* A mapping change in the mmap domain, sent to user space as it happens. */
 enum hs_map_op {
 	HS_MAP_MMAP = 1, /* new region [ret, ret + a1) */
@@ -245,9 +257,10 @@ struct hs_map_event {
 };
 
 /*
- * Losses that cannot be charged to a process: the BPF side counts the first
- * three, the recorder the others. A snapshot keeps them as they are, in
- * this order in its file: fields are only ever appended.
+ * Losses that cannot be charged to a process: the recorder counts
+ * events_lost and stacks_missing, the BPF side the others. A snapshot keeps
+ * them as they are, in this order in its file: fields are only ever
+ * appended.
  */
 struct hs_global_counters {
 	__u64 proc_map_full; /* allocator calls of a process with no slot */
@@ -257,6 +270,8 @@ struct hs_global_counters {
 	__u64 stacks_missing; /* stacks gone from their map when read */
 	__u64 py_codes_lost; /* Python code objects not named: first sight lost */
 	__u64 mmap_calls_unseen; /* mmap-domain calls made outside probed code */
+	/* blocks freed while a snapshot read the live table, not kept in it */
+	__u64 in_flight_lost;
 };
 
 struct hs_global_val {

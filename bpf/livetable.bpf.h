@@ -12,6 +12,7 @@
 
 #include "common.bpf.h"
 #include "procs.bpf.h"
+#include "readcut.bpf.h"
 
 const volatile __u32 nbuckets = 1;
 
@@ -122,8 +123,10 @@ static int block_put(__u32 tgid, __u32 slot, __u64 addr,
 		b = bpf_map_lookup_elem(&buckets, &bi);
 		if (!b)
 			return -1;
-		if (block_take(tgid, slot, addr, &stale))
+		if (block_take(tgid, slot, addr, &stale)) {
+			cut_keep(tgid, addr, &stale);
 			count_free(p, stale.size);
+		}
 		for (int i = 0; i < HS_WAYS; i++) {
 			if (b->key[i] ||
 			    __sync_val_compare_and_swap(&b->key[i], 0, key))
@@ -137,8 +140,10 @@ static int block_put(__u32 tgid, __u32 slot, __u64 addr,
 	err = bpf_map_update_elem(&spill, &hk, val, BPF_NOEXIST);
 	if (err == -HS_EEXIST) {
 		v = bpf_map_lookup_elem(&spill, &hk);
-		if (v)
+		if (v) {
+			cut_keep(tgid, addr, v);
 			count_free(p, v->size);
+		}
 		return bpf_map_update_elem(&spill, &hk, val, BPF_ANY);
 	}
 	if (!err)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The demo: a toy request handler with a session cache that only grows and
- * an error path that leaks. `sudo make demo` records it and shows where its
+ * an error path that leaks. `make demo` records it and shows where its
  * memory goes.
  */
 #include <stdio.h>

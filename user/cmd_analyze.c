@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "cli_hint.h"
 #include "cmd_analyze.h"
 #include "render.h"
 #include "stats.h"
@@ -117,6 +118,7 @@ static int show_stats(const struct hs_cli_args *a, bool diff)
 	struct hs_snapshot *s[2] = { NULL, NULL };
 	struct hs_cli_warnings w = { .print = false };
 	struct hs_stats st;
+	char hint[HS_CLI_MSG_LEN];
 	int i, n = diff ? 2 : 1, rc = 1, err;
 
 	for (i = 0; i < n; i++) {
@@ -135,6 +137,10 @@ static int show_stats(const struct hs_cli_args *a, bool diff)
 		hs_cli_error(a->json, "out of memory");
 		goto out;
 	}
+	if (!st.nrows &&
+	    hs_cli_empty_hint(&a->q, (const struct hs_snapshot *const *)s,
+			      (size_t)n, hint, sizeof(hint)))
+		r.hint = hint;
 	hs_render_stats(stdout, &st, &r);
 	hs_stats_free(&st);
 	rc = hs_cli_finish_output(a->json);

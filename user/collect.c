@@ -426,7 +426,8 @@ uint64_t hs_collect_map_memory(struct heapsnap_bpf *skel)
 	       map_memlock(skel->maps.blocks) + map_memlock(skel->maps.spill) +
 	       map_memlock(skel->maps.stacks) + map_memlock(skel->maps.procs) +
 	       map_memlock(skel->maps.counters) +
-	       map_memlock(skel->maps.tasks) + map_memlock(skel->maps.seen);
+	       map_memlock(skel->maps.tasks) + map_memlock(skel->maps.seen) +
+	       map_memlock(skel->maps.read_frees);
 }
 
 void hs_collect_global(struct heapsnap_bpf *skel, struct hs_global_counters *g)

@@ -22,6 +22,7 @@
 #include "push.h"
 #include "record.h"
 #include "pyprocs.h"
+#include "readcut.h"
 #include "recorder.h"
 #include "sideband.h"
 #include "snapbuild.h"
@@ -192,6 +193,7 @@ void hs_rec_close(struct recorder *r)
 	hs_push_free(r->push);
 	hs_unwind_free(r->unwind);
 	hs_python_free(r->python);
+	hs_readcut_free(r->cut);
 	hs_sideband_close(r->sb);
 	ring_buffer__free(r->map_events);
 	hs_mmapdom_free(r->mmaps);

@@ -123,12 +123,13 @@ static void sb_mmap(void *ctx, pid_t pid, uint64_t start, uint64_t len,
 		push(&r->scans, pid);
 }
 
-static void sb_exec(void *ctx, pid_t pid, uint64_t time_ns)
+static void sb_exec(void *ctx, pid_t pid, const char *comm, uint64_t time_ns)
 {
 	struct recorder *r = ctx;
 
 	if (!r->o.all && !hs_rec_find(r, pid))
 		return;
+	hs_rec_gone_named(r, pid, comm);
 	hs_procmaps_exec(r->pm, pid, time_ns);
 	push(&r->execs, pid);
 	if (r->unwind)
@@ -605,6 +606,7 @@ static void adopt_fork(struct recorder *r, pid_t pid)
 		return;
 	}
 	p->waited = true;
+	p->forked = true;
 	ev.data.u64 = (uint64_t)pid;
 	epoll_ctl(r->epfd, EPOLL_CTL_ADD, p->t.pidfd, &ev);
 	if (r->o.verbose)
@@ -651,9 +653,14 @@ void hs_rec_housekeeping(struct recorder *r)
 	for (i = 0; i < r->scans.n; i++)
 		scan_process(r, r->scans.pids[i]);
 	/*
-	 * -a: a process that is gone leaves nothing behind in the maps; one
-	 * pass over the maps for all that went
+	 * -a: a process that is gone leaves nothing behind in the maps but its
+	 * totals; one pass over the maps for all that went
 	 */
+	for (i = 0; i < r->exits.n; i++) {
+		const struct rec_proc *p = hs_rec_find(r, r->exits.pids[i]);
+
+		hs_rec_keep_gone(r, r->exits.pids[i], p ? p->t.command : NULL);
+	}
 	hs_collect_forget(r->skel, r->exits.pids, r->exits.n);
 	for (i = 0; i < r->exits.n; i++) {
 		forget(r, r->exits.pids[i], false);
@@ -724,6 +731,7 @@ void hs_rec_free_procs(struct recorder *r)
 		}
 		free(r->seen);
 	}
+	hs_rec_free_gone(r);
 	free(r->procs);
 	free(r->files);
 	free(r->forks.pids);

@@ -15,6 +15,7 @@
 #include "progress.h"
 #include "push.h"
 #include "pyprocs.h"
+#include "readcut.h"
 #include "recorder.h"
 #include "sideband.h"
 #include "snapbuild.h"
@@ -30,19 +31,79 @@ static void snapshot_path(const struct recorder *r, uint32_t seq, char *buf,
 }
 
 /*
- * A process's counters cover every domain. Its peak is the heap's peak plus
- * the mmap domain's: the two are kept apart, so this is an upper bound.
+ * What CPython the process runs, and how its allocator was traced; for
+ * pools, how its figures relate.
  */
-/* What CPython the process runs, and how its allocator was traced. */
 static uint32_t python_note(struct recorder *r, struct hs_snapshot *s,
-			    pid_t pid)
+			    const struct rec_proc *rp)
 {
-	const struct hs_pytarget *py = hs_python_find(r->python, pid);
-	char note[512];
+	const struct hs_pytarget *py = hs_python_find(r->python, rp->t.pid);
+	struct hs_readcut_sums read, est;
+	char note[768];
+	size_t n;
 
 	if (!py || !hs_pytarget_describe(py, note, sizeof(note)))
 		return HS_NONE;
+	n = strlen(note);
+	if (py->mode == HS_PY_POOLS && r->cut && n < sizeof(note)) {
+		read = hs_readcut_sums(r->cut, rp->t.pid, HS_READCUT_READ);
+		est = hs_readcut_sums(r->cut, rp->t.pid, HS_READCUT_FINAL);
+		snprintf(note + n, sizeof(note) - n,
+			 "; its python traces and current count the %llu "
+			 "blocks (%llu B) estimated in the %llu pools "
+			 "(%llu B) pymalloc held%s; peak counts whole pools",
+			 (unsigned long long)est.py_blocks,
+			 (unsigned long long)est.py_bytes,
+			 (unsigned long long)read.py_blocks,
+			 (unsigned long long)read.py_bytes,
+			 rp->t.exited ?
+				 " (an exited process's pools cannot be read)" :
+				 "");
+	}
 	return hs_snapshot_intern(s, note);
+}
+
+/*
+ * The counters of the snapshot's moment. Its current and count are its
+ * traces' (the heap's and python's, and the mmap domain's below), unless
+ * they are sampled estimates. A process's counters cover every domain. Its
+ * peak is the heap's peak plus the mmap domain's: the two are kept apart,
+ * so this is an upper bound.
+ */
+static void moment_counters(struct recorder *r, pid_t pid,
+			    struct hs_proc_val *v)
+{
+	struct hs_readcut_sums sums;
+
+	if (!r->cut) {
+		hs_collect_counters(r->skel, pid, v);
+		return;
+	}
+	hs_readcut_counters(r->cut, pid, v);
+	if (r->o.sample_bytes)
+		return;
+	sums = hs_readcut_sums(r->cut, pid, HS_READCUT_FINAL);
+	v->c.current = sums.bytes;
+	v->c.count = sums.blocks;
+	if (v->c.peak < v->c.current)
+		v->c.peak = v->c.current;
+	if (v->c.interval_peak < v->c.current)
+		v->c.interval_peak = v->c.current;
+}
+
+/*
+ * Did tracing begin after the process did? A command started by record is
+ * traced from its first instruction, a followed child from its fork (the
+ * blocks it inherited were traced in its parent: their frees are losses),
+ * and the python domain of either only from when its interpreter is found.
+ */
+static bool attached(struct recorder *r, const struct rec_proc *rp)
+{
+	const struct hs_pytarget *py = hs_python_find(r->python, rp->t.pid);
+
+	if (r->o.all || (!rp->t.child && !rp->forked))
+		return true;
+	return py && (py->mode == HS_PY_EXACT || py->mode == HS_PY_POOLS);
 }
 
 static void add_proc(struct recorder *r, struct hs_snapshot *s,
@@ -57,8 +118,9 @@ static void add_proc(struct recorder *r, struct hs_snapshot *s,
 	p.pid = (uint32_t)rp->t.pid;
 	p.command = hs_snapshot_intern(s, rp->t.command);
 	p.exited = rp->t.exited;
-	p.python = python_note(r, s, rp->t.pid);
-	hs_collect_counters(r->skel, rp->t.pid, &v);
+	p.attached = attached(r, rp);
+	p.python = python_note(r, s, rp);
+	moment_counters(r, rp->t.pid, &v);
 	p.counters = v.c;
 	if (v.epoch != ps->epoch || v.c.interval_peak < ps->last_current)
 		p.counters.interval_peak = ps->last_current;
@@ -112,13 +174,22 @@ static int build_chunk(struct sink *k, struct hs_raw *chunk)
 	return k->build_err;
 }
 
-/* A chunk of the heap's traces: Python pools get their estimates. */
+/* Heap traces of the moment: Python pools get their estimates. */
+static int moment_chunk(struct sink *k, struct hs_raw *chunk)
+{
+	hs_python_estimate(k->r->python, chunk);
+	if (k->r->cut)
+		hs_readcut_sum(k->r->cut, chunk, HS_READCUT_FINAL);
+	return build_chunk(k, chunk);
+}
+
+/* A chunk of the heap's traces as read: those of the moment go on. */
 static int heap_chunk(void *arg, struct hs_raw *chunk)
 {
 	struct sink *k = arg;
+	int e = k->r->cut ? hs_readcut_chunk(k->r->cut, chunk) : 0;
 
-	hs_python_estimate(k->r->python, chunk);
-	return build_chunk(k, chunk);
+	return e ? e : moment_chunk(k, chunk);
 }
 
 static int read_stack(void *arg, uint64_t key, struct hs_raw_stack *rs,
@@ -138,17 +209,29 @@ static int stream_traces(struct recorder *r, struct sink *k,
 {
 	pid_t *pids = calloc(r->nprocs + 1, sizeof(*pids));
 	struct hs_raw mm;
-	int e;
+	int e, ended;
 
 	if (!pids)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->nprocs; i++)
 		pids[i] = r->procs[i].t.pid;
-	e = hs_snapbuild_begin(r->build, k->s, read_stack, r);
+	if (!r->cut)
+		r->cut = hs_readcut_new(r->skel);
+	e = r->cut ? hs_readcut_begin(r->cut, pids, r->nprocs, r->o.all) : 0;
+	if (!e)
+		e = hs_snapbuild_begin(r->build, k->s, read_stack, r);
 	/* -a gathers every process at once; its old images go as they exec */
 	if (!e)
 		e = hs_collect_stream(r->skel, pids, r->o.all ? 0 : r->nprocs,
 				      heap_chunk, k, progress);
+	if (r->cut) {
+		memset(&mm, 0, sizeof(mm));
+		ended = hs_readcut_end(r->cut, e ? NULL : &mm);
+		e = e ? e : ended;
+		if (!e)
+			e = moment_chunk(k, &mm);
+		free(mm.traces);
+	}
 	for (size_t i = 0; !e && i < r->nprocs; i++) {
 		memset(&mm, 0, sizeof(mm));
 		e = hs_mmapdom_collect(r->mmaps, (uint32_t)pids[i], &mm);
@@ -214,6 +297,11 @@ static struct hs_snapshot *take_snapshot(struct recorder *r, uint32_t seq,
 	set_meta(r, s, seq);
 	for (size_t i = 0; i < r->nprocs; i++)
 		add_proc(r, s, &r->procs[i], epoch);
+	if (hs_rec_add_gone(r, s)) {
+		snprintf(err, errlen, "out of memory");
+		hs_snapshot_free(s);
+		return NULL;
+	}
 	hs_collect_global(r->skel, &s->global);
 	s->global.events_lost = r->lost_events;
 	s->global.stacks_missing = missing;

@@ -63,6 +63,7 @@ struct proc_state {
 struct rec_proc {
 	struct hs_target t; /* its pid, command, and pidfd when it is waited for */
 	bool waited; /* named by -p or --, or a followed child */
+	bool forked; /* a followed child: what it inherited was traced */
 	struct hs_links *attach; /* its own probes; NULL under -a */
 	struct hs_links *py_attach; /* its CPython allocator's probes */
 	struct proc_state st;
@@ -92,6 +93,8 @@ struct hs_known_files;
 struct hs_unwind;
 struct hs_python;
 struct hs_push;
+struct hs_readcut;
+struct hs_gone;
 
 struct recorder {
 	struct record_opts o;
@@ -112,6 +115,8 @@ struct recorder {
 	struct hs_unwind *unwind; /* NULL: frame pointers only */
 	struct hs_python *python; /* Python targets */
 	struct hs_push *push; /* NULL: no --push */
+	struct hs_readcut *cut; /* the moment of each snapshot */
+	struct hs_gone *gone; /* -a: the processes that exited */
 	struct pid_queue forks, execs, exits, scans, remaps;
 	struct hs_status status;
 	uint64_t lost_events;
@@ -174,6 +179,16 @@ void hs_rec_target_exited(struct recorder *r, pid_t pid);
 bool hs_rec_all_exited(const struct recorder *r);
 void hs_rec_report_exits(const struct recorder *r);
 void hs_rec_free_procs(struct recorder *r);
+
+/* record_gone.c: -a keeps the totals of the processes that exit */
+/* The name pid took at its exec. */
+void hs_rec_gone_named(struct recorder *r, pid_t pid, const char *comm);
+/* pid exited: its totals, before the maps forget it; command if known. */
+void hs_rec_keep_gone(struct recorder *r, pid_t pid, const char *command);
+struct hs_snapshot;
+/* Adds every exited process to s, with nothing live: 0 or -1. */
+int hs_rec_add_gone(struct recorder *r, struct hs_snapshot *s);
+void hs_rec_free_gone(struct recorder *r);
 
 /* record_snap.c */
 struct hs_snapshot;

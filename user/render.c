@@ -107,22 +107,32 @@ json_object *json_str_or_null(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
-static json_object *json_frame(const struct hs_snapshot *s, uint32_t idx)
+json_object *json_frame_of(const struct hs_snapshot *s, uint32_t idx,
+			   unsigned int fields)
 {
 	json_object *o = json_object_new_object();
 	struct hs_frame_view v;
 
 	hs_frame_view(s, idx, &v);
+	if (!(fields & HS_JF_FUNCTION))
+		v.function = NULL;
+	if (!(fields & HS_JF_FILE))
+		v.file = NULL;
+	if (!(fields & HS_JF_LINE))
+		v.line = 0;
 	json_object_object_add(o, "function", json_str_or_null(v.function));
 	json_object_object_add(o, "file", json_str_or_null(v.file));
 	json_object_object_add(o, "line",
 			       v.line ? json_object_new_int64(v.line) : NULL);
 	json_object_object_add(o, "module", json_str_or_null(v.module));
 	json_object_object_add(o, "offset",
-			       v.python ? NULL :
-					  json_object_new_uint64(v.offset));
+			       v.python || !(fields & HS_JF_OFFSET) ?
+				       NULL :
+				       json_object_new_uint64(v.offset));
 	json_object_object_add(o, "inlined",
-			       json_object_new_boolean(v.inlined));
+			       fields & HS_JF_OFFSET ?
+				       json_object_new_boolean(v.inlined) :
+				       NULL);
 	return o;
 }
 
@@ -133,7 +143,8 @@ json_object *json_frames(const struct hs_snapshot *s, const uint32_t *frames,
 	uint32_t i;
 
 	for (i = 0; i < n; i++)
-		json_object_array_add(a, json_frame(s, frames[i]));
+		json_object_array_add(a,
+				      json_frame_of(s, frames[i], HS_JF_ALL));
 	return a;
 }
 
@@ -161,16 +172,16 @@ void json_print(FILE *out, json_object *o)
 
 /* ---- info ---- */
 
-/* Appends "N what" to the comma-separated list in buf. */
+/* Appends "N what" (one or many) to the comma-separated list in buf. */
 static void append_loss(char *buf, size_t len, size_t *used, uint64_t n,
-			const char *what)
+			const char *one, const char *many)
 {
 	int w;
 
 	if (!n || *used >= len)
 		return;
 	w = snprintf(buf + *used, len - *used, "%s%" PRIu64 " %s",
-		     *used ? ", " : "", n, what);
+		     *used ? ", " : "", n, hs_plural(n, one, many));
 	if (w > 0)
 		*used += (size_t)w;
 }
@@ -185,18 +196,43 @@ bool hs_loss_summary(const struct hs_snapshot *s, char *buf, size_t len)
 	buf[0] = '\0';
 	hs_snapshot_lost(s, &l);
 	append_loss(buf, len, &used, l.map_full,
+		    "block not recorded (map full)",
 		    "blocks not recorded (map full)");
-	append_loss(buf, len, &used, l.stack_failures,
+	append_loss(buf, len, &used, l.stack_failures, "traceback not captured",
 		    "tracebacks not captured");
 	append_loss(buf, len, &used, l.stack_collisions,
+		    "traceback possibly wrong (stack id collisions)",
 		    "tracebacks possibly wrong (stack id collisions)");
-	append_loss(buf, len, &used, l.events, "events dropped");
+	append_loss(buf, len, &used, l.events, "event dropped",
+		    "events dropped");
 	append_loss(buf, len, &used, l.unknown_frees,
+		    "free of a block it never saw allocated",
 		    "frees of blocks it never saw allocated");
-	append_loss(
-		buf, len, &used, s->global.mmap_calls_unseen,
-		"mmap-domain calls not seen (made outside the probed libc; --mmap-tracepoints sees them)");
+	append_loss(buf, len, &used, s->global.mmap_calls_unseen,
+		    "mmap-domain call not seen (made outside the probed libc; "
+		    "--mmap-tracepoints sees them)",
+		    "mmap-domain calls not seen (made outside the probed libc; "
+		    "--mmap-tracepoints sees them)");
+	append_loss(buf, len, &used, l.in_flight,
+		    "block freed while the snapshot was read, left out",
+		    "blocks freed while the snapshot was read, left out");
 	return used > 0;
+}
+
+bool hs_early_frees_note(const struct hs_snapshot *s, char *buf, size_t len)
+{
+	struct hs_lost l;
+
+	hs_snapshot_lost(s, &l);
+	if (!l.early_frees || !len)
+		return false;
+	snprintf(buf, len,
+		 "%" PRIu64 " %s allocated before tracing began (expected: "
+		 "tracing began after the process did)",
+		 l.early_frees,
+		 hs_plural(l.early_frees, "free was of a block",
+			   "frees were of blocks"));
+	return true;
 }
 
 struct domain_sums {
@@ -296,8 +332,9 @@ static json_object *json_domains(const struct hs_snapshot *s)
  * keys, and info's text with spaces for the underscores.
  */
 static const char *const global_names[] = {
-	"proc_map_full",  "nested_overflow", "map_events_lost",	  "events_lost",
-	"stacks_missing", "py_codes_lost",   "mmap_calls_unseen",
+	"proc_map_full",     "nested_overflow", "map_events_lost",
+	"events_lost",	     "stacks_missing",	"py_codes_lost",
+	"mmap_calls_unseen", "in_flight_lost",
 };
 
 _Static_assert(sizeof(struct hs_global_counters) ==
@@ -382,6 +419,7 @@ static void render_info_json(FILE *out, const struct hs_snapshot *s,
 	json_object_object_add(root, "domains", json_domains(s));
 	json_object_object_add(root, "nesting", json_nesting());
 	json_add_info_counters(root, s, &t, &lost);
+	json_add_u64(root, "early_frees", lost.early_frees);
 	json_add_u64(root, "tracer_memory", s->tracer_memory);
 	json_add_u64(root, "sample_bytes", s->sample_bytes);
 	json_object_object_add(root, "estimated",
@@ -477,7 +515,7 @@ static void print_info_losses(FILE *out, const struct hs_snapshot *s)
 static void print_info_memory(FILE *out, const struct hs_snapshot *s,
 			      const struct hs_counters *t)
 {
-	char b[64];
+	char b[64], b2[256];
 
 	fputs("current:          ", out);
 	print_size_count(out, t->current, t->count);
@@ -490,6 +528,8 @@ static void print_info_memory(FILE *out, const struct hs_snapshot *s,
 	fprintf(out, "allocations:      %llu (%s), %llu frees\n", t->allocs, b,
 		t->frees);
 	print_info_losses(out, s);
+	if (hs_early_frees_note(s, b2, sizeof(b2)))
+		fprintf(out, "early frees:      %s\n", b2);
 	hs_format_bytes(b, sizeof(b), s->tracer_memory);
 	fprintf(out, "tracer memory:    %s\n", b);
 }

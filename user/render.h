@@ -17,6 +17,7 @@ struct hs_render_opts {
 	const char *const
 		*warnings; /* shown first: text lines or a JSON array */
 	size_t nwarnings;
+	const char *hint; /* why nothing was kept, shown last; or NULL */
 };
 
 /* tracemalloc's _format_size(): "4096 B", "12.5 KiB", "+4.0 KiB" with sign. */
@@ -31,6 +32,11 @@ const char *hs_plural(uint64_t n, const char *one, const char *many);
  * recorded (map full), ...") in buf; false when nothing was lost.
  */
 bool hs_loss_summary(const struct hs_snapshot *s, char *buf, size_t len);
+/*
+ * Says in buf how many frees were of blocks allocated before tracing began
+ * (after an attach: expected, no loss); false when there were none.
+ */
+bool hs_early_frees_note(const struct hs_snapshot *s, char *buf, size_t len);
 
 /*
  * What a row is called, on one line: "file:line", "function (file:line)",

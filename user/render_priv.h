@@ -20,6 +20,15 @@ void print_size_count(FILE *out, uint64_t size, uint64_t count);
 void print_warnings(FILE *out, const struct hs_render_opts *o);
 
 json_object *json_str_or_null(const char *s);
+/* The fields of a frame that json_frame_of() gives; the others are null. */
+#define HS_JF_FUNCTION 1
+#define HS_JF_FILE 2
+#define HS_JF_LINE 4
+#define HS_JF_OFFSET 8 /* and whether it was inlined */
+#define HS_JF_ALL 15
+/* A frame as a JSON object; its module is always given. */
+json_object *json_frame_of(const struct hs_snapshot *s, uint32_t idx,
+			   unsigned int fields);
 /* The frames as a JSON array of objects, most recent call first. */
 json_object *json_frames(const struct hs_snapshot *s, const uint32_t *frames,
 			 uint32_t n);

@@ -29,6 +29,16 @@ void hs_render_label(FILE *out, enum hs_key key, const struct hs_stat *row)
 	if (key == HS_KEY_PROCESS) {
 		fprintf(out, "pid %" PRIu32 " (%s)", row->pid,
 			row->command ? row->command : "?");
+		if (row->proc && row->proc->exited) {
+			char peak[SIZE_BUF];
+
+			hs_format_size(peak, sizeof(peak),
+				       (double)row->proc->counters.peak, false);
+			fprintf(out, " exited: peak %s, %llu %s", peak,
+				row->proc->counters.allocs,
+				hs_plural(row->proc->counters.allocs,
+					  "allocation", "allocations"));
+		}
 		return;
 	}
 	if (!row->nframes) {
@@ -44,10 +54,12 @@ void hs_render_label(FILE *out, enum hs_key key, const struct hs_stat *row)
 		fputs(v.module ? v.module : "<unknown>", out);
 		break;
 	case HS_KEY_FUNCTION:
+		/* the function and its file: its rows add up several lines */
 		if (v.function) {
-			fprintf(out, "%s (", v.function);
-			print_loc(out, &v);
-			fputc(')', out);
+			fprintf(out, "%s (%s)", v.function,
+				v.file		      ? v.file :
+				v.module && !v.python ? v.module :
+							"<unknown>");
 		} else {
 			print_loc(out, &v);
 		}
@@ -346,6 +358,8 @@ static void render_stats_text(FILE *out, const struct hs_stats *st,
 		print_row(out, st, &st->rows[i], i + 1,
 			  o->source ? &src : NULL);
 	print_rest_and_total(out, st, shown);
+	if (o->hint)
+		fprintf(out, "hint: %s\n", o->hint);
 	src_cache_free(&src);
 }
 
@@ -354,6 +368,33 @@ static void render_stats_text(FILE *out, const struct hs_stats *st,
 static void json_add_i64(json_object *o, const char *k, int64_t v)
 {
 	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+/*
+ * A row's frames: for a key of one frame, only what is part of the key (a
+ * function's row sums several lines: it has none).
+ */
+static json_object *json_key_frames(const struct hs_stats *st,
+				    const struct hs_stat *row)
+{
+	unsigned int fields = HS_JF_ALL;
+	struct hs_frame_view v;
+	json_object *a;
+
+	if (st->key == HS_KEY_TRACEBACK || st->key == HS_KEY_LINENO ||
+	    row->nframes != 1)
+		return json_frames(row->snap, row->frames, row->nframes);
+	hs_frame_view(row->snap, row->frames[0], &v);
+	if (st->key == HS_KEY_FILENAME)
+		fields = HS_JF_FILE;
+	else if (st->key == HS_KEY_MODULE)
+		fields = 0;
+	else if (st->key == HS_KEY_FUNCTION && v.function)
+		fields = HS_JF_FUNCTION | HS_JF_FILE;
+	a = json_object_new_array();
+	json_object_array_add(a,
+			      json_frame_of(row->snap, row->frames[0], fields));
+	return a;
 }
 
 static json_object *json_stat(const struct hs_stats *st,
@@ -374,10 +415,15 @@ static json_object *json_stat(const struct hs_stats *st,
 		json_add_u64(o, "pid", row->pid);
 		json_object_object_add(o, "command",
 				       json_str_or_null(row->command));
+		json_object_object_add(o, "exited",
+				       json_object_new_boolean(
+					       row->proc && row->proc->exited));
+		if (row->proc) {
+			json_add_u64(o, "peak", row->proc->counters.peak);
+			json_add_u64(o, "allocs", row->proc->counters.allocs);
+		}
 	}
-	json_object_object_add(
-		o, "traceback",
-		json_frames(row->snap, row->frames, row->nframes));
+	json_object_object_add(o, "traceback", json_key_frames(st, row));
 	return o;
 }
 
@@ -408,6 +454,10 @@ json_object *hs_stats_json(const struct hs_stats *st,
 		json_object_array_add(rows, json_stat(st, &st->rows[i]));
 	json_object_object_add(root, "stats", rows);
 	json_object_object_add(root, "warnings", json_warnings(o));
+	/* only when a query kept nothing: why */
+	if (o->hint)
+		json_object_object_add(root, "hint",
+				       json_object_new_string(o->hint));
 	return root;
 }
 

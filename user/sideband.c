@@ -91,8 +91,14 @@ static enum bpf_perf_event_ret on_record(void *ctx, int cpu,
 		if ((h->misc & PERF_RECORD_MISC_COMM_EXEC) && sb->ops->exec) {
 			const struct comm_rec *c = (const void *)h;
 
+			size_t room = sizeof(*c) + sizeof(*sid);
+			char comm[16];
+
+			room = h->size > room ? h->size - room : 0;
+			snprintf(comm, sizeof(comm), "%.*s", (int)room,
+				 c->comm);
 			if (c->pid == c->tid)
-				sb->ops->exec(sb->ctx, (pid_t)c->pid,
+				sb->ops->exec(sb->ctx, (pid_t)c->pid, comm,
 					      sid->time);
 		}
 		break;

@@ -14,7 +14,8 @@ struct hs_sideband_ops {
 	void (*mmap)(void *ctx, pid_t pid, uint64_t start, uint64_t len,
 		     uint64_t pgoff, dev_t dev, uint64_t ino, const char *path,
 		     uint64_t time_ns);
-	void (*exec)(void *ctx, pid_t pid, uint64_t time_ns);
+	/* comm: the name the process took (16 bytes at most) */
+	void (*exec)(void *ctx, pid_t pid, const char *comm, uint64_t time_ns);
 	void (*exit)(void *ctx, pid_t pid, uint64_t time_ns);
 	void (*fork)(void *ctx, pid_t pid, pid_t ppid, uint64_t time_ns);
 	void (*lost)(void *ctx, uint64_t n);

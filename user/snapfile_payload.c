@@ -11,12 +11,15 @@
  *   9 global    the u64s of struct hs_global_counters (bpf/heapsnap.h) in
  *               their order: proc_map_full, nested_overflow,
  *               map_events_lost, events_lost, stacks_missing,
- *               py_codes_lost, mmap_calls_unseen
+ *               py_codes_lost, mmap_calls_unseen, in_flight_lost (a
+ *               reader takes what is there: the first version 2 files
+ *               end at stacks_missing)
  *               (version 2 on)
  *
  * The other sections are tables: u32 count, u32 record size, records.
  *
- *   3 procs     u32 pid, u32 command, u8 flags (bit 0: exited), then the
+ *   3 procs     u32 pid, u32 command, u8 flags (bit 0: exited; bit 1:
+ *               attached, tracing began after the process did), then the
  *               u64s of struct hs_counters in their order: current, count,
  *               peak, interval_peak, allocs, frees, bytes_allocated,
  *               map_full, stack_failures, stack_collisions, unknown_frees;
@@ -66,7 +69,7 @@ enum section_tag {
 #define BUILD_ID_LEN 32
 #define META_LEN 44
 #define COUNTERS_LEN (11 * 8)
-#define GLOBAL_LEN (7 * 8)
+#define GLOBAL_LEN (8 * 8)
 #define GLOBAL_MIN_LEN (5 * 8) /* the first version 2 files */
 #define PROC_HDR (4 + 4 + 1)
 #define PROC_V2_LEN (PROC_HDR + COUNTERS_LEN)
@@ -285,7 +288,7 @@ static uint8_t *put_procs(uint8_t *p, const struct hs_snapshot *s)
 
 		p = hs_put_u32(p, pr->pid);
 		p = hs_put_u32(p, pr->command);
-		*p++ = pr->exited ? 1 : 0;
+		*p++ = (pr->exited ? 1 : 0) | (pr->attached ? 2 : 0);
 		p = put_words(p, &pr->counters, sizeof(pr->counters));
 		p = hs_put_u32(p, pr->python);
 	}
@@ -505,6 +508,7 @@ static int parse_procs(struct decoder *d, const uint8_t *p, uint64_t len)
 		pr->pid = hs_get_u32(p);
 		pr->command = hs_get_u32(p + 4);
 		pr->exited = p[8] & 1;
+		pr->attached = p[8] & 2;
 		get_words(p + PROC_HDR, &pr->counters, sizeof(pr->counters));
 		pr->python = !v1 && rec >= PROC_LEN ? hs_get_u32(p + PROC_V2_LEN) :
 						      HS_NONE;

@@ -287,9 +287,19 @@ void hs_snapshot_lost(const struct hs_snapshot *s, struct hs_lost *out)
 	out->map_full = t.map_full;
 	out->stack_failures = t.stack_failures + g->stacks_missing;
 	out->stack_collisions = t.stack_collisions;
-	out->unknown_frees = t.unknown_frees;
+	out->unknown_frees = 0;
+	out->early_frees = 0;
+	for (size_t i = 0; i < s->nprocs; i++) {
+		const struct hs_proc *p = &s->procs[i];
+
+		if (p->attached)
+			out->early_frees += p->counters.unknown_frees;
+		else
+			out->unknown_frees += p->counters.unknown_frees;
+	}
 	out->events = g->proc_map_full + g->nested_overflow +
 		      g->map_events_lost + g->events_lost + g->py_codes_lost;
+	out->in_flight = g->in_flight_lost;
 }
 
 static const char *const domain_names[] = {

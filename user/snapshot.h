@@ -27,6 +27,12 @@ struct hs_proc {
 	uint32_t pid;
 	uint32_t command; /* string: its command line */
 	bool exited; /* the process had exited when the snapshot was taken */
+	/*
+	 * Tracing began after the process did (an attach, -a, a followed
+	 * child, a python domain found at run time): frees of the blocks it
+	 * allocated before are expected, not losses.
+	 */
+	bool attached;
 	struct hs_counters counters; /* every domain's together */
 	/* string: the CPython it runs, and how it was traced; or HS_NONE */
 	uint32_t python;
@@ -154,14 +160,18 @@ void hs_snapshot_totals(const struct hs_snapshot *s, struct hs_counters *out);
 /*
  * What a snapshot lost, as "lost" has always counted it: every process's
  * losses, with the global ones folded in (events: every global loss but
- * the missing stacks, which count as stack failures).
+ * the missing stacks, which count as stack failures, and in_flight).
  */
 struct hs_lost {
 	uint64_t map_full;
 	uint64_t stack_failures;
 	uint64_t stack_collisions;
-	uint64_t unknown_frees;
+	uint64_t unknown_frees; /* of processes traced from their start */
 	uint64_t events;
+	/* blocks live at the snapshot's moment, freed while it was read */
+	uint64_t in_flight;
+	/* frees of blocks allocated before tracing began: no loss */
+	uint64_t early_frees;
 };
 
 void hs_snapshot_lost(const struct hs_snapshot *s, struct hs_lost *out);

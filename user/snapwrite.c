@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,7 +329,31 @@ static void write_head(struct hs_snapwriter *w)
 		set_errno(w, errno);
 }
 
-/* Makes the file durable and puts it at its path. */
+/*
+ * Under sudo, the file goes to the user who ran it: root wrote it for them,
+ * and their next command (heapsnap top) runs without sudo.
+ */
+static void give_to_invoker(int fd)
+{
+	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+	unsigned long uid, gid;
+	char *end;
+
+	if (geteuid() || !u || !g || !*u || !*g)
+		return;
+	errno = 0;
+	uid = strtoul(u, &end, 10);
+	if (errno || *end || *u < '0' || *u > '9' || !uid || uid >= UINT32_MAX)
+		return;
+	gid = strtoul(g, &end, 10);
+	if (errno || *end || *g < '0' || *g > '9' || gid >= UINT32_MAX)
+		return;
+	/* a file system that refuses leaves it root's, written all the same */
+	if (fchown(fd, (uid_t)uid, (gid_t)gid))
+		errno = 0;
+}
+
+/* Makes the file durable, the invoker's under sudo, and puts it at its path. */
 static void put_in_place(struct hs_snapwriter *w)
 {
 	int e;
@@ -339,6 +364,7 @@ static void put_in_place(struct hs_snapwriter *w)
 		set_errno(w, errno);
 		return;
 	}
+	give_to_invoker(w->fd);
 	e = close(w->fd);
 	w->fd = -1;
 	if (e || rename(w->tmp, w->path)) {

@@ -488,9 +488,31 @@ static void fill_proc_row(const struct hs_snapshot *old,
 	r->size_diff = (int64_t)(now.bytes - then.bytes);
 	r->count_diff = (int64_t)(now.count - then.count);
 	r->pid = pid;
-	r->snap = now.count ? new : old;
+	r->snap = now.count || !old || (!then.count && hs_proc_of(new, pid)) ?
+			  new :
+			  old;
 	p = hs_proc_of(r->snap, pid);
 	r->command = p ? hs_snapshot_str(r->snap, p->command) : NULL;
+	r->proc = p;
+}
+
+/*
+ * A process that exited holds nothing, but had its allocations and peak:
+ * it has a row, unless the query looks at frames or domains.
+ */
+static int add_exited(const struct hs_snapshot *s, const struct hs_query *q,
+		      struct pid_slots *ps)
+{
+	if (!s || q->nfilters || q->domain >= 0)
+		return 0;
+	for (size_t i = 0; i < s->nprocs; i++) {
+		struct hs_trace t = { .pid = s->procs[i].pid };
+
+		if (s->procs[i].exited && hs_trace_selected(s, &t, q) &&
+		    pid_slot(&t, ps) == SIZE_MAX)
+			return -1;
+	}
+	return 0;
 }
 
 static int compute_processes(const struct hs_snapshot *old,
@@ -503,7 +525,8 @@ static int compute_processes(const struct hs_snapshot *old,
 	int err = -1;
 
 	if (hs_sums_by(new, q, pid_slot, &ps, &sums[1]) ||
-	    (old && hs_sums_by(old, q, pid_slot, &ps, &sums[0])))
+	    (old && hs_sums_by(old, q, pid_slot, &ps, &sums[0])) ||
+	    add_exited(new, q, &ps) || add_exited(old, q, &ps))
 		goto out;
 	out->rows = calloc(ps.n + 1, sizeof(*out->rows));
 	if (!out->rows)

@@ -27,6 +27,7 @@ struct hs_stat {
 	int64_t count_diff;
 	uint32_t pid; /* process key: the process */
 	const char *command; /* process key: its command line, or NULL */
+	const struct hs_proc *proc; /* process key: its entry, or NULL */
 	/* The key's frames, as frame indices into snap. */
 	const struct hs_snapshot *snap;
 	const uint32_t *frames;

@@ -43,8 +43,14 @@ struct hs_fkey hs_frame_fkey(const struct hs_snapshot *s, uint32_t fidx,
 	case HS_KEY_FILENAME:
 		return fkey_of(HS_FK_NAME, v.file ? v.file : v.module, 0);
 	case HS_KEY_FUNCTION:
-		if (v.function)
-			return fkey_of(HS_FK_NAME, v.function, 0);
+		/* a function, wherever in it the call was: never one line */
+		if (v.function) {
+			struct hs_fkey k =
+				fkey_of(HS_FK_FUNCTION, v.function, 0);
+
+			k.where = v.file ? v.file : v.module;
+			return k;
+		}
 		return fkey_of(HS_FK_MODULE_OFFSET, v.module, v.offset);
 	case HS_KEY_MODULE:
 		return fkey_of(HS_FK_NAME, v.module, 0);
@@ -55,24 +61,34 @@ struct hs_fkey hs_frame_fkey(const struct hs_snapshot *s, uint32_t fidx,
 	}
 }
 
+static int str_cmp(const char *a, const char *b)
+{
+	if (a == b)
+		return 0;
+	if (!a || !b)
+		return a ? 1 : -1;
+	return strcmp(a, b);
+}
+
 int hs_fkey_cmp(const struct hs_fkey *a, const struct hs_fkey *b)
 {
-	int c;
+	int c = str_cmp(a->str, b->str);
 
-	if (a->str != b->str) {
-		if (!a->str || !b->str)
-			return a->str ? 1 : -1;
-		c = strcmp(a->str, b->str);
-		if (c)
-			return c;
-	}
+	if (c)
+		return c;
+	c = str_cmp(a->where, b->where);
+	if (c)
+		return c;
 	c = hs_cmp_u64(a->num, b->num);
 	return c ? c : hs_cmp_u64(a->kind, b->kind);
 }
 
+/* The bytes of a key: kind, number, the string and where, each ended. */
 uint32_t hs_fkeys_intern(struct hs_fkeys *t, const struct hs_fkey *k)
 {
-	size_t slen = k->str ? strlen(k->str) : 0, len = 9 + slen;
+	size_t slen = k->str ? strlen(k->str) + 1 : 0;
+	size_t wlen = k->where ? strlen(k->where) + 1 : 0;
+	size_t len = 9 + slen + wlen;
 	struct hs_fkey_entry *e;
 	uint32_t id;
 
@@ -82,6 +98,8 @@ uint32_t hs_fkeys_intern(struct hs_fkeys *t, const struct hs_fkey *k)
 	memcpy(t->scratch + 1, &k->num, 8);
 	if (slen)
 		memcpy(t->scratch + 9, k->str, slen);
+	if (wlen)
+		memcpy(t->scratch + 9 + slen, k->where, wlen);
 	HASH_FIND(hh, t->index, t->scratch, len, e);
 	if (e)
 		return e->id;

@@ -15,13 +15,15 @@
 
 enum hs_fkey_kind {
 	HS_FK_UNKNOWN, /* nothing known: "<unknown>" */
-	HS_FK_NAME, /* a file, function or module name */
+	HS_FK_NAME, /* a file or module name */
 	HS_FK_FILE_LINE,
 	HS_FK_MODULE_OFFSET,
+	HS_FK_FUNCTION, /* a function's name, and its file (else module) */
 };
 
 struct hs_fkey {
 	const char *str; /* NULL for HS_FK_UNKNOWN */
+	const char *where; /* HS_FK_FUNCTION: its file or module, or NULL */
 	uint64_t num;
 	uint8_t kind;
 };
@@ -44,7 +46,7 @@ struct hs_fkey hs_fkey_unknown(void);
 /* Interns k by value; returns its dense id or HS_NONE without memory. */
 uint32_t hs_fkeys_intern(struct hs_fkeys *t, const struct hs_fkey *k);
 void hs_fkeys_fini(struct hs_fkeys *t);
-/* Orders keys by string, then number, then kind. */
+/* Orders keys by string, then where, then number, then kind. */
 int hs_fkey_cmp(const struct hs_fkey *a, const struct hs_fkey *b);
 
 static inline int hs_cmp_u64(uint64_t a, uint64_t b)

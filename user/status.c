@@ -53,28 +53,39 @@ void hs_status_clear(struct hs_status *st)
 	st->shown = false;
 }
 
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 static void warn_losses(const struct hs_lost *l)
 {
-	if (l->map_full)
-		fprintf(stderr,
-			"heapsnap: warning: %" PRIu64
-			" blocks were not recorded: the live map was full (raise --max-live)\n",
-			l->map_full);
-	if (l->stack_failures)
-		fprintf(stderr,
-			"heapsnap: warning: %" PRIu64
-			" tracebacks could not be captured (raise --max-stacks if the stack map is full)\n",
-			l->stack_failures);
-	if (l->stack_collisions)
-		fprintf(stderr,
-			"heapsnap: warning: %" PRIu64
-			" tracebacks collided with another in the stack map and may be wrong\n",
-			l->stack_collisions);
-	if (l->events)
-		fprintf(stderr,
-			"heapsnap: warning: %" PRIu64
-			" kernel events were lost; some frames may not symbolize\n",
-			l->events);
+	const struct {
+		uint64_t n;
+		const char *one, *many, *what;
+	} w[] = {
+		{ l->map_full, "block was", "blocks were",
+		  "not recorded: the live map was full (raise --max-live)" },
+		{ l->stack_failures, "traceback could", "tracebacks could",
+		  "not be captured (raise --max-stacks if the stack map is full)" },
+		{ l->stack_collisions, "traceback collided",
+		  "tracebacks collided",
+		  "with another in the stack map and may be wrong" },
+		{ l->events, "kernel event was", "kernel events were",
+		  "lost; some frames may not symbolize" },
+		{ l->unknown_frees, "free was of a block",
+		  "frees were of blocks",
+		  "never seen allocated: allocations were missed" },
+		{ l->in_flight, "block was freed", "blocks were freed",
+		  "while the snapshot was read, and left out of it" },
+	};
+
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (w[i].n)
+			fprintf(stderr,
+				"heapsnap: warning: %" PRIu64 " %s %s\n",
+				w[i].n, plural(w[i].n, w[i].one, w[i].many),
+				w[i].what);
 }
 
 void hs_status_wrote(struct hs_status *st, const struct hs_snapshot *s,
@@ -88,14 +99,20 @@ void hs_status_wrote(struct hs_status *st, const struct hs_snapshot *s,
 	hs_snapshot_totals(s, &c);
 	hs_snapshot_lost(s, &lost);
 	fprintf(stderr,
-		"heapsnap: wrote %s: %s live in %llu blocks, peak %s, %llu allocations, %llu frees\n",
+		"heapsnap: wrote %s: %s live in %llu %s, peak %s, %llu %s, %llu %s\n",
 		path, human(c.current, cur, sizeof(cur)), c.count,
-		human(c.peak, pk, sizeof(pk)), c.allocs, c.frees);
-	if (lost.unknown_frees && !s->seq)
+		plural(c.count, "block", "blocks"),
+		human(c.peak, pk, sizeof(pk)), c.allocs,
+		plural(c.allocs, "allocation", "allocations"), c.frees,
+		plural(c.frees, "free", "frees"));
+	/* after an attach, no loss: the blocks came before the probes */
+	if (lost.early_frees && !s->seq)
 		fprintf(stderr,
 			"heapsnap: %" PRIu64
-			" frees were of blocks allocated before tracing began (unknown_frees)\n",
-			lost.unknown_frees);
+			" %s allocated before tracing began (expected: tracing began after the process did)\n",
+			lost.early_frees,
+			plural(lost.early_frees, "free was of a block",
+			       "frees were of blocks"));
 	warn_losses(&lost);
 	if (s->global.mmap_calls_unseen)
 		fprintf(stderr,

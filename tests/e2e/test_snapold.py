@@ -13,7 +13,7 @@ FIX = os.path.join(TOP, "tests", "unit", "fixtures")
 NAMES = ("v1_basic", "v1_mapfull", "v1_mmap")
 GLOBAL = ("proc_map_full", "nested_overflow", "map_events_lost",
           "events_lost", "stacks_missing", "py_codes_lost",
-          "mmap_calls_unseen")
+          "mmap_calls_unseen", "in_flight_lost")
 
 
 def no_root(fn):
@@ -97,4 +97,4 @@ def test_new_snapshots_are_version2_with_global_losses():
     assert "format version:   2\n" in text, text
     assert ("\n  of no process:  proc map full 0, nested overflow 0, "
             "map events lost 0, events lost 0, stacks missing 0, "
-            "py codes lost 0, mmap calls unseen 0\n") in text
+            "py codes lost 0, mmap calls unseen 0, in flight lost 0\n") in text

@@ -247,10 +247,10 @@ static void test_top_text_keys(void)
 	got = render(NULL, fx.s, HS_KEY_FUNCTION, &o);
 	want = xasprintf(
 		"Top 4 functions\n"
-		"#1: make (%s:5): 12.5 KiB (12800 B) in 100 blocks, average 128 B\n"
-		"#2: other (%s:3): 4096 B in 4 blocks, average 1024 B\n"
+		"#1: make (%s): 12.5 KiB (12800 B) in 100 blocks, average 128 B\n"
+		"#2: other (%s): 4096 B in 4 blocks, average 1024 B\n"
 		"#3: /lib/libc.so+0x99: 20 B in 2 blocks, average 10 B\n"
-		"#4: lost (%s:7): 5 B in 1 block, average 5 B\n"
+		"#4: lost (%s): 5 B in 1 block, average 5 B\n"
 		"Total: 16.5 KiB (16921 B) in 107 blocks\n",
 		fx.src, fx.src, fx.missing);
 	ASSERT_STREQ(got, want, "by function");
@@ -592,7 +592,7 @@ static void test_info_text(void)
 			    NULL,
 		    "current line");
 	ASSERT_TRUE(strstr(text,
-			   "warning: this snapshot lost data: 1 tracebacks "
+			   "warning: this snapshot lost data: 1 traceback "
 			   "possibly wrong (stack id collisions), 2 events "
 			   "dropped, 3 frees of blocks it never saw "
 			   "allocated\n") != NULL,
@@ -607,7 +607,7 @@ static void test_info_text(void)
 		       "stack collisions 1, unknown frees 3, events 2\n"
 		       "  of no process:  proc map full 0, nested overflow "
 		       "0, map events lost 1, events lost 1, stacks missing "
-		       "0, py codes lost 0, mmap calls unseen 0\n") != NULL,
+		       "0, py codes lost 0, mmap calls unseen 0, in flight lost 0\n") != NULL,
 		"loss lines");
 	free(text);
 	memset(&s->procs[0].counters, 0, sizeof(s->procs[0].counters));
@@ -650,18 +650,50 @@ static void test_loss_summary(void)
 	memset(&s->procs[0].counters, 0, sizeof(s->procs[0].counters));
 	memset(&s->procs[1].counters, 0, sizeof(s->procs[1].counters));
 	ASSERT_TRUE(hs_loss_summary(s, buf, sizeof(buf)), "global alone");
-	ASSERT_STREQ(buf, "1 tracebacks not captured, 7 events dropped",
+	ASSERT_STREQ(buf, "1 traceback not captured, 7 events dropped",
 		     "summary of global losses alone");
 	s->global.mmap_calls_unseen = 2;
 	ASSERT_TRUE(hs_loss_summary(s, buf, sizeof(buf)), "unseen calls");
 	ASSERT_STREQ(buf,
-		     "1 tracebacks not captured, 7 events dropped, 2 "
+		     "1 traceback not captured, 7 events dropped, 2 "
 		     "mmap-domain calls not seen (made outside the probed "
 		     "libc; --mmap-tracepoints sees them)",
 		     "summary with mmap-domain calls not seen");
 	s->global.mmap_calls_unseen = 0;
 	ASSERT_TRUE(hs_loss_summary(s, buf, 10), "small buffer");
 	ASSERT_TRUE(strlen(buf) < 10, "truncated");
+	/* one of each, in the singular */
+	memset(&s->global, 0, sizeof(s->global));
+	s->procs[0].counters.map_full = 1;
+	s->procs[0].counters.unknown_frees = 1;
+	s->global.py_codes_lost = 1;
+	s->global.in_flight_lost = 1;
+	ASSERT_TRUE(hs_loss_summary(s, buf, sizeof(buf)), "one of each");
+	ASSERT_STREQ(buf,
+		     "1 block not recorded (map full), 1 event dropped, 1 free "
+		     "of a block it never saw allocated, 1 block freed while "
+		     "the snapshot was read, left out",
+		     "singular");
+	/* a process attached to: its unknown frees are no loss */
+	memset(&s->global, 0, sizeof(s->global));
+	s->procs[0].counters.map_full = 0;
+	s->procs[0].attached = true;
+	ASSERT_TRUE(!hs_loss_summary(s, buf, sizeof(buf)), "early: no loss");
+	ASSERT_TRUE(hs_early_frees_note(s, buf, sizeof(buf)), "early note");
+	ASSERT_STREQ(buf,
+		     "1 free was of a block allocated before tracing began "
+		     "(expected: tracing began after the process did)",
+		     "early frees, one");
+	s->procs[0].counters.unknown_frees = 3;
+	s->procs[1].counters.unknown_frees = 2;
+	ASSERT_TRUE(hs_loss_summary(s, buf, sizeof(buf)), "the other's loss");
+	ASSERT_STREQ(buf, "2 frees of blocks it never saw allocated",
+		     "frees of the process traced from its start");
+	ASSERT_TRUE(hs_early_frees_note(s, buf, sizeof(buf)), "early, many");
+	ASSERT_STREQ(buf,
+		     "3 frees were of blocks allocated before tracing began "
+		     "(expected: tracing began after the process did)",
+		     "early frees, many");
 	hs_snapshot_free(s);
 }
 
@@ -756,10 +788,76 @@ static void test_lookup_zero_size(void)
 	hs_snapshot_free(s);
 }
 
+/*
+ * A function's row sums every line of it: top and diff label it with the
+ * function and its file, never one of its call lines, and two functions of
+ * one name in two files are two rows.
+ */
+static void test_function_rows_name_no_line(void)
+{
+	struct hs_render_opts o = { .limit = 0, .source = false };
+	struct hs_snapshot *old = hs_snapshot_new(), *s = hs_snapshot_new();
+	json_object *top, *diff;
+	char *got;
+
+	/* old: line 52 only; new: lines 49 and 52, and another file's main */
+	fx_traces(old,
+		  fx_stack(old, 1,
+			   fx_frame(old, "main", "/src/leaky.c", 52,
+				    "/bin/leaky", 0x152)),
+		  1, 10000, 0);
+	fx_traces(s,
+		  fx_stack(s, 1,
+			   fx_frame(s, "main", "/src/leaky.c", 49, "/bin/leaky",
+				    0x149)),
+		  2, 100, 0);
+	fx_traces(s,
+		  fx_stack(s, 1,
+			   fx_frame(s, "main", "/src/leaky.c", 52, "/bin/leaky",
+				    0x152)),
+		  1, 10000, 0);
+	fx_traces(s,
+		  fx_stack(s, 1,
+			   fx_frame(s, "main", "/src/other.c", 7, "/bin/other",
+				    0x7)),
+		  1, 50, 0);
+	got = render(NULL, s, HS_KEY_FUNCTION, &o);
+	ASSERT_STREQ(got,
+		     "Top 2 functions\n"
+		     "#1: main (/src/leaky.c): 10200 B in 3 blocks, "
+		     "average 3400 B\n"
+		     "#2: main (/src/other.c): 50 B in 1 block, average 50 B\n"
+		     "Total: 10.0 KiB (10250 B) in 4 blocks\n",
+		     "top by function");
+	free(got);
+	got = render(old, s, HS_KEY_FUNCTION, &o);
+	ASSERT_TRUE(got && strstr(got, "#1: main (/src/leaky.c): size=10200 B "
+				       "(+200 B), count=3 (+2)") != NULL,
+		    "diff by function: the same label");
+	free(got);
+	top = render_json(NULL, s, HS_KEY_FUNCTION, 0);
+	diff = render_json(old, s, HS_KEY_FUNCTION, 0);
+	ASSERT_STREQ(jstr(top, "stats.0.traceback.0.function"), "main",
+		     "function");
+	ASSERT_STREQ(jstr(top, "stats.0.traceback.0.file"), "/src/leaky.c",
+		     "file");
+	ASSERT_TRUE(jnull(top, "stats.0.traceback.0.line"), "no line");
+	ASSERT_TRUE(jnull(top, "stats.0.traceback.0.offset"), "no offset");
+	ASSERT_STREQ(
+		json_object_to_json_string(jget(top, "stats.0.traceback")),
+		json_object_to_json_string(jget(diff, "stats.0.traceback")),
+		"top and diff give the same frame");
+	json_object_put(top);
+	json_object_put(diff);
+	hs_snapshot_free(old);
+	hs_snapshot_free(s);
+}
+
 int main(void)
 {
 	RUN_TEST(test_top_text_lineno);
 	RUN_TEST(test_top_text_keys);
+	RUN_TEST(test_function_rows_name_no_line);
 	RUN_TEST(test_top_text_traceback);
 	RUN_TEST(test_top_text_cumulative);
 	RUN_TEST(test_diff_text);

@@ -257,6 +257,7 @@ static struct hs_snapshot *make_sample(void)
 	s->global.events_lost = UINT64_MAX;
 	s->global.stacks_missing = 25;
 	s->global.mmap_calls_unseen = 27;
+	s->global.in_flight_lost = 28;
 
 	app = hs_snapshot_add_module(s, "/usr/bin/app", bid20, sizeof(bid20));
 	libc = hs_snapshot_add_module(s, "/lib/x86_64-linux-gnu/libc.so.6",
@@ -368,7 +369,9 @@ static bool global_eq(const struct hs_global_counters *a,
 	       ASSERT_EQ(a->stacks_missing, b->stacks_missing,
 			 "stacks_missing") &&
 	       ASSERT_EQ(a->mmap_calls_unseen, b->mmap_calls_unseen,
-			 "mmap_calls_unseen");
+			 "mmap_calls_unseen") &&
+	       ASSERT_EQ(a->in_flight_lost, b->in_flight_lost,
+			 "in_flight_lost");
 }
 
 /* Field by field, stopping at the first difference. */
