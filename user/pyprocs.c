@@ -128,7 +128,7 @@ void hs_python_consume(struct hs_python *py)
 
 const struct hs_pycodes *hs_python_codes(const struct hs_python *py)
 {
-	return py->codes;
+	return py ? py->codes : NULL;
 }
 
 const struct hs_pytarget *hs_python_find(const struct hs_python *py, pid_t pid)
