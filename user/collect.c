@@ -179,6 +179,7 @@ static int read_stacks(struct heapsnap_bpf *skel, struct hs_raw *raw,
 		s->key = keys[i];
 		s->pid = val->tgid;
 		s->flags = val->flags;
+		s->stop_ip = val->stop_ip;
 		s->nips = val->nframe;
 		if (s->nips > (vsize - offsetof(struct hs_stack_val, ip)) / 8)
 			s->nips = (vsize - offsetof(struct hs_stack_val, ip)) / 8;

@@ -18,6 +18,7 @@
 #include "sideband.h"
 #include "snapbuild.h"
 #include "snapfile.h"
+#include "unwind.h"
 
 static void snapshot_path(const struct recorder *r, uint32_t seq, char *buf,
 			  size_t len)
@@ -120,7 +121,8 @@ static void set_meta(struct recorder *r, struct hs_snapshot *s, uint32_t seq)
 	s->kernel = hs_snapshot_intern(s, uname(&uts) ? NULL : uts.release);
 	s->traceback_limit = r->o.frames;
 	s->sample_bytes = r->o.sample_bytes;
-	s->tracer_memory = hs_collect_map_memory(r->skel);
+	s->tracer_memory =
+		hs_collect_map_memory(r->skel) + hs_unwind_memory(r->unwind);
 	s->seq = seq;
 }
 
@@ -163,6 +165,7 @@ static struct hs_snapshot *take_snapshot(struct recorder *r, uint32_t seq,
 		return NULL;
 	}
 	s->global.stacks_missing = raw.stacks_missing;
+	hs_unwind_report(r->unwind, s);
 	hs_raw_free(&raw);
 	hs_snapshot_seal(s);
 	return s;

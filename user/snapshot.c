@@ -86,6 +86,7 @@ void hs_snapshot_free(struct hs_snapshot *s)
 	free(s->stack_frames);
 	free(s->stacks);
 	free(s->traces);
+	free(s->unwind);
 	free(s);
 }
 
@@ -253,6 +254,38 @@ int hs_snapshot_add_proc(struct hs_snapshot *s, const struct hs_proc *proc)
 		return -1;
 	s->procs[s->nprocs++] = *proc;
 	return 0;
+}
+
+struct hs_unwind_entry *hs_snapshot_unwind_entry(struct hs_snapshot *s,
+						 const char *path)
+{
+	uint32_t module = path ? hs_snapshot_intern(s, path) : HS_NONE;
+	struct hs_unwind_entry *e;
+
+	if (path && module == HS_NONE)
+		return NULL;
+	for (size_t i = 0; i < s->nunwind; i++)
+		if (s->unwind[i].module == module)
+			return &s->unwind[i];
+	e = hs_grow_append(&s->unwind, &s->nunwind, &s->cap.unwind,
+			   sizeof(*e));
+	if (e) {
+		memset(e, 0, sizeof(*e));
+		e->module = module;
+		e->note = HS_NONE;
+	}
+	return e;
+}
+
+void hs_snapshot_unwind_cut(const struct hs_snapshot *s, uint64_t *blocks,
+			    uint64_t *stacks)
+{
+	*blocks = *stacks = 0;
+	for (size_t i = 0; i < s->nunwind; i++)
+		for (int k = 0; k < HS_STOP_COUNT; k++) {
+			*blocks += s->unwind[i].blocks[k];
+			*stacks += s->unwind[i].stacks[k];
+		}
 }
 
 const char *hs_snapshot_str(const struct hs_snapshot *s, uint32_t idx)
