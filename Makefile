@@ -37,7 +37,7 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf \
 	      -Wall -Werror
 
 # Pure stages: no libbpf, no libdw, no root. The unit tests link only these.
-PURE_SRCS := snapshot.c snapfile.c snapfile_payload.c snapfile_unwind.c stats.c render.c sampling.c placement.c mmapdom.c \
+PURE_SRCS := snapshot.c snapfile.c snapfile_payload.c snapfile_unwind.c render_unwind.c stats.c render.c sampling.c placement.c mmapdom.c \
 	     export.c flamegraph.c allocators.c live_render.c
 # Unwind tables from call-frame information (libdw), and symbolization.
 CFI_SRCS := cfi.c cfi_source.c cfi_fde.c cfi_rows.c cfi_pack.c
@@ -326,7 +326,7 @@ FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror \
 	       -Itests/fuzz -fno-omit-frame-pointer \
 	       -fsanitize=address,undefined -fno-sanitize-recover=undefined
 # The reader and the analysis: what a snapshot file reaches.
-READER_SRCS := snapshot.c snapfile.c snapfile_payload.c snapfile_unwind.c stats.c render.c grow.c \
+READER_SRCS := snapshot.c snapfile.c snapfile_payload.c snapfile_unwind.c render_unwind.c stats.c render.c grow.c \
 	       aggregate.c stats_key.c render_stats.c
 FUZZ_OBJS := $(patsubst %.c,$(FUZZ)/%.o,$(READER_SRCS)) $(FUZZ)/fuzz_common.o
 FUZZ_BINS := $(addprefix $(FUZZ)/,$(FUZZ_TARGETS))

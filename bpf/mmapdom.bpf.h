@@ -117,6 +117,9 @@ static __always_inline int sys_enter(__u32 op, __u64 a0, __u64 a1, __u64 a2,
 	}
 	if (op == HS_MAP_MUNMAP)
 		return 0;
+	/* not in a wrapper: the walk starts where the call was made */
+	if (!f.ret)
+		t->walk.start_pc = BPF_CORE_READ(regs, ip);
 	t->sys.stack = stack_of(t, &f, tgid, p);
 	t->sys.total_nframe = t->walk.total_nframe;
 	return 0;

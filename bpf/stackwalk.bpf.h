@@ -46,6 +46,11 @@ struct hs_walker {
 		struct hs_cfi_rule rule;
 	} ucache[HS_UCACHE]; /* the unwind rules of recent return addresses */
 	__u64 ucache_image, ucache_gen; /* of the mappings the cache is for */
+	/*
+	 * When set, the next walk starts inside a function interrupted at
+	 * this pc (a system call), whose sp and fp its hs_frame0 holds.
+	 */
+	__u64 start_pc;
 	__u32 total_nframe; /* frames the last walk counted */
 	__u64 window_base; /* user address of window[0] */
 	__u64 window_words; /* words of window[] that are valid */
@@ -119,8 +124,7 @@ struct walk {
 	__u32 flags; /* HS_STACK_* */
 	bool fp_valid;
 	bool ended; /* the walk reached its last frame, or was cut short */
-	__u32 tgid;
-	__u64 image; /* the process's exec_ns: whose mappings */
+	__u32 tgid; /* whose mappings: those of its image wk->ucache_image */
 };
 
 /* Appends a return address to the stack being captured. */
@@ -187,12 +191,16 @@ static long ucache_clear(__u64 i, void *data)
 	return 0;
 }
 
-static __always_inline void ucache_check(struct hs_walker *wk, __u64 image,
-					 __u64 gen)
+/* A function of its own: the walk's frame has no room for it. */
+static __noinline void ucache_check(struct hs_walker *wk, __u32 tgid,
+				    __u64 image)
 {
+	const struct hs_unwind_proc *up =
+		bpf_map_lookup_elem(&cfi_procs, &tgid);
+	__u64 gen = up && up->image == image ? up->gen : 0;
 	struct ucache_ctx c = { wk };
 
-	if (wk->ucache_image == image && wk->ucache_gen == gen)
+	if (!wk || (wk->ucache_image == image && wk->ucache_gen == gen))
 		return;
 	bpf_loop(HS_UCACHE, ucache_clear, &c, 0);
 	wk->ucache_image = image;
@@ -215,7 +223,7 @@ static __always_inline int rule_for(struct walk *w, __u64 pc,
 	if (wk->ucache[slot].pc == pc)
 		return HS_STOP_NONE;
 	wk->ucache[slot].pc = 0;
-	why = hs_cfi_rule(w->tgid, w->image, pc, *rule);
+	why = hs_cfi_rule(w->tgid, wk->ucache_image, pc, *rule);
 	if (why == HS_STOP_NONE)
 		wk->ucache[slot].pc = pc;
 	return why;
@@ -333,36 +341,48 @@ static __noinline __u64 capture_stack(struct hs_walker *wk,
 		.limit = traceback_limit,
 		.fp_valid = true,
 		.tgid = tgid,
-		.image = image,
 	};
-	const struct hs_unwind_proc *up;
 	__u64 ret, h;
 	int err;
 
+	w.pc = wk->start_pc;
 	*lost = HS_WALK_OK;
 	wk->total_nframe = 0;
 	wk->window_words = 0;
 	if (!load_window(wk, f->sp)) {
+		wk->start_pc = 0;
 		*lost = HS_WALK_FAILED;
 		return 0;
 	}
-	ret = f->ret ? f->ret : wk->window[0];
-	add_frame(&w, ret);
 	if (unwind_mode != HS_UNWIND_FP) {
-		/* the caller's frame: its return address is popped */
-		w.pc = ret;
-		w.sp = f->sp + 8;
-		up = bpf_map_lookup_elem(&cfi_procs, &tgid);
-		ucache_check(wk, image, up && up->image == image ? up->gen : 0);
+		if (w.pc) {
+			/*
+			 * Interrupted in a system call's wrapper: its rule is
+			 * the row at pc itself, and its caller is frame 0.
+			 */
+			w.pc++;
+		} else {
+			/* the caller's frame: its return address is popped */
+			w.pc = f->ret ? f->ret : wk->window[0];
+			add_frame(&w, w.pc);
+			w.sp = f->sp + 8;
+		}
+		ucache_check(wk, tgid, image);
 		bpf_loop(HS_MAX_FRAMES - 1, dwarf_frame, &w, 0);
+		/* its caller not found: the interrupted frame is frame 0 */
+		if (!w.n && wk->start_pc)
+			add_frame(&w, wk->start_pc);
 		goto walked;
 	}
+	ret = f->ret ? f->ret : wk->window[0];
+	add_frame(&w, ret);
 	/* the first frames inline: most stacks end there, and a call costs */
 	for (int i = 0; i < HS_INLINE_FRAMES; i++)
 		if (walk_step(i, &w))
 			goto walked;
 	bpf_loop(HS_MAX_FRAMES - 1 - HS_INLINE_FRAMES, walk_frame, &w, 0);
 walked:
+	wk->start_pc = 0;
 	if (!w.ended)
 		cut_short(&w, HS_STOP_TOO_DEEP);
 	if (python_frames)

@@ -135,19 +135,53 @@ static int resolve_ip(struct hs_snapbuild *b, struct hs_snapshot *s,
 	return n;
 }
 
+/* Why a walk was cut short (no reason given: it had no rule there). */
+static unsigned int stop_of(uint32_t flags)
+{
+	unsigned int why = HS_STACK_STOP(flags);
+
+	return why && why < HS_STOP_COUNT ? why : HS_STOP_NO_RULE;
+}
+
 /*
- * The unwinder stopped at code it has no rule for: the traceback ends here,
- * marked, rather than going on with frames that could be wrong.
+ * The unwinder stopped at code it could not unwind: the traceback ends
+ * here, marked with the reason, rather than going on with frames that
+ * could be wrong.
  */
-static uint32_t stop_frame(struct hs_snapshot *s)
+static uint32_t stop_frame(struct hs_snapshot *s, uint32_t flags)
 {
 	struct hs_frame f;
 
 	memset(&f, 0, sizeof(f));
 	f.module = HS_NONE;
 	f.file = HS_NONE;
-	f.function = hs_snapshot_intern(s, HS_UNWIND_STOPPED);
+	f.function = hs_snapshot_intern(s, hs_unwind_stop_name(stop_of(flags)));
 	return f.function == HS_NONE ? HS_NONE : hs_snapshot_add_frame(s, &f);
+}
+
+/*
+ * Where a walk was cut short: the module of the code it stopped at, whose
+ * unwind entry counts the stack. Returns the entry's index, HS_NONE when
+ * the walk was not cut short, or -ENOMEM.
+ */
+static int64_t count_stop(struct hs_snapbuild *b, struct hs_snapshot *s,
+			  const struct hs_raw_stack *rs, uint64_t time_ns)
+{
+	const struct hs_module_file *file;
+	struct hs_unwind_entry *e;
+	const char *path = NULL;
+	uint64_t off;
+
+	if (!(rs->flags & HS_STACK_UNKNOWN_CODE))
+		return HS_NONE;
+	if (hs_procmaps_find(b->pm, (pid_t)rs->pid, rs->stop_ip, time_ns, &file,
+			     &off))
+		path = file->path;
+	e = hs_snapshot_unwind_entry(s, path);
+	if (!e)
+		return -ENOMEM;
+	e->stacks[stop_of(rs->flags)]++;
+	return e - s->unwind;
 }
 
 /* A Python frame: its code object's file and name, its line. */
@@ -287,7 +321,7 @@ static uint32_t build_stack(struct hs_snapbuild *b, struct hs_snapshot *s,
 		       hs_snapshot_str(s, s->frames[frames[first]].function)))
 		first++;
 	if (rs->flags & HS_STACK_UNKNOWN_CODE) {
-		frames[n] = stop_frame(s);
+		frames[n] = stop_frame(s, rs->flags);
 		if (frames[n] != HS_NONE)
 			n++;
 	}
@@ -300,15 +334,17 @@ int hs_snapbuild_add(struct hs_snapbuild *b, struct hs_snapshot *s,
 		     const struct hs_raw *raw,
 		     const struct hs_progress *progress)
 {
-	uint32_t *stack_idx = NULL, empty;
+	uint32_t *stack_idx = NULL, *cut = NULL, empty;
 	uint64_t *first_use = NULL;
 	int err = -ENOMEM;
+	int64_t e;
 	size_t i;
 
 	empty = hs_snapshot_add_stack(s, NULL, 0);
 	stack_idx = malloc((raw->nstacks + 1) * sizeof(*stack_idx));
 	first_use = calloc(raw->nstacks + 1, sizeof(*first_use));
-	if (!stack_idx || !first_use || empty == HS_NONE)
+	cut = malloc((raw->nstacks + 1) * sizeof(*cut));
+	if (!stack_idx || !first_use || !cut || empty == HS_NONE)
 		goto cleanup;
 	for (i = 0; i < raw->ntraces; i++) {
 		const struct hs_raw_stack *rs;
@@ -325,8 +361,10 @@ int hs_snapbuild_add(struct hs_snapbuild *b, struct hs_snapshot *s,
 		hs_progress_report(progress, "symbolizing", "stacks", i,
 				   raw->nstacks);
 		stack_idx[i] = build_stack(b, s, &raw->stacks[i], first_use[i]);
-		if (stack_idx[i] == HS_NONE)
+		e = count_stop(b, s, &raw->stacks[i], first_use[i]);
+		if (stack_idx[i] == HS_NONE || e < 0)
 			goto cleanup;
+		cut[i] = (uint32_t)e;
 	}
 	for (i = 0; i < raw->ntraces; i++) {
 		const struct hs_raw_trace *rt = &raw->traces[i];
@@ -344,9 +382,14 @@ int hs_snapbuild_add(struct hs_snapbuild *b, struct hs_snapshot *s,
 			.flags = rt->flags,
 			.blocks = rt->blocks,
 		};
+		uint32_t k;
 
 		if (hs_snapshot_add_trace(s, &t))
 			goto cleanup;
+		k = rs ? cut[rs - raw->stacks] : HS_NONE;
+		if (k != HS_NONE)
+			s->unwind[k].blocks[stop_of(rs->flags)] +=
+				hs_trace_blocks(&t);
 		if ((i + 1) % REPORT_EVERY == 0)
 			hs_progress_report(progress, "storing", "blocks", i + 1,
 					   raw->ntraces);
@@ -355,5 +398,6 @@ int hs_snapbuild_add(struct hs_snapbuild *b, struct hs_snapshot *s,
 cleanup:
 	free(stack_idx);
 	free(first_use);
+	free(cut);
 	return err;
 }

@@ -277,6 +277,33 @@ struct hs_unwind_entry *hs_snapshot_unwind_entry(struct hs_snapshot *s,
 	return e;
 }
 
+static const char *const stop_names[HS_STOP_COUNT][2] = {
+	[HS_STOP_NONE] = { HS_UNWIND_STOPPED, "no rule for the code" },
+	[HS_STOP_NO_RULE] = { HS_UNWIND_STOPPED, "no rule for the code" },
+	[HS_STOP_NO_TABLE] = { "[unwinding stopped: its module has no table]",
+			       "no table for the module" },
+	[HS_STOP_NO_MODULE] = { "[unwinding stopped: code in no file]",
+				"code in no file" },
+	[HS_STOP_LOST_RBP] = { "[unwinding stopped: rbp was lost]",
+			       "rbp was lost" },
+	[HS_STOP_BAD_STACK] = { "[unwinding stopped: the stack did not read]",
+				"the stack did not read" },
+	[HS_STOP_TOO_DEEP] = { "[unwinding stopped: deeper than 127 frames]",
+			       "deeper than 127 frames" },
+	[HS_STOP_BUSY] = { "[unwinding stopped: the mappings were locked]",
+			   "the mappings were locked" },
+};
+
+const char *hs_unwind_stop_name(unsigned int reason)
+{
+	return stop_names[reason < HS_STOP_COUNT ? reason : 0][0];
+}
+
+const char *hs_unwind_stop_why(unsigned int reason)
+{
+	return reason < HS_STOP_COUNT ? stop_names[reason][1] : "unknown";
+}
+
 void hs_snapshot_unwind_cut(const struct hs_snapshot *s, uint64_t *blocks,
 			    uint64_t *stacks)
 {

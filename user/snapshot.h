@@ -20,7 +20,11 @@
 #define HS_BUILD_ID_MAX 32
 /* The module of Python frames (a path is never this). */
 #define HS_PYTHON_MODULE "python"
-/* The function of the frame that ends a traceback the unwinder cut short. */
+/*
+ * The function of the frame that ends a traceback the unwinder cut short
+ * where its module's table had no rule; hs_unwind_stop_name() names the
+ * other reasons.
+ */
 #define HS_UNWIND_STOPPED "[unwinding stopped: no rule for the code here]"
 
 struct hs_proc {
@@ -190,6 +194,11 @@ static inline uint64_t hs_trace_blocks(const struct hs_trace *t)
 {
 	return t->blocks ? t->blocks : 1;
 }
+
+/* The frame that ends a traceback cut short for reason (hs_unwind_stop). */
+const char *hs_unwind_stop_name(unsigned int reason);
+/* Why, in a few words: "no rule for the code", "no table", ... */
+const char *hs_unwind_stop_why(unsigned int reason);
 
 /* Live blocks and stacks whose unwinding was cut short, every module's. */
 void hs_snapshot_unwind_cut(const struct hs_snapshot *s, uint64_t *blocks,

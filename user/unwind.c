@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -455,6 +457,26 @@ void hs_unwind_forget(struct hs_unwind *u, pid_t pid)
 	*p = u->procs[--u->nprocs];
 }
 
+/*
+ * The loader's table, by its file, before the process maps it: the code it
+ * runs before its hook (its own mappings) unwinds too.
+ */
+static void loader_table(struct hs_unwind *u, int fd, const char *path)
+{
+	struct hs_maps_entry e = { .exec = true };
+	char *real = realpath(path, NULL);
+	struct stat st;
+
+	/* the path the process's maps will show */
+	e.path = real ? real : (char *)path;
+	if (!fstat(fd, &st)) {
+		e.dev = (uint64_t)major(st.st_dev) << 20 | minor(st.st_dev);
+		e.ino = st.st_ino;
+		module_for(u, fd, &e);
+	}
+	free(real);
+}
+
 void hs_unwind_hold(struct hs_unwind *u, pid_t pid, const char *exe)
 {
 	char path[4096];
@@ -471,6 +493,7 @@ void hs_unwind_hold(struct hs_unwind *u, pid_t pid, const char *exe)
 	if (fd < 0)
 		return;
 	elf_version(EV_CURRENT);
+	loader_table(u, fd, path);
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (elf && !hs_loader_find(elf, &h))
 		p->hook = hs_loader_attach(u->skel->progs.hs_loader, path, pid,
