@@ -166,6 +166,7 @@ static struct hs_snapshot *take_snapshot(struct recorder *r, uint32_t seq,
 	}
 	s->global.stacks_missing = raw.stacks_missing;
 	hs_unwind_report(r->unwind, s);
+	s->unwind_stats.mode = r->o.unwind + 1;
 	hs_raw_free(&raw);
 	hs_snapshot_seal(s);
 	return s;

@@ -10,6 +10,23 @@
 #include "render_priv.h"
 #include "render_unwind.h"
 
+/* enum hs_unwind_mode + 1, as unwind_stats.mode holds it */
+static const char *const mode_names[] = { NULL, "fp", "dwarf", "auto" };
+
+static const char *mode_name(const struct hs_snapshot *s)
+{
+	uint64_t m = s->unwind_stats.mode;
+
+	return m < sizeof(mode_names) / sizeof(mode_names[0]) ? mode_names[m] :
+								NULL;
+}
+
+/* A frame-pointer walk cannot tell a chain that ends early from the end. */
+static bool by_fp(const struct hs_snapshot *s)
+{
+	return s->unwind_stats.mode == HS_UNWIND_FP + 1;
+}
+
 static const char *const table_names[HS_UT_COUNT] = {
 	[HS_UT_UNKNOWN] = "unknown",
 	[HS_UT_OK] = "ok",
@@ -102,6 +119,12 @@ void hs_render_unwind_text(FILE *out, const struct hs_snapshot *s)
 
 	count_blocks(s, &all, &cut);
 	fprintf(out, "unwinding:        ");
+	if (by_fp(s)) {
+		fputs("frame pointers only: a chain that ends early is not "
+		      "told from the bottom (--unwind auto tells)\n",
+		      out);
+		return;
+	}
 	if (all)
 		fprintf(out,
 			"%.2f%% of live blocks reach the bottom of their stack",
@@ -116,8 +139,7 @@ void hs_render_unwind_text(FILE *out, const struct hs_snapshot *s)
 		const struct hs_unwind_entry *e = &s->unwind[i];
 
 		if (e->table == HS_UT_NONE || e->table == HS_UT_NO_ROOM)
-			fprintf(out, "  %s: %s: %s\n",
-				e->table == HS_UT_NONE ? "no table" : "no room",
+			fprintf(out, "  no table for %s: %s\n",
 				entry_path(s, e),
 				str_or_none(s, e->note, "no reason given"));
 	}
@@ -183,10 +205,13 @@ json_object *hs_render_unwind_json(const struct hs_snapshot *s)
 	count_blocks(s, &all, &cut);
 	json_add_u64(o, "blocks", all);
 	json_add_u64(o, "cut_blocks", cut);
+	json_object_object_add(o, "mode", json_str_or_null(mode_name(s)));
 	json_object_object_add(
 		o, "reach_bottom",
-		json_object_new_double(all ? (double)(all - cut) / (double)all :
-					     1.0));
+		by_fp(s) ?
+			NULL :
+			json_object_new_double(
+				all ? (double)(all - cut) / (double)all : 1.0));
 	for (size_t i = 0; i < s->nunwind; i++)
 		json_object_array_add(mods, json_entry(s, &s->unwind[i]));
 	json_object_object_add(o, "modules", mods);

@@ -12,7 +12,7 @@
 #define ENTRY_HEAD (4 + 4 + 1 + 8 + 8)
 #define ENTRY_REASONS (HS_STOP_COUNT - 1)
 #define ENTRY_LEN (ENTRY_HEAD + 16 * ENTRY_REASONS)
-#define STATS_LEN (6 * 8)
+#define STATS_LEN (7 * 8)
 
 _Static_assert(sizeof(struct hs_unwind_stats) == STATS_LEN,
 	       "the unwind_stats section holds every figure");

@@ -12,7 +12,8 @@
  *                   reasons lengthen the record; readers take the reasons
  *                   it holds.
  *  11 unwind_stats  the u64s of struct hs_unwind_stats in their order:
- *                   modules, rows, max_rows, rules, bytes, events_lost.
+ *                   modules, rows, max_rows, rules, bytes, events_lost,
+ *                   mode.
  */
 #ifndef HEAPSNAP_SNAPFILE_UNWIND_H
 #define HEAPSNAP_SNAPFILE_UNWIND_H

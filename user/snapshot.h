@@ -105,6 +105,7 @@ struct hs_unwind_stats {
 	uint64_t rules; /* distinct rules the rows share */
 	uint64_t bytes; /* kernel memory of every unwind map */
 	uint64_t events_lost; /* loader hooks not heard: tables came late */
+	uint64_t mode; /* enum hs_unwind_mode + 1; 0: not said */
 };
 
 struct hs_snapshot {

@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 		return 2;
 	main_site();
 	printf("CT 7001 exe_ctor_site __libc_start_main_impl\n");
-	printf("CT 7002 lib_ctor_site _dl_start_user\n");
+	printf("CT 7002 lib_ctor_site() _dl_start_user\n");
 	printf("CT 7003 dl_ctor_site __libc_start_call_main\n");
 	printf("CT 7004 dl_alloc __libc_start_call_main\n");
 	printf("CT 7005 thread_site clone3\n");
