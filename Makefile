@@ -56,6 +56,9 @@ PURE_SRCS += progress.c series.c plot.c
 # those, and of rendering, that have files of their own.
 PURE_SRCS += aggregate.c stats_key.c pprof.c flamegraph_svg.c render_stats.c
 
+# Snapshot files written as they are made, and their checksum.
+PURE_SRCS += snapwrite.c crc32c.c
+
 # Arrays grown by doubling, for every stage.
 PURE_SRCS += grow.c
 # The clocks, for every stage.
@@ -280,7 +283,7 @@ demo: deps
 	$(Q)$(MAKE) -s heapsnap $(BUILD)/demo/server
 	$(Q)scripts/demo
 
-bench: heapsnap $(BUILD)/bench/floor
+bench: heapsnap $(BUILD)/bench/floor progs
 	$(Q)$(MAKE) -s -C bench
 	$(Q)scripts/bench $(BENCH_ARGS)
 
@@ -328,6 +331,7 @@ FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror \
 # The reader and the analysis: what a snapshot file reaches.
 READER_SRCS := snapshot.c snapfile.c snapfile_payload.c snapfile_unwind.c render_unwind.c stats.c render.c grow.c \
 	       aggregate.c stats_key.c render_stats.c
+READER_SRCS += snapwrite.c crc32c.c
 FUZZ_OBJS := $(patsubst %.c,$(FUZZ)/%.o,$(READER_SRCS)) $(FUZZ)/fuzz_common.o
 FUZZ_BINS := $(addprefix $(FUZZ)/,$(FUZZ_TARGETS))
 

@@ -66,6 +66,16 @@ struct search {
 	bool failed;
 };
 
+/* Keeps the half of [lo, hi) where x is, by the key at mid. */
+static __always_inline long halve(struct search *s, __u32 mid, __u64 key)
+{
+	if (key <= s->x)
+		s->lo = mid + 1;
+	else
+		s->hi = mid;
+	return 0;
+}
+
 static long map_step(__u64 i, void *data)
 {
 	struct search *s = data;
@@ -73,11 +83,7 @@ static long map_step(__u64 i, void *data)
 
 	if (s->lo >= s->hi || mid >= HS_UNWIND_MAPS)
 		return 1;
-	if (s->up->m[mid].start <= s->x)
-		s->lo = mid + 1;
-	else
-		s->hi = mid;
-	return 0;
+	return halve(s, mid, s->up->m[mid].start);
 }
 
 /* The mapping of up that holds pc, or -1. */
@@ -110,11 +116,7 @@ static long block_step(__u64 i, void *data)
 		s->failed = true;
 		return 1;
 	}
-	if (b->base <= s->x)
-		s->lo = mid + 1;
-	else
-		s->hi = mid;
-	return 0;
+	return halve(s, mid, b->base);
 }
 
 /* The last row at or below x in block b (its first row is at or below). */

@@ -11,6 +11,8 @@
 #define HS_STACK_WINDOW 64 /* words of user stack read at once */
 #define HS_INLINE_FRAMES 4 /* frames walked before bpf_loop() takes over */
 #define HS_UCACHE 512 /* unwind rows a thread keeps at hand */
+#define HS_PY_WINDOW 1024 /* bytes of a thread's Python frames read at once */
+#define HS_PY_CODES 32 /* code object ids a thread keeps at hand */
 
 /* Byte sampling tables (see sampling.c). */
 #define HS_SAMPLE_GAPS 4096 /* quantiles of Exp(1) */

@@ -20,7 +20,7 @@
 const volatile bool python_frames = false;
 
 #define HS_PY_THREADS 256 /* a thread's state is searched among so many */
-#define HS_PY_FRAME_BYTES sizeof(((struct hs_py_thread *)0)->frame)
+#define HS_PY_FRAME_BYTES 80 /* a frame's fixed part, at most */
 
 
 struct {
@@ -102,23 +102,52 @@ static __u64 py_tstate(struct hs_py_thread *pt, __u32 tgid,
 	return s.ts;
 }
 
-/* A field of the frame read into pt->frame, at a runtime offset. */
+/*
+ * Makes the frame at addr the one read: through the window, else a new
+ * window that ends with it (or, near the start of its stack chunk, the
+ * frame alone). False when it cannot be read.
+ */
+static __always_inline bool py_load_frame(struct hs_py_thread *pt, __u64 addr)
+{
+	__u64 start;
+
+	if (addr >= pt->win_base && addr + HS_PY_FRAME_BYTES <= pt->win_end) {
+		pt->frame = addr - pt->win_base;
+		return true;
+	}
+	start = addr + HS_PY_FRAME_BYTES - HS_PY_WINDOW;
+	if (addr + HS_PY_FRAME_BYTES > HS_PY_WINDOW &&
+	    !bpf_probe_read_user(pt->win, sizeof(pt->win), (void *)start)) {
+		pt->win_base = start;
+		pt->win_end = start + HS_PY_WINDOW;
+		pt->frame = HS_PY_WINDOW - HS_PY_FRAME_BYTES;
+		return true;
+	}
+	if (bpf_probe_read_user(pt->win, HS_PY_FRAME_BYTES, (void *)addr))
+		return false;
+	pt->win_base = addr;
+	pt->win_end = addr + HS_PY_FRAME_BYTES;
+	pt->frame = 0;
+	return true;
+}
+
+/* A field of the frame being read, at a runtime offset. */
 static __always_inline __u64 py_frame_u64(struct hs_py_thread *pt, __u16 at)
 {
-	__u32 i = at / 8;
+	__u64 i = (pt->frame + at) / 8;
 
-	if (i >= HS_PY_FRAME_BYTES / 8)
+	if (i >= HS_PY_WINDOW / 8 || at >= HS_PY_FRAME_BYTES)
 		return 0;
-	return pt->frame[i];
+	return pt->win[i];
 }
 
 static __always_inline __u8 py_frame_u8(struct hs_py_thread *pt, __u16 at)
 {
-	__u32 i = at;
+	__u64 i = pt->frame + at;
 
-	if (i >= HS_PY_FRAME_BYTES)
+	if (i >= HS_PY_WINDOW || at >= HS_PY_FRAME_BYTES)
 		return 0;
-	return ((__u8 *)pt->frame)[i];
+	return ((__u8 *)pt->win)[i];
 }
 
 /* Copies a str object: HS_PY_STR_BYTES of it, or what its page holds. */
@@ -186,7 +215,7 @@ static __u32 py_code_id(struct hs_py_thread *pt, __u32 tgid, __u64 code,
 {
 	struct hs_py_code_key k = { .tgid = tgid, .code = code };
 	__u64 filename, qualname, linetable;
-	__u32 *id;
+	__u32 *id, slot, found;
 
 	if (bpf_probe_read_user(pt->ident, sizeof(pt->ident),
 				(void *)(code + off->code_filename)))
@@ -196,10 +225,17 @@ static __u32 py_code_id(struct hs_py_thread *pt, __u32 tgid, __u64 code,
 	qualname = pt->ident[2];
 	linetable = pt->ident[3];
 	k.ident = filename ^ linetable;
+	slot = (code >> 4) & (HS_PY_CODES - 1);
+	if (pt->codes[slot].code == code && pt->codes[slot].ident == k.ident)
+		return pt->codes[slot].id;
 	id = bpf_map_lookup_elem(&py_code_ids, &k);
-	if (id)
-		return *id;
-	return py_new_code(&k, linetable, filename, qualname, off);
+	found = id ? *id : py_new_code(&k, linetable, filename, qualname, off);
+	if (found) {
+		pt->codes[slot].code = code;
+		pt->codes[slot].ident = k.ident;
+		pt->codes[slot].id = found;
+	}
+	return found;
 }
 
 struct py_walk {
@@ -235,9 +271,7 @@ static long py_frame_step(__u64 i, void *data)
 	__u64 code, instr, first, at;
 	__u32 id;
 
-	if (!pw->frame ||
-	    bpf_probe_read_user(pt->frame, sizeof(pt->frame),
-				(void *)pw->frame))
+	if (!pw->frame || !py_load_frame(pt, pw->frame))
 		return 1;
 	pw->frame = py_frame_u64(pt, off->frame_previous);
 	if (off->owner_cstack != 0xff &&
@@ -276,6 +310,7 @@ __noinline int hs_py_walk(struct hs_py_thread *pt, __u32 tgid)
 
 	if (!pt)
 		return 0;
+	pt->win_base = pt->win_end = 0; /* the frames changed since */
 	pp = bpf_map_lookup_elem(&py_procs, &tgid);
 	if (!pp)
 		return 0;

@@ -47,6 +47,7 @@ struct hs_py_offsets {
 /* Per process: where its runtime is, and how it is laid out. */
 struct hs_py_proc {
 	__u64 runtime; /* _PyRuntime's address in the process */
+	__u64 eval_lo, eval_hi; /* _PyEval_EvalFrameDefault in the process */
 	struct hs_py_offsets off;
 };
 

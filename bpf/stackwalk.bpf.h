@@ -34,8 +34,19 @@ struct hs_frame0 {
 struct hs_py_thread {
 	__u64 tgid; /* the process tstate belongs to */
 	__u64 tstate; /* the thread's PyThreadState, when found */
-	__u64 frame[80 / 8]; /* the frame being read */
+	/*
+	 * A window of the thread's frame stack: a frame's callers lie just
+	 * below it, so one read covers several frames.
+	 */
+	__u64 win[HS_PY_WINDOW / 8];
+	__u64 win_base; /* user address of win[0] */
+	__u64 win_end; /* of what win holds */
+	__u64 frame; /* offset in win of the frame being read */
 	__u64 ident[32 / 8]; /* a code object's co_filename .. co_linetable */
+	struct {
+		__u64 code, ident;
+		__u32 id, pad;
+	} codes[HS_PY_CODES]; /* ids of recent code objects */
 	__u64 out[HS_MAX_FRAMES]; /* the frames found, most recent first */
 };
 
@@ -57,6 +68,22 @@ struct hs_walker {
 	__u64 window[HS_STACK_WINDOW];
 	struct hs_stack_val scratch;
 	struct hs_py_thread py;
+	/*
+	 * The native frames below a Python thread's outermost interpreter
+	 * loop, from the last walk: they stay while that loop runs, found
+	 * again by its frame's CFA and return address.
+	 */
+	struct {
+		__u64 cfa, ret;
+		__u32 tgid, gen;
+		__u32 n, total, flags, pad;
+		__u64 stop_pc; /* where its walk was cut short, with flags */
+		__u64 ip[HS_MAX_FRAMES];
+	} base;
+	/* this walk's outermost loop frame so far: the base's key, and where */
+	__u64 cand_cfa, cand_ret;
+	__u32 cand_n, tgid;
+	__u64 eval_lo, eval_hi; /* this walk's CPython interpreter loop, or 0 */
 };
 
 /* Why a walk's stack is not in stacks as its own. */
@@ -124,7 +151,7 @@ struct walk {
 	__u32 flags; /* HS_STACK_* */
 	bool fp_valid;
 	bool ended; /* the walk reached its last frame, or was cut short */
-	__u32 tgid; /* whose mappings: those of its image wk->ucache_image */
+	bool base_hit; /* the rest of the walk is wk->base */
 };
 
 /* Appends a return address to the stack being captured. */
@@ -223,10 +250,32 @@ static __always_inline int rule_for(struct walk *w, __u64 pc,
 	if (wk->ucache[slot].pc == pc)
 		return HS_STOP_NONE;
 	wk->ucache[slot].pc = 0;
-	why = hs_cfi_rule(w->tgid, wk->ucache_image, pc, *rule);
+	why = hs_cfi_rule(wk->tgid, wk->ucache_image, pc, *rule);
 	if (why == HS_STOP_NONE)
 		wk->ucache[slot].pc = pc;
 	return why;
+}
+
+/*
+ * An interpreter loop frame of CFA cfa returning to ret, its caller's
+ * frame to be stored at n, in process and mappings generation tgid_gen:
+ * 1 when the base below it is the one kept,
+ * else 0 with it noted as the outermost so far. A function of its own:
+ * the verifier checks it once, and the walk's states do not grow by it.
+ */
+__noinline int hs_loop_frame(struct hs_walker *wk, __u64 cfa, __u64 ret,
+			     __u32 n, __u64 tgid_gen)
+{
+	if (!wk)
+		return 0;
+	if (wk->base.cfa == cfa && wk->base.ret == ret &&
+	    wk->base.tgid == (__u32)(tgid_gen >> 32) &&
+	    wk->base.gen == (__u32)tgid_gen)
+		return 1;
+	wk->cand_cfa = cfa;
+	wk->cand_ret = ret;
+	wk->cand_n = n;
+	return 0;
 }
 
 /*
@@ -270,6 +319,13 @@ static long dwarf_frame(__u64 i, void *data)
 	}
 	if (cfa <= w->sp || !read_word(w->wk, cfa - 8, &ret))
 		return cut_short(w, HS_STOP_BAD_STACK);
+	if (w->pc - w->wk->eval_lo < w->wk->eval_hi - w->wk->eval_lo &&
+	    hs_loop_frame(w->wk, cfa, ret, w->n,
+			  (__u64)w->wk->tgid << 32 | w->wk->ucache_gen)) {
+		w->base_hit = true;
+		w->ended = true;
+		return 1;
+	}
 	if (row->rbp_off == HS_RBP_UNDEF)
 		w->fp_valid = false;
 	else if (row->rbp_off != HS_RBP_SAME &&
@@ -288,10 +344,84 @@ static long dwarf_frame(__u64 i, void *data)
 
 #include "python.bpf.h"
 
+/* Where the interpreter loop of a CPython process is, for python_base(). */
+static __always_inline void python_loop(struct hs_walker *wk, __u32 tgid)
+{
+	const struct hs_py_proc *pp = bpf_map_lookup_elem(&py_procs, &tgid);
+
+	wk->eval_lo = pp ? pp->eval_lo : 0;
+	wk->eval_hi = pp ? pp->eval_hi : 0;
+}
+
 struct py_append {
 	struct walk *w;
 	struct hs_py_thread *pt;
 };
+
+static long base_append_step(__u64 i, void *data)
+{
+	struct walk *w = data;
+
+	if (i >= HS_MAX_FRAMES)
+		return 1;
+	add_frame(w, w->wk->base.ip[i]);
+	return 0;
+}
+
+static long base_save_step(__u64 i, void *data)
+{
+	struct walk *w = data;
+	__u64 from = w->wk->cand_n + i;
+
+	if (i >= HS_MAX_FRAMES || from >= HS_MAX_FRAMES)
+		return 1;
+	w->wk->base.ip[i] = w->wk->scratch.ip[from];
+	return 0;
+}
+
+/*
+ * A frame-pointer walk, in a function of its own: its frame does not add
+ * to the stack of the DWARF walk's calls.
+ */
+static __noinline void walk_fp(struct walk *w)
+{
+	/* the first frames inline: most stacks end there, and a call costs */
+	for (int i = 0; i < HS_INLINE_FRAMES; i++)
+		if (walk_step(i, w))
+			return;
+	bpf_loop(HS_MAX_FRAMES - 1 - HS_INLINE_FRAMES, walk_frame, w, 0);
+}
+
+/*
+ * The native frames below a Python thread's outermost interpreter loop:
+ * taken from the last walk's when they are the same, else kept for the
+ * next walk.
+ */
+static __noinline void python_base(struct walk *w)
+{
+	struct hs_walker *wk = w->wk;
+
+	if (w->base_hit) {
+		bpf_loop(wk->base.n, base_append_step, w, 0);
+		w->total += wk->base.total - wk->base.n;
+		w->flags |= wk->base.flags;
+		if (wk->base.flags)
+			w->pc = wk->base.stop_pc;
+		return;
+	}
+	/* a walk cut at the traceback limit has not stored its base whole */
+	if (!wk->cand_cfa || w->n <= wk->cand_n || w->n < w->total)
+		return;
+	wk->base.cfa = wk->cand_cfa;
+	wk->base.ret = wk->cand_ret;
+	wk->base.tgid = wk->tgid;
+	wk->base.gen = (__u32)wk->ucache_gen;
+	wk->base.n = w->n - wk->cand_n;
+	wk->base.total = w->total - wk->cand_n;
+	wk->base.flags = w->flags;
+	wk->base.stop_pc = w->pc;
+	bpf_loop(wk->base.n, base_save_step, w, 0);
+}
 
 static long py_append_step(__u64 i, void *data)
 {
@@ -340,7 +470,6 @@ static __noinline __u64 capture_stack(struct hs_walker *wk,
 		.check = tgid,
 		.limit = traceback_limit,
 		.fp_valid = true,
-		.tgid = tgid,
 	};
 	__u64 ret, h;
 	int err;
@@ -367,6 +496,11 @@ static __noinline __u64 capture_stack(struct hs_walker *wk,
 			add_frame(&w, w.pc);
 			w.sp = f->sp + 8;
 		}
+		wk->tgid = tgid;
+		wk->cand_cfa = 0;
+		wk->eval_lo = wk->eval_hi = 0;
+		if (python_frames)
+			python_loop(wk, tgid);
 		ucache_check(wk, tgid, image);
 		bpf_loop(HS_MAX_FRAMES - 1, dwarf_frame, &w, 0);
 		/* its caller not found: the interrupted frame is frame 0 */
@@ -376,17 +510,16 @@ static __noinline __u64 capture_stack(struct hs_walker *wk,
 	}
 	ret = f->ret ? f->ret : wk->window[0];
 	add_frame(&w, ret);
-	/* the first frames inline: most stacks end there, and a call costs */
-	for (int i = 0; i < HS_INLINE_FRAMES; i++)
-		if (walk_step(i, &w))
-			goto walked;
-	bpf_loop(HS_MAX_FRAMES - 1 - HS_INLINE_FRAMES, walk_frame, &w, 0);
+	walk_fp(&w);
 walked:
 	wk->start_pc = 0;
 	if (!w.ended)
 		cut_short(&w, HS_STOP_TOO_DEEP);
-	if (python_frames)
+	if (python_frames) {
+		if (unwind_mode != HS_UNWIND_FP)
+			python_base(&w);
 		add_python_frames(&w, wk, tgid);
+	}
 	wk->total_nframe = w.total;
 	h = w.h ^ w.n ^ ((__u64)w.flags << 44);
 	if (w.flags)

@@ -40,26 +40,6 @@ static bool block_wanted(const struct wanted *w, const struct hs_live_key *k,
 	return false;
 }
 
-static int push_trace(struct hs_raw *raw, size_t *cap,
-		      const struct hs_live_key *k, const struct hs_live_val *v)
-{
-	struct hs_raw_trace *t;
-
-	if (hs_grow(&raw->traces, cap, raw->ntraces + 1, sizeof(*t)))
-		return -ENOMEM;
-	t = &raw->traces[raw->ntraces++];
-	memset(t, 0, sizeof(*t));
-	t->addr = k->addr;
-	t->size = v->size;
-	t->stack = v->stack;
-	t->time_ns = v->time_ns;
-	t->pid = k->tgid;
-	t->tid = v->tid;
-	t->total_nframe = v->total_nframe;
-	t->domain = v->domain;
-	return 0;
-}
-
 /* Calls fn with each block of the spill map, the table's overflow. */
 static int walk_spill(int fd, hs_block_fn fn, void *arg)
 {
@@ -100,161 +80,101 @@ cleanup:
 
 struct gather {
 	const struct wanted *w;
-	struct hs_raw *raw;
-	size_t cap;
+	struct hs_raw chunk; /* HS_COLLECT_CHUNK traces of room */
+	size_t total;
+	hs_chunk_fn fn;
+	void *arg;
 	const struct hs_progress *progress;
 };
+
+static int hand_chunk(struct gather *g)
+{
+	int err = g->chunk.ntraces ? g->fn(g->arg, &g->chunk) : 0;
+
+	g->chunk.ntraces = 0;
+	return err;
+}
 
 static int gather_block(void *arg, const struct hs_live_key *k,
 			const struct hs_live_val *v)
 {
 	struct gather *g = arg;
-	int err;
+	struct hs_raw_trace *t;
 
 	if (!block_wanted(g->w, k, v))
 		return 0;
-	err = push_trace(g->raw, &g->cap, k, v);
-	if (!err && !(g->raw->ntraces % BATCH))
+	t = &g->chunk.traces[g->chunk.ntraces++];
+	memset(t, 0, sizeof(*t));
+	t->addr = k->addr;
+	t->size = v->size;
+	t->stack = v->stack;
+	t->time_ns = v->time_ns;
+	t->pid = k->tgid;
+	t->tid = v->tid;
+	t->total_nframe = v->total_nframe;
+	t->domain = v->domain;
+	if (!(++g->total % BATCH))
 		hs_progress_report(g->progress, "collecting", "blocks",
-				   g->raw->ntraces, 0);
-	return err;
+				   g->total, 0);
+	return g->chunk.ntraces == HS_COLLECT_CHUNK ? hand_chunk(g) : 0;
 }
 
-static int read_live(struct heapsnap_bpf *skel, const struct wanted *w,
-		     struct hs_raw *raw, const struct hs_progress *progress)
+static int read_live(struct heapsnap_bpf *skel, struct gather *g)
 {
-	struct gather g = { .w = w, .raw = raw, .progress = progress };
-	int err = hs_livetable_walk(skel, gather_block, &g);
+	int err = hs_livetable_walk(skel, gather_block, g);
 
 	if (!err)
 		err = walk_spill(bpf_map__fd(skel->maps.spill), gather_block,
-				 &g);
-	hs_progress_report(progress, "collecting", "blocks", raw->ntraces, 0);
+				 g);
+	if (!err)
+		err = hand_chunk(g);
+	hs_progress_report(g->progress, "collecting", "blocks", g->total, 0);
 	return err;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int read_stacks(struct heapsnap_bpf *skel, struct hs_raw *raw,
-		       const struct hs_progress *progress)
-{
-	int fd = bpf_map__fd(skel->maps.stacks);
-	size_t vsize = bpf_map__value_size(skel->maps.stacks);
-	struct hs_stack_val *val = calloc(1, sizeof(*val));
-	uint64_t *keys = NULL;
-	size_t i, n = 0, unique = 0;
-	int err = 0;
-
-	if (!val || vsize > sizeof(*val))
-		goto nomem;
-	keys = malloc((raw->ntraces + 1) * sizeof(*keys));
-	if (!keys)
-		goto nomem;
-	for (i = 0; i < raw->ntraces; i++)
-		if (raw->traces[i].stack)
-			keys[n++] = raw->traces[i].stack;
-	qsort(keys, n, sizeof(*keys), cmp_u64);
-	for (i = 0; i < n; i++)
-		unique += !i || keys[i] != keys[i - 1];
-	raw->stacks = calloc(n ? n : 1, sizeof(*raw->stacks));
-	if (!raw->stacks)
-		goto nomem;
-	for (i = 0; i < n; i++) {
-		struct hs_raw_stack *s;
-
-		if (i && keys[i] == keys[i - 1])
-			continue;
-		hs_progress_report(progress, "reading", "stacks",
-				   raw->nstacks + raw->stacks_missing, unique);
-		if (bpf_map_lookup_elem(fd, &keys[i], val)) {
-			raw->stacks_missing++;
-			continue;
-		}
-		s = &raw->stacks[raw->nstacks];
-		s->key = keys[i];
-		s->pid = val->tgid;
-		s->flags = val->flags;
-		s->stop_ip = val->stop_ip;
-		s->nips = val->nframe;
-		if (s->nips > (vsize - offsetof(struct hs_stack_val, ip)) / 8)
-			s->nips = (vsize - offsetof(struct hs_stack_val, ip)) / 8;
-		s->ips = malloc((s->nips ? s->nips : 1) * sizeof(uint64_t));
-		if (!s->ips)
-			goto nomem;
-		memcpy(s->ips, val->ip, s->nips * sizeof(uint64_t));
-		raw->nstacks++;
-	}
-	goto cleanup;
-nomem:
-	err = -ENOMEM;
-cleanup:
-	free(keys);
-	free(val);
-	return err;
-}
-
-int hs_collect(struct heapsnap_bpf *skel, const pid_t *pids, size_t npids,
-	       struct hs_raw *raw, const struct hs_progress *progress)
+int hs_collect_stream(struct heapsnap_bpf *skel, const pid_t *pids,
+		      size_t npids, hs_chunk_fn fn, void *arg,
+		      const struct hs_progress *progress)
 {
 	struct wanted w = { pids, npids, calloc(npids + 1, sizeof(uint64_t)) };
+	struct gather g = {
+		.w = &w, .fn = fn, .arg = arg, .progress = progress
+	};
 	struct hs_proc_val c;
-	int err;
+	int err = -ENOMEM;
 
-	memset(raw, 0, sizeof(*raw));
-	if (!w.exec_ns)
-		return -ENOMEM;
+	g.chunk.traces = malloc(HS_COLLECT_CHUNK * sizeof(*g.chunk.traces));
+	if (!w.exec_ns || !g.chunk.traces)
+		goto out;
 	for (size_t i = 0; i < npids; i++)
 		if (hs_collect_counters(skel, pids[i], &c))
 			w.exec_ns[i] = c.exec_ns;
-	err = read_live(skel, &w, raw, progress);
+	err = read_live(skel, &g);
+out:
+	free(g.chunk.traces);
 	free(w.exec_ns);
-	if (err)
-		hs_raw_free(raw);
 	return err;
 }
 
-int hs_collect_stacks(struct heapsnap_bpf *skel, struct hs_raw *raw,
-		      const struct hs_progress *progress)
+int hs_collect_stack(struct heapsnap_bpf *skel, uint64_t key,
+		     struct hs_raw_stack *rs, uint64_t *ips)
 {
-	int err = read_stacks(skel, raw, progress);
+	size_t vsize = bpf_map__value_size(skel->maps.stacks);
+	size_t room = (vsize - offsetof(struct hs_stack_val, ip)) / 8;
+	struct hs_stack_val val;
 
-	if (err)
-		hs_raw_free(raw);
-	return err;
-}
-
-void hs_raw_free(struct hs_raw *raw)
-{
-	size_t i;
-
-	for (i = 0; i < raw->nstacks; i++)
-		free(raw->stacks[i].ips);
-	free(raw->stacks);
-	free(raw->traces);
-	memset(raw, 0, sizeof(*raw));
-}
-
-const struct hs_raw_stack *hs_raw_find_stack(const struct hs_raw *raw,
-					     uint64_t key)
-{
-	size_t lo = 0, hi = raw->nstacks;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (raw->stacks[mid].key == key)
-			return &raw->stacks[mid];
-		if (raw->stacks[mid].key < key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	if (vsize > sizeof(val) || vsize < offsetof(struct hs_stack_val, ip))
+		return -EINVAL;
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.stacks), &key, &val))
+		return -ENOENT;
+	rs->key = key;
+	rs->pid = val.tgid;
+	rs->flags = val.flags;
+	rs->stop_ip = val.stop_ip;
+	rs->nips = val.nframe < room ? val.nframe : (uint32_t)room;
+	rs->ips = ips;
+	memcpy(ips, val.ip, rs->nips * sizeof(uint64_t));
+	return 0;
 }
 
 int hs_collect_pids(struct heapsnap_bpf *skel, pid_t **pids, size_t *n)

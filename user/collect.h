@@ -41,23 +41,27 @@ struct hs_raw_stack {
 struct hs_raw {
 	struct hs_raw_trace *traces;
 	size_t ntraces;
-	struct hs_raw_stack *stacks; /* sorted by key */
-	size_t nstacks;
-	size_t stacks_missing; /* keys whose stack was not in the map */
 };
 
+/* Takes a chunk of traces; may change or drop them. 0, or a negative errno. */
+typedef int (*hs_chunk_fn)(void *arg, struct hs_raw *chunk);
+
 /*
- * The live heap traces of the given processes (all when npids is 0).
- * progress may be NULL, here and below.
+ * Hands fn the live heap traces of the given processes (all when npids is
+ * 0), read from the maps in place, HS_COLLECT_CHUNK at a time: what a
+ * snapshot holds is never all in our memory at once. Stops at fn's first
+ * error, which it returns. progress may be NULL.
  */
-int hs_collect(struct heapsnap_bpf *skel, const pid_t *pids, size_t npids,
-	       struct hs_raw *raw, const struct hs_progress *progress);
-/* Reads the stacks raw's traces use; frees raw on failure. */
-int hs_collect_stacks(struct heapsnap_bpf *skel, struct hs_raw *raw,
+#define HS_COLLECT_CHUNK 4096
+int hs_collect_stream(struct heapsnap_bpf *skel, const pid_t *pids,
+		      size_t npids, hs_chunk_fn fn, void *arg,
 		      const struct hs_progress *progress);
-void hs_raw_free(struct hs_raw *raw);
-const struct hs_raw_stack *hs_raw_find_stack(const struct hs_raw *raw,
-					     uint64_t key);
+/*
+ * Reads the stack of key: its return addresses go in ips, which has room
+ * for HS_MAX_FRAMES. 0, or -ENOENT when the map does not hold it.
+ */
+int hs_collect_stack(struct heapsnap_bpf *skel, uint64_t key,
+		     struct hs_raw_stack *rs, uint64_t *ips);
 
 /* The processes that have counters (a system-wide trace meets them). */
 int hs_collect_pids(struct heapsnap_bpf *skel, pid_t **pids, size_t *n);

@@ -180,6 +180,8 @@ const struct hs_pytarget *hs_python_update(struct hs_python *py, pid_t pid)
 		return &have->p;
 	if (e.p.frames) {
 		val.runtime = e.p.runtime;
+		val.eval_lo = e.p.eval_lo;
+		val.eval_hi = e.p.eval_hi;
 		val.off = e.p.off;
 		if (bpf_map_update_elem(bpf_map__fd(py->skel->maps.py_procs),
 					&key, &val, BPF_ANY)) {

@@ -139,6 +139,8 @@ static bool python_mapping(struct hs_pyfiles *py, pid_t pid,
 	snprintf(t->note, sizeof(t->note), "%s", f->layout.note);
 	t->off = f->layout.off;
 	t->runtime = f->layout.runtime + bias;
+	t->eval_lo = f->layout.eval_lo + bias;
+	t->eval_hi = f->layout.eval_hi + bias;
 	return true;
 }
 

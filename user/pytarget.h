@@ -35,6 +35,7 @@ struct hs_pytarget {
 	char path[256]; /* the interpreter file, as the process names it */
 	char link[64]; /* the same file, reachable from here */
 	uint64_t runtime; /* _PyRuntime's address in the process */
+	uint64_t eval_lo, eval_hi; /* _PyEval_EvalFrameDefault in it */
 	struct hs_py_offsets off;
 	struct hs_pyalloc alloc;
 	char note[256]; /* why frames are not walked, for a CPython */

@@ -2,6 +2,7 @@
 /* record: takes a snapshot of the traced processes and writes it. */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,25 +84,80 @@ static void adopt_seen_processes(struct recorder *r)
 	free(pids);
 }
 
-/* The raw traces of the traced processes: heap, then mmap domain. */
-static int collect(struct recorder *r, struct hs_raw *raw,
-		   const struct hs_progress *progress)
+/* Where the traces of a snapshot go as they are built. */
+struct sink {
+	struct recorder *r;
+	struct hs_snapshot *s;
+	bool keep; /* in s */
+	struct hs_snapwriter *w; /* into a file; NULL: not */
+	struct hs_push_sums *push; /* for --push; NULL: not */
+	size_t ntraces;
+	int build_err; /* building failed, not reading the maps */
+};
+
+static int sink_trace(void *arg, const struct hs_trace *t)
+{
+	struct sink *k = arg;
+
+	k->ntraces++;
+	if (k->w)
+		hs_snapwriter_trace(k->w, t);
+	if (k->keep && hs_snapshot_add_trace(k->s, t))
+		return -ENOMEM;
+	return k->push ? hs_rec_push_add(k->push, t) : 0;
+}
+
+static int build_chunk(struct sink *k, struct hs_raw *chunk)
+{
+	k->build_err = hs_snapbuild_traces(k->r->build, chunk, sink_trace, k);
+	return k->build_err;
+}
+
+/* A chunk of the heap's traces: Python pools get their estimates. */
+static int heap_chunk(void *arg, struct hs_raw *chunk)
+{
+	struct sink *k = arg;
+
+	hs_python_estimate(k->r->python, chunk);
+	return build_chunk(k, chunk);
+}
+
+static int read_stack(void *arg, uint64_t key, struct hs_raw_stack *rs,
+		      uint64_t *ips)
+{
+	struct recorder *r = arg;
+
+	return hs_collect_stack(r->skel, key, rs, ips);
+}
+
+/*
+ * The traces of the traced processes, heap then mmap domain, into k as
+ * they are read; *missing: the stacks that were not in the map.
+ */
+static int stream_traces(struct recorder *r, struct sink *k,
+			 const struct hs_progress *progress, size_t *missing)
 {
 	pid_t *pids = calloc(r->nprocs + 1, sizeof(*pids));
+	struct hs_raw mm;
 	int e;
 
 	if (!pids)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->nprocs; i++)
 		pids[i] = r->procs[i].t.pid;
+	e = hs_snapbuild_begin(r->build, k->s, read_stack, r);
 	/* -a gathers every process at once; its old images go as they exec */
-	e = hs_collect(r->skel, pids, r->o.all ? 0 : r->nprocs, raw, progress);
 	if (!e)
-		hs_python_estimate(r->python, raw);
-	for (size_t i = 0; !e && i < r->nprocs; i++)
-		e = hs_mmapdom_collect(r->mmaps, (uint32_t)pids[i], raw);
-	if (!e)
-		e = hs_collect_stacks(r->skel, raw, progress);
+		e = hs_collect_stream(r->skel, pids, r->o.all ? 0 : r->nprocs,
+				      heap_chunk, k, progress);
+	for (size_t i = 0; !e && i < r->nprocs; i++) {
+		memset(&mm, 0, sizeof(mm));
+		e = hs_mmapdom_collect(r->mmaps, (uint32_t)pids[i], &mm);
+		if (!e)
+			e = build_chunk(k, &mm);
+		free(mm.traces);
+	}
+	*missing = hs_snapbuild_end(r->build);
 	free(pids);
 	return e;
 }
@@ -126,12 +182,14 @@ static void set_meta(struct recorder *r, struct hs_snapshot *s, uint32_t seq)
 	s->seq = seq;
 }
 
+/* A snapshot of every traced process now, its traces into k. */
 static struct hs_snapshot *take_snapshot(struct recorder *r, uint32_t seq,
+					 struct sink *k,
 					 const struct hs_progress *progress,
 					 char *err, size_t errlen)
 {
 	struct hs_snapshot *s;
-	struct hs_raw raw;
+	size_t missing = 0;
 	uint64_t epoch;
 	int e;
 
@@ -143,9 +201,13 @@ static struct hs_snapshot *take_snapshot(struct recorder *r, uint32_t seq,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	e = collect(r, &raw, progress);
+	k->r = r;
+	k->s = s;
+	e = stream_traces(r, k, progress, &missing);
 	if (e) {
-		snprintf(err, errlen, "cannot read the BPF maps: %s",
+		snprintf(err, errlen, "cannot %s: %s",
+			 k->build_err ? "build the snapshot" :
+					"read the BPF maps",
 			 strerror(-e));
 		hs_snapshot_free(s);
 		return NULL;
@@ -156,18 +218,9 @@ static struct hs_snapshot *take_snapshot(struct recorder *r, uint32_t seq,
 		add_proc(r, s, &r->procs[i], epoch);
 	hs_collect_global(r->skel, &s->global);
 	s->global.events_lost = r->lost_events;
-	e = hs_snapbuild_add(r->build, s, &raw, progress);
-	if (e) {
-		snprintf(err, errlen, "cannot build the snapshot: %s",
-			 strerror(-e));
-		hs_raw_free(&raw);
-		hs_snapshot_free(s);
-		return NULL;
-	}
-	s->global.stacks_missing = raw.stacks_missing;
+	s->global.stacks_missing = missing;
 	hs_unwind_report(r->unwind, s);
 	s->unwind_stats.mode = r->o.unwind + 1;
-	hs_raw_free(&raw);
 	hs_snapshot_seal(s);
 	return s;
 }
@@ -175,7 +228,9 @@ static struct hs_snapshot *take_snapshot(struct recorder *r, uint32_t seq,
 struct hs_snapshot *hs_rec_take_snapshot(struct recorder *r, uint32_t seq,
 					 char *err, size_t errlen)
 {
-	return take_snapshot(r, seq, NULL, err, errlen);
+	struct sink k = { .keep = true };
+
+	return take_snapshot(r, seq, &k, NULL, err, errlen);
 }
 
 /* The final snapshot is the command's result; a numbered one is not. */
@@ -188,27 +243,42 @@ static void report_write_error(uint32_t seq, const char *err)
 		fprintf(stderr, "Error: %s\n", err);
 }
 
+/*
+ * The traces go to the file as they are built, and to the push's sums: the
+ * snapshot is never whole in memory.
+ */
 int hs_rec_write_snapshot(struct recorder *r, uint32_t seq)
 {
-	char path[PATH_MAX], err[512];
+	char path[PATH_MAX], err[512], werr[512];
 	struct hs_progress_line line;
 	struct hs_progress progress;
+	struct hs_push_sums sums;
+	struct sink k = { 0 };
 	struct hs_snapshot *s;
-	int ret;
+	int ret = -1;
 
 	snapshot_path(r, seq, path, sizeof(path));
 	/* a big snapshot takes seconds: say how far it got, on a terminal */
 	hs_progress_line_init(&line, stderr, r->status.tty);
 	progress = hs_progress_line_ops(&line);
-	s = take_snapshot(r, seq, &progress, err, sizeof(err));
+	/* a file that cannot be made still lets the push go */
+	k.w = hs_snapwriter_open(path, werr, sizeof(werr));
+	hs_rec_push_sums_init(&sums, r->o.sample_bytes);
+	k.push = r->push ? &sums : NULL;
+	s = take_snapshot(r, seq, &k, &progress, err, sizeof(err));
 	if (!s) {
+		hs_snapwriter_abort(k.w);
+		hs_rec_push_sums_free(&sums);
 		hs_progress_line_clear(&line);
 		hs_status_clear(&r->status);
 		report_write_error(seq, err);
 		return -1;
 	}
-	hs_progress_report(&progress, "writing", "blocks", s->ntraces, 0);
-	ret = hs_snapfile_write(s, path, err, sizeof(err));
+	hs_progress_report(&progress, "writing", "blocks", k.ntraces, 0);
+	if (k.w)
+		ret = hs_snapwriter_close(k.w, s, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "%s", werr);
 	hs_progress_line_clear(&line);
 	hs_status_clear(&r->status);
 	if (ret)
@@ -217,7 +287,8 @@ int hs_rec_write_snapshot(struct recorder *r, uint32_t seq)
 		hs_status_wrote(&r->status, s, path);
 	/* a push that fails warns and is counted: it fails no recording */
 	if (r->push)
-		hs_push_snapshot(r->push, s, path);
+		hs_rec_push_send(r, &sums, s, path);
+	hs_rec_push_sums_free(&sums);
 	hs_snapshot_free(s);
 	return ret;
 }

@@ -171,4 +171,26 @@ int hs_rec_parse_args(struct record_opts *o, int argc, char **argv);
 /* record_push.c: sets up r->push for --push; 0, or the exit status. */
 int hs_rec_push_open(struct recorder *r);
 
+struct hs_trace;
+
+/*
+ * What a push needs of a snapshot's traces, gathered as they are built:
+ * their sums by stack and domain; every trace when sampled (each is
+ * scaled by its own size).
+ */
+struct hs_push_sums {
+	bool sampled;
+	struct hs_trace *traces;
+	size_t ntraces, cap;
+	size_t *at; /* by stack and domain: 1 + the index of its sum */
+	size_t nat;
+};
+
+void hs_rec_push_sums_init(struct hs_push_sums *p, bool sampled);
+int hs_rec_push_add(struct hs_push_sums *p, const struct hs_trace *t);
+/* Pushes s with the traces p gathered. */
+void hs_rec_push_send(struct recorder *r, struct hs_push_sums *p,
+		      struct hs_snapshot *s, const char *path);
+void hs_rec_push_sums_free(struct hs_push_sums *p);
+
 #endif

@@ -257,6 +257,21 @@ static json_object *json_processes(const struct hs_snapshot *s)
 	return a;
 }
 
+/*
+ * Which domains hold which: the blocks CPython's allocators get from
+ * malloc and mmap for the python domain are its blocks' memory, traced
+ * once, as python.
+ */
+static json_object *json_nesting(void)
+{
+	json_object *o = json_object_new_object(), *in = json_object_new_array();
+
+	json_object_array_add(in, json_object_new_string("heap"));
+	json_object_array_add(in, json_object_new_string("mmap"));
+	json_object_object_add(o, hs_domain_name(HS_DOMAIN_PYTHON), in);
+	return o;
+}
+
 static json_object *json_domains(const struct hs_snapshot *s)
 {
 	static const char *const names[] = { "current", "count" };
@@ -363,6 +378,7 @@ static void render_info_json(FILE *out, const struct hs_snapshot *s,
 	json_add_u64(root, "interval_peak", t.interval_peak);
 	json_add_u64(root, "count", t.count);
 	json_object_object_add(root, "domains", json_domains(s));
+	json_object_object_add(root, "nesting", json_nesting());
 	json_add_info_counters(root, s, &t, &lost);
 	json_add_u64(root, "tracer_memory", s->tracer_memory);
 	json_add_u64(root, "sample_bytes", s->sample_bytes);
@@ -428,6 +444,10 @@ static void print_info_domains(FILE *out, const struct hs_snapshot *s)
 		print_size_count(out, d.size[i], d.count[i]);
 		fputc('\n', out);
 	}
+	if (d.count[HS_DOMAIN_PYTHON])
+		fputs("  (the heap and mmap blocks CPython's allocators get for the python\n"
+		      "  domain are inside its blocks: they are not counted again)\n",
+		      out);
 }
 
 static void print_info_losses(FILE *out, const struct hs_snapshot *s)

@@ -5,10 +5,20 @@
  * modules had no table or no room, and what the tables took.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <string.h>
 
-#include "render_priv.h"
 #include "render_unwind.h"
+
+static void add_u64(json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+static json_object *str_or_null(const char *str)
+{
+	return str ? json_object_new_string(str) : NULL;
+}
 
 /* enum hs_unwind_mode + 1, as unwind_stats.mode holds it */
 static const char *const mode_names[] = { NULL, "fp", "dwarf", "auto" };
@@ -98,8 +108,8 @@ static void print_cut(FILE *out, const struct hs_snapshot *s,
 
 	fprintf(out, "  cut short in %s: %" PRIu64 " %s (%" PRIu64 " %s):",
 		entry_path(s, e), sum(e->blocks),
-		hs_plural(sum(e->blocks), "block", "blocks"), sum(e->stacks),
-		hs_plural(sum(e->stacks), "stack", "stacks"));
+		sum(e->blocks) == 1 ? "block" : "blocks", sum(e->stacks),
+		sum(e->stacks) == 1 ? "stack" : "stacks");
 	for (int k = 1; k < HS_STOP_COUNT; k++) {
 		if (!e->stacks[k])
 			continue;
@@ -115,7 +125,6 @@ void hs_render_unwind_text(FILE *out, const struct hs_snapshot *s)
 {
 	const struct hs_unwind_stats *st = &s->unwind_stats;
 	uint64_t all, cut;
-	char b[64];
 
 	count_blocks(s, &all, &cut);
 	fprintf(out, "unwinding:        ");
@@ -145,11 +154,12 @@ void hs_render_unwind_text(FILE *out, const struct hs_snapshot *s)
 	}
 	if (!st->modules && !st->events_lost)
 		return;
-	hs_format_bytes(b, sizeof(b), st->bytes);
 	fprintf(out,
 		"  tables:         %" PRIu64 " modules, %" PRIu64
-		" rows of %" PRIu64 " rules, %s (limit %" PRIu64 " rows)\n",
-		st->modules, st->rows, st->rules, b, st->max_rows);
+		" rows of %" PRIu64 " rules, %.1f MiB (%" PRIu64
+		" B) (limit %" PRIu64 " rows)\n",
+		st->modules, st->rows, st->rules, (double)st->bytes / 1048576,
+		st->bytes, st->max_rows);
 	if (st->events_lost)
 		fprintf(out,
 			"  loader events lost: %" PRIu64
@@ -167,8 +177,8 @@ static json_object *json_stops(const uint64_t *stacks, const uint64_t *blocks)
 		if (!stacks[k] && !blocks[k])
 			continue;
 		r = json_object_new_object();
-		json_add_u64(r, "stacks", stacks[k]);
-		json_add_u64(r, "blocks", blocks[k]);
+		add_u64(r, "stacks", stacks[k]);
+		add_u64(r, "blocks", blocks[k]);
 		json_object_object_add(o, hs_unwind_stop_why((unsigned int)k),
 				       r);
 	}
@@ -181,15 +191,15 @@ static json_object *json_entry(const struct hs_snapshot *s,
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "module",
-			       json_str_or_null(hs_snapshot_str(s, e->module)));
+			       str_or_null(hs_snapshot_str(s, e->module)));
 	json_object_object_add(o, "table",
 			       json_object_new_string(table_names[e->table]));
 	json_object_object_add(o, "note",
-			       json_str_or_null(hs_snapshot_str(s, e->note)));
-	json_add_u64(o, "rows", e->rows);
-	json_add_u64(o, "bytes", e->bytes);
-	json_add_u64(o, "cut_stacks", sum(e->stacks));
-	json_add_u64(o, "cut_blocks", sum(e->blocks));
+			       str_or_null(hs_snapshot_str(s, e->note)));
+	add_u64(o, "rows", e->rows);
+	add_u64(o, "bytes", e->bytes);
+	add_u64(o, "cut_stacks", sum(e->stacks));
+	add_u64(o, "cut_blocks", sum(e->blocks));
 	json_object_object_add(o, "cut", json_stops(e->stacks, e->blocks));
 	return o;
 }
@@ -203,9 +213,9 @@ json_object *hs_render_unwind_json(const struct hs_snapshot *s)
 	uint64_t all, cut;
 
 	count_blocks(s, &all, &cut);
-	json_add_u64(o, "blocks", all);
-	json_add_u64(o, "cut_blocks", cut);
-	json_object_object_add(o, "mode", json_str_or_null(mode_name(s)));
+	add_u64(o, "blocks", all);
+	add_u64(o, "cut_blocks", cut);
+	json_object_object_add(o, "mode", str_or_null(mode_name(s)));
 	json_object_object_add(
 		o, "reach_bottom",
 		by_fp(s) ?
@@ -215,12 +225,12 @@ json_object *hs_render_unwind_json(const struct hs_snapshot *s)
 	for (size_t i = 0; i < s->nunwind; i++)
 		json_object_array_add(mods, json_entry(s, &s->unwind[i]));
 	json_object_object_add(o, "modules", mods);
-	json_add_u64(tables, "modules", st->modules);
-	json_add_u64(tables, "rows", st->rows);
-	json_add_u64(tables, "max_rows", st->max_rows);
-	json_add_u64(tables, "rules", st->rules);
-	json_add_u64(tables, "bytes", st->bytes);
-	json_add_u64(tables, "loader_events_lost", st->events_lost);
+	add_u64(tables, "modules", st->modules);
+	add_u64(tables, "rows", st->rows);
+	add_u64(tables, "max_rows", st->max_rows);
+	add_u64(tables, "rules", st->rules);
+	add_u64(tables, "bytes", st->bytes);
+	add_u64(tables, "loader_events_lost", st->events_lost);
 	json_object_object_add(o, "tables", tables);
 	return o;
 }

@@ -12,11 +12,18 @@
 #include "snapbuild.h"
 
 #define INLINE_MAX 16
-#define REPORT_EVERY 4096 /* blocks */
 
 struct module_handle {
 	int fd; /* procmaps keeps it open as long as we live */
 	int handle; /* symbolizer handle, or negative errno */
+};
+
+/* A raw stack's key, and the snapshot's stack built from it. */
+struct built_stack {
+	uint64_t key; /* 0: a free slot */
+	uint32_t idx;
+	uint32_t cut; /* the unwind entry where it was cut short, or HS_NONE */
+	uint32_t why; /* enum hs_unwind_stop */
 };
 
 struct hs_snapbuild {
@@ -27,6 +34,16 @@ struct hs_snapbuild {
 	struct module_handle *handles;
 	size_t nhandles, handles_cap;
 	const struct hs_pycodes *codes;
+
+	/* The snapshot whose traces are being built, and its stacks by key. */
+	struct hs_snapshot *s;
+	hs_stack_read_fn read;
+	void *read_arg;
+	struct built_stack *built; /* open addressing */
+	size_t nbuilt, built_cap; /* a power of two, or 0 */
+	uint32_t empty; /* the stack of traces that have none */
+	uint64_t wall_offset; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	size_t missing;
 };
 
 void hs_snapbuild_set_python(struct hs_snapbuild *b,
@@ -55,6 +72,7 @@ void hs_snapbuild_free(struct hs_snapbuild *b)
 	if (!b)
 		return;
 	free(b->handles);
+	free(b->built);
 	free(b);
 }
 
@@ -330,74 +348,135 @@ static uint32_t build_stack(struct hs_snapbuild *b, struct hs_snapshot *s,
 	return idx;
 }
 
-int hs_snapbuild_add(struct hs_snapbuild *b, struct hs_snapshot *s,
-		     const struct hs_raw *raw,
-		     const struct hs_progress *progress)
+static struct built_stack *built_slot(const struct hs_snapbuild *b,
+				      uint64_t key)
 {
-	uint32_t *stack_idx = NULL, *cut = NULL, empty;
-	uint64_t *first_use = NULL;
-	int err = -ENOMEM;
-	int64_t e;
-	size_t i;
+	size_t mask = b->built_cap - 1;
+	size_t i = (size_t)(key * 0x9e3779b97f4a7c15ull >> 32) & mask;
 
-	empty = hs_snapshot_add_stack(s, NULL, 0);
-	stack_idx = malloc((raw->nstacks + 1) * sizeof(*stack_idx));
-	first_use = calloc(raw->nstacks + 1, sizeof(*first_use));
-	cut = malloc((raw->nstacks + 1) * sizeof(*cut));
-	if (!stack_idx || !first_use || !cut || empty == HS_NONE)
-		goto cleanup;
-	for (i = 0; i < raw->ntraces; i++) {
-		const struct hs_raw_stack *rs;
-		size_t k;
+	while (b->built[i].key && b->built[i].key != key)
+		i = (i + 1) & mask;
+	return &b->built[i];
+}
 
-		rs = hs_raw_find_stack(raw, raw->traces[i].stack);
-		if (!rs)
-			continue;
-		k = (size_t)(rs - raw->stacks);
-		if (!first_use[k] || raw->traces[i].time_ns < first_use[k])
-			first_use[k] = raw->traces[i].time_ns;
+/* Keeps the table at most half full. */
+static int built_room(struct hs_snapbuild *b)
+{
+	struct built_stack *old = b->built;
+	size_t i, old_cap = b->built_cap;
+
+	if (2 * (b->nbuilt + 1) <= b->built_cap)
+		return 0;
+	b->built_cap = old_cap ? 2 * old_cap : 256;
+	b->built = calloc(b->built_cap, sizeof(*b->built));
+	if (!b->built) {
+		b->built = old;
+		b->built_cap = old_cap;
+		return -ENOMEM;
 	}
-	for (i = 0; i < raw->nstacks; i++) {
-		hs_progress_report(progress, "symbolizing", "stacks", i,
-				   raw->nstacks);
-		stack_idx[i] = build_stack(b, s, &raw->stacks[i], first_use[i]);
-		e = count_stop(b, s, &raw->stacks[i], first_use[i]);
-		if (stack_idx[i] == HS_NONE || e < 0)
-			goto cleanup;
-		cut[i] = (uint32_t)e;
+	for (i = 0; i < old_cap; i++)
+		if (old[i].key)
+			*built_slot(b, old[i].key) = old[i];
+	free(old);
+	return 0;
+}
+
+/*
+ * The snapshot's stack of raw stack key, built when a trace first uses it
+ * (its allocation time picks the mappings that were there). The trace's
+ * blocks count where its walk was cut short, if it was.
+ */
+static int stack_of(struct hs_snapbuild *b, uint64_t key, uint64_t time_ns,
+		    uint64_t blocks, uint32_t *idx)
+{
+	uint64_t ips[HS_MAX_FRAMES];
+	struct hs_raw_stack rs;
+	struct built_stack *slot;
+	int64_t cut = HS_NONE;
+	int err;
+
+	*idx = b->empty;
+	if (!key)
+		return 0;
+	if (built_room(b))
+		return -ENOMEM;
+	slot = built_slot(b, key);
+	if (slot->key)
+		goto found;
+	memset(&rs, 0, sizeof(rs));
+	err = b->read(b->read_arg, key, &rs, ips);
+	if (err == -ENOENT) {
+		b->missing++;
+	} else if (err) {
+		return err;
+	} else {
+		*idx = build_stack(b, b->s, &rs, time_ns);
+		cut = count_stop(b, b->s, &rs, time_ns);
 	}
-	for (i = 0; i < raw->ntraces; i++) {
+	if (*idx == HS_NONE || cut < 0)
+		return -ENOMEM;
+	slot->key = key;
+	slot->idx = *idx;
+	slot->cut = (uint32_t)cut;
+	slot->why = stop_of(rs.flags);
+	b->nbuilt++;
+found:
+	*idx = slot->idx;
+	/* the blocks of a trace whose walk was cut short count there */
+	if (slot->cut != HS_NONE)
+		b->s->unwind[slot->cut].blocks[slot->why] += blocks;
+	return 0;
+}
+
+int hs_snapbuild_begin(struct hs_snapbuild *b, struct hs_snapshot *s,
+		       hs_stack_read_fn read, void *arg)
+{
+	b->s = s;
+	b->read = read;
+	b->read_arg = arg;
+	b->missing = 0;
+	b->wall_offset = hs_mono_to_wall_ns(0);
+	b->empty = hs_snapshot_add_stack(s, NULL, 0);
+	return b->empty == HS_NONE ? -ENOMEM : 0;
+}
+
+int hs_snapbuild_traces(struct hs_snapbuild *b, const struct hs_raw *raw,
+			hs_trace_fn fn, void *arg)
+{
+	uint32_t stack;
+	int err = 0;
+
+	for (size_t i = 0; i < raw->ntraces && !err; i++) {
 		const struct hs_raw_trace *rt = &raw->traces[i];
-		const struct hs_raw_stack *rs =
-			hs_raw_find_stack(raw, rt->stack);
-		struct hs_trace t = {
-			.addr = rt->addr,
-			.size = rt->size,
-			.time_ns = hs_mono_to_wall_ns(rt->time_ns),
-			.pid = rt->pid,
-			.tid = rt->tid,
-			.stack = rs ? stack_idx[rs - raw->stacks] : empty,
-			.total_nframe = rt->total_nframe,
-			.domain = rt->domain,
-			.flags = rt->flags,
-			.blocks = rt->blocks,
-		};
-		uint32_t k;
 
-		if (hs_snapshot_add_trace(s, &t))
-			goto cleanup;
-		k = rs ? cut[rs - raw->stacks] : HS_NONE;
-		if (k != HS_NONE)
-			s->unwind[k].blocks[stop_of(rs->flags)] +=
-				hs_trace_blocks(&t);
-		if ((i + 1) % REPORT_EVERY == 0)
-			hs_progress_report(progress, "storing", "blocks", i + 1,
-					   raw->ntraces);
+		err = stack_of(b, rt->stack, rt->time_ns,
+			       rt->blocks ? rt->blocks : 1, &stack);
+		if (!err) {
+			struct hs_trace t = {
+				.addr = rt->addr,
+				.size = rt->size,
+				.time_ns = rt->time_ns + b->wall_offset,
+				.pid = rt->pid,
+				.tid = rt->tid,
+				.stack = stack,
+				.total_nframe = rt->total_nframe,
+				.domain = rt->domain,
+				.flags = rt->flags,
+				.blocks = rt->blocks,
+			};
+
+			err = fn(arg, &t);
+		}
 	}
-	err = 0;
-cleanup:
-	free(stack_idx);
-	free(first_use);
-	free(cut);
 	return err;
+}
+
+size_t hs_snapbuild_end(struct hs_snapbuild *b)
+{
+	free(b->built);
+	b->built = NULL;
+	b->nbuilt = 0;
+	b->built_cap = 0;
+	b->s = NULL;
+	return b->missing;
 }

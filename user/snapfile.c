@@ -12,6 +12,13 @@
  *   32  u32 CRC-32C of the compressed payload
  *   36  u32 CRC-32C of header bytes 0..35
  *
+ * The compressed payload is one or more zstd frames, skippable frames
+ * among them, which decompress one after the other into the payload.
+ * The writer (snapwrite.c) streams the traces: its files hold a frame of
+ * the traces section's header (once their count is known), a skippable
+ * frame that pads it to a fixed size, then one frame of the trace records
+ * followed by the other sections.
+ *
  * Files are written to a temporary file next to their path and renamed.
  */
 #include <errno.h>
@@ -20,20 +27,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
+#include "crc32c.h"
 #include "snapfile.h"
 #include "snapfile_payload.h"
 
-#define MAGIC "HSNAP\r\n\x1a"
-#define MAGIC_LEN 8
-#define HEADER_LEN 40
-#define FLAG_ZSTD 0x1u
-#define ZSTD_LEVEL 1
+#define MAGIC HS_SNAPFILE_MAGIC
+#define MAGIC_LEN HS_SNAPFILE_MAGIC_LEN
+#define HEADER_LEN HS_SNAPFILE_HEADER_LEN
+#define FLAG_ZSTD HS_SNAPFILE_ZSTD
 
 /* zstd cannot expand data much beyond this; more means a forged header. */
 #define MAX_RATIO 1000
@@ -51,234 +56,6 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-/* CRC-32C (Castagnoli), slicing by 8. */
-static uint32_t crc32c(const void *buf, size_t len)
-{
-	uint32_t t[8][256], crc = ~0u, c, lo, hi;
-	const uint8_t *p = buf;
-	int i, k;
-
-	for (i = 0; i < 256; i++) {
-		c = (uint32_t)i;
-		for (k = 0; k < 8; k++)
-			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
-		t[0][i] = c;
-	}
-	for (i = 0; i < 256; i++)
-		for (k = 1; k < 8; k++)
-			t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xff];
-	for (; len >= 8; p += 8, len -= 8) {
-		lo = hs_get_u32(p) ^ crc;
-		hi = hs_get_u32(p + 4);
-		crc = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^
-		      t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^
-		      t[3][hi & 0xff] ^ t[2][(hi >> 8) & 0xff] ^
-		      t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
-	}
-	while (len--)
-		crc = (crc >> 8) ^ t[0][(crc ^ *p++) & 0xff];
-	return ~crc;
-}
-
-/* Writing */
-
-/* Returns the whole file image (header and compressed payload). */
-static uint8_t *build_file(const struct hs_snapshot *s, size_t *file_len,
-			   char *msg, size_t msglen)
-{
-	uint8_t *raw, *file = NULL, *p;
-	ZSTD_CCtx *cctx = NULL;
-	size_t raw_len, bound, clen;
-
-	raw = hs_payload_encode(s, &raw_len, msg, msglen);
-	if (!raw)
-		return NULL;
-	bound = ZSTD_compressBound(raw_len);
-	if (!ZSTD_isError(bound))
-		file = malloc(HEADER_LEN + bound);
-	cctx = ZSTD_createCCtx();
-	if (!file || !cctx) {
-		seterr(msg, msglen, "%s", strerror(ENOMEM));
-		goto fail;
-	}
-	ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, ZSTD_LEVEL);
-	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
-	clen = ZSTD_compress2(cctx, file + HEADER_LEN, bound, raw, raw_len);
-	if (ZSTD_isError(clen)) {
-		seterr(msg, msglen, "zstd: %s", ZSTD_getErrorName(clen));
-		goto fail;
-	}
-	memcpy(file, MAGIC, MAGIC_LEN);
-	p = hs_put_u32(file + MAGIC_LEN, HS_FORMAT_VERSION);
-	p = hs_put_u32(p, FLAG_ZSTD);
-	p = hs_put_u64(p, raw_len);
-	p = hs_put_u64(p, clen);
-	p = hs_put_u32(p, crc32c(file + HEADER_LEN, clen));
-	hs_put_u32(p, crc32c(file, HEADER_LEN - 4));
-	ZSTD_freeCCtx(cctx);
-	free(raw);
-	*file_len = HEADER_LEN + clen;
-	return file;
-fail:
-	ZSTD_freeCCtx(cctx);
-	free(raw);
-	free(file);
-	return NULL;
-}
-
-/* Creates "DIR/.BASE.XXXXXXXX.tmp" next to path. */
-static int open_temp(const char *path, char **tmp_out)
-{
-	const char *slash = strrchr(path, '/');
-	const char *base = slash ? slash + 1 : path;
-	int dirlen = slash ? (int)(slash - path + 1) : 0;
-	int baselen = strlen(base) > 200 ? 200 : (int)strlen(base);
-	size_t size = strlen(path) + 32;
-	struct timespec ts;
-	uint32_t rnd;
-	char *tmp;
-	int fd, i;
-
-	if (!*base) {
-		errno = EISDIR;
-		return -1;
-	}
-	tmp = malloc(size);
-	if (!tmp)
-		return -1;
-	for (i = 0; i < 100; i++) {
-		if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) !=
-		    sizeof(rnd)) {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			rnd = (uint32_t)ts.tv_nsec ^ (uint32_t)getpid() * 31 ^
-			      (uint32_t)i;
-		}
-		snprintf(tmp, size, "%.*s.%.*s.%08x.tmp", dirlen, path, baselen,
-			 base, rnd);
-		fd = open(tmp,
-			  O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC,
-			  0600);
-		if (fd >= 0) {
-			*tmp_out = tmp;
-			return fd;
-		}
-		if (errno != EEXIST)
-			break;
-	}
-	free(tmp);
-	return -1;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Makes the rename durable; the new file is in place either way. */
-static void sync_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd;
-
-	if (!slash) {
-		dir = strdup(".");
-	} else {
-		dir = strndup(path, (size_t)(slash - path));
-		if (dir && !*dir) {
-			free(dir);
-			dir = strdup("/");
-		}
-	}
-	if (!dir)
-		return;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
-}
-
-int hs_snapfile_write(const struct hs_snapshot *s, const char *path, char *err,
-		      size_t errlen)
-{
-	uint8_t *file = NULL;
-	char *tmp = NULL;
-	char msg[160];
-	size_t file_len;
-	int fd = -1, e;
-
-	if (hs_payload_check(s, msg, sizeof(msg))) {
-		seterr(err, errlen, "cannot write %s: invalid snapshot (%s)",
-		       path, msg);
-		return -1;
-	}
-	file = build_file(s, &file_len, msg, sizeof(msg));
-	if (!file) {
-		seterr(err, errlen, "cannot write %s: %s", path, msg);
-		return -1;
-	}
-	fd = open_temp(path, &tmp);
-	if (fd < 0 || fchmod(fd, 0600) || write_all(fd, file, file_len) ||
-	    fsync(fd))
-		goto fail;
-	e = close(fd);
-	fd = -1;
-	if (e || rename(tmp, path))
-		goto fail;
-	sync_dir(path);
-	free(tmp);
-	free(file);
-	return 0;
-fail:
-	e = errno;
-	if (fd >= 0)
-		close(fd);
-	if (tmp)
-		unlink(tmp);
-	free(tmp);
-	free(file);
-	seterr(err, errlen, "cannot write %s: %s", path, strerror(e));
-	return -1;
-}
-
-int hs_snapfile_check_path(const char *path, char *err, size_t errlen)
-{
-	struct stat st;
-	char *tmp = NULL;
-	int fd;
-
-	/* rename() would replace a symlink there, but not a directory */
-	if (!lstat(path, &st) && S_ISDIR(st.st_mode)) {
-		seterr(err, errlen, "cannot write %s: %s", path,
-		       strerror(EISDIR));
-		return -1;
-	}
-	fd = open_temp(path, &tmp);
-	if (fd < 0) {
-		seterr(err, errlen, "cannot write %s: %s", path,
-		       strerror(errno));
-		return -1;
-	}
-	close(fd);
-	unlink(tmp);
-	free(tmp);
-	return 0;
 }
 
 /* Reading */
@@ -328,7 +105,7 @@ static int check_header(const struct reader *rd, const uint8_t *buf, size_t len)
 			version, HS_FORMAT_OLDEST, HS_FORMAT_VERSION);
 	if (len < HEADER_LEN)
 		return fail(rd, "truncated");
-	if (hs_get_u32(buf + 36) != crc32c(buf, HEADER_LEN - 4))
+	if (hs_get_u32(buf + 36) != hs_crc32c(buf, HEADER_LEN - 4))
 		return fail(rd, "corrupt (header checksum mismatch)");
 	flags = hs_get_u32(buf + 12);
 	raw_len = hs_get_u64(buf + 16);
@@ -342,7 +119,7 @@ static int check_header(const struct reader *rd, const uint8_t *buf, size_t len)
 	if (raw_len > clen * MAX_RATIO + MAX_SLACK || raw_len > SIZE_MAX / 2)
 		return fail(rd, "corrupt (implausible payload size %llu)",
 			    (unsigned long long)raw_len);
-	if (hs_get_u32(buf + 32) != crc32c(buf + HEADER_LEN, clen))
+	if (hs_get_u32(buf + 32) != hs_crc32c(buf + HEADER_LEN, clen))
 		return fail(rd, "corrupt (checksum mismatch)");
 	return (int)version;
 }

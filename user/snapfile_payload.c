@@ -86,6 +86,9 @@ enum section_tag {
 #define TRACE_LEN (TRACE_V1_LEN + 1 + 4)
 
 _Static_assert(HS_BUILD_ID_MAX <= BUILD_ID_LEN, "build-id field too small");
+_Static_assert(HS_PAYLOAD_TRACES_HDR_LEN == SECTION_HDR + TABLE_HDR &&
+		       HS_PAYLOAD_TRACE_LEN == TRACE_LEN,
+	       "the traces section as the streaming writer sizes it");
 /* A counter more changes the procs records: a new format version. */
 _Static_assert(sizeof(struct hs_counters) == COUNTERS_LEN,
 	       "the procs records hold every counter");
@@ -236,7 +239,6 @@ static uint64_t payload_len(const struct hs_snapshot *s, uint64_t slen)
 	len += table_len(s->nframes, FRAME_LEN);
 	len += table_len(s->nstack_frames, STACK_FRAME_LEN);
 	len += table_len(s->nstacks, STACK_LEN);
-	len += table_len(s->ntraces, TRACE_LEN);
 	return len + hs_unwind_sections_len(s);
 }
 
@@ -337,28 +339,27 @@ static uint8_t *put_frames(uint8_t *p, const struct hs_snapshot *s)
 	return p;
 }
 
-static uint8_t *put_traces(uint8_t *p, const struct hs_snapshot *s)
+uint8_t *hs_payload_put_traces_header(uint8_t *p, uint32_t n)
 {
-	p = put_table(p, SEC_TRACES, s->ntraces, TRACE_LEN);
-	for (size_t i = 0; i < s->ntraces; i++) {
-		const struct hs_trace *t = &s->traces[i];
-
-		p = hs_put_u64(p, t->addr);
-		p = hs_put_u64(p, t->size);
-		p = hs_put_u64(p, t->time_ns);
-		p = hs_put_u32(p, t->pid);
-		p = hs_put_u32(p, t->tid);
-		p = hs_put_u32(p, t->stack);
-		p = hs_put_u32(p, t->total_nframe);
-		*p++ = t->domain;
-		*p++ = t->flags;
-		p = hs_put_u32(p, t->blocks);
-	}
-	return p;
+	return put_table(p, SEC_TRACES, n, TRACE_LEN);
 }
 
-uint8_t *hs_payload_encode(const struct hs_snapshot *s, size_t *len, char *msg,
-			   size_t msglen)
+uint8_t *hs_payload_put_trace(uint8_t *p, const struct hs_trace *t)
+{
+	p = hs_put_u64(p, t->addr);
+	p = hs_put_u64(p, t->size);
+	p = hs_put_u64(p, t->time_ns);
+	p = hs_put_u32(p, t->pid);
+	p = hs_put_u32(p, t->tid);
+	p = hs_put_u32(p, t->stack);
+	p = hs_put_u32(p, t->total_nframe);
+	*p++ = t->domain;
+	*p++ = t->flags;
+	return hs_put_u32(p, t->blocks);
+}
+
+uint8_t *hs_payload_encode_tables(const struct hs_snapshot *s, size_t *len,
+				  char *msg, size_t msglen)
 {
 	uint64_t slen = strings_len(s), n = payload_len(s, slen);
 	uint8_t *buf, *p;
@@ -376,7 +377,6 @@ uint8_t *hs_payload_encode(const struct hs_snapshot *s, size_t *len, char *msg,
 	p = put_strings(p, s, slen);
 	p = put_procs(p, s);
 	p = put_frames(p, s);
-	p = put_traces(p, s);
 	hs_unwind_sections_put(p, s);
 	*len = n;
 	return buf;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "snapfile_payload.h"
+#include "le.h"
 #include "snapfile_unwind.h"
 
 #define HDR 12 /* u32 tag, u64 length */

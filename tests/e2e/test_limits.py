@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 """No losses at scale, with map sizes set by options: ten million live
-blocks, and a quarter of a million distinct stacks."""
+blocks, and a quarter of a million distinct stacks; and the tracer's own
+memory stays small however many blocks a snapshot holds."""
 import os
 import re
 import subprocess
 
-from hs import Recorder, heapsnap_json, prog, tmpdir
+from hs import Recorder, heapsnap_json, prog, spawn, tmpdir
 
 
 def record(args, cmd, timeout=600):
@@ -84,3 +85,36 @@ def test_full_stack_map_is_counted():
     # 4096 distinct stacks do not fit in 1000 slots: the rest are counted
     assert info["lost"]["stack_failures"] >= 4096 - 1000, info["lost"]
     assert info["warnings"], info
+
+
+def peak_rss_writing(n):
+    """heapsnap record -p's peak RSS (bytes) over gt_many N, whose N live
+    blocks it writes when the program exits; and the snapshot."""
+    out = os.path.join(tmpdir(), "m%d.hsnap" % n)
+    target = spawn(["sh", "-c", 'read x; exec "$@"', "sh", prog("gt_many"),
+                    str(n)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    rec = Recorder(["-p", str(target.pid), "-o", out, "--max-live",
+                    str(n + 100000)])
+    rec.wait_attached()
+    target.communicate("go\n", timeout=300)
+    _, status, ru = os.wait4(rec.p.pid, 0)
+    rec.p.returncode = os.waitstatus_to_exitcode(status)
+    rec.err.rest(timeout=5)
+    assert rec.p.returncode == 0, rec.stderr()
+    return ru.ru_maxrss * 1024, out
+
+
+def test_snapshot_memory_is_at_most_64_bytes_a_live_block():
+    """The snapshot's traces go to the file as they are read from the live
+    table: writing two million of them takes the tracer's memory at most
+    64 bytes a block above a snapshot of none (a snapshot built whole took
+    over 100)."""
+    idle, _ = peak_rss_writing(0)
+    rss, snap = peak_rss_writing(2000000)
+    assert rss - idle <= 64 * 2000000, (rss, idle)
+    lost = heapsnap_json("info", snap)["lost"]
+    assert lost["map_full"] == lost["stack_failures"] == 0, lost
+    top = heapsnap_json("top", snap, "-n", "0", "--include", "*/gt_many.c")
+    got = sorted((st["size"], st["count"]) for st in top["stats"])
+    assert got == [(8000000, 500000), (16000000, 1), (16000000, 500000),
+                   (24000000, 500000), (32000000, 500000)], got

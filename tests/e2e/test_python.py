@@ -157,7 +157,13 @@ def check_exact(version, attach=False):
 
 
 def test_exact_311_matches_tracemalloc():
-    check_exact("3.11")
+    base, _ = check_exact("3.11")
+    info = heapsnap_json("info", base + ".2")
+    assert info["nesting"] == {"python": ["heap", "mmap"]}, info
+    assert info["domains"]["python"]["current"] > 20 * 1000 * 1000, info
+    assert "exact" in info["processes"][0]["python"], info["processes"]
+    text = run([HEAPSNAP, "info", base + ".2"]).stdout
+    assert "inside its blocks: they are not counted again" in text, text
 
 
 def test_exact_312_matches_tracemalloc():

@@ -9,14 +9,7 @@
  * library's constructor and a call into it right after dlopen() (no pause:
  * its table must be there in time), a thread, and main.
  */
-#include <dlfcn.h>
-#include <libgen.h>
-#include <limits.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#include "gt.h"
 
 void *volatile ct_keep[8];
 extern void *volatile lib_keep; /* libgtctor.so's: it stays linked */
@@ -43,24 +36,6 @@ __attribute__((noinline)) static void main_site(void)
 	ct_keep[5] = malloc(7006);
 }
 
-static void *load(void)
-{
-	char exe[PATH_MAX], lib[PATH_MAX + 32];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	void *h;
-
-	if (n < 0)
-		exit(2);
-	exe[n] = 0;
-	snprintf(lib, sizeof(lib), "%s/libgtctor_dl.so", dirname(exe));
-	h = dlopen(lib, RTLD_NOW);
-	if (!h) {
-		fprintf(stderr, "dlopen: %s\n", dlerror());
-		exit(2);
-	}
-	return h;
-}
-
 int main(int argc, char **argv)
 {
 	int wait = argc > 1 && !strcmp(argv[1], "wait");
@@ -70,7 +45,8 @@ int main(int argc, char **argv)
 
 	if (!lib_keep)
 		return 3;
-	*(void **)&dl_alloc = dlsym(load(), "dl_alloc");
+	*(void **)&dl_alloc =
+		dlsym(gt_dlopen_beside("libgtctor_dl.so"), "dl_alloc");
 	dl_alloc();
 	if (pthread_create(&t, NULL, thread_site, NULL) || pthread_join(t, NULL))
 		return 2;

@@ -23,8 +23,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <json-c/json.h>
+#include <libgen.h>
 #include <zstd.h>
 
+#include "crc32c.h"
 #include "snapfile.h"
 #include "snapshot.h"
 #include "test.h"
@@ -1452,6 +1455,244 @@ out:
 	rm_tree(dir);
 }
 
+/* The writer's CRC, in pieces and combined, is the bitwise one. */
+static void test_crc32c_combine(void)
+{
+	static uint8_t buf[70000];
+	uint64_t rng = 11;
+	size_t cuts[] = { 0, 1, 7, 8, 9, 4095, 65536, sizeof(buf) };
+	uint32_t whole;
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)xorshift(&rng);
+	whole = crc32c(buf, sizeof(buf));
+	ASSERT_EQ(hs_crc32c(buf, sizeof(buf)), whole, "slicing by 8");
+	for (size_t k = 0; k < sizeof(cuts) / sizeof(cuts[0]); k++) {
+		size_t cut = cuts[k];
+
+		if (!ASSERT_EQ(hs_crc32c_combine(
+				       hs_crc32c(buf, cut),
+				       hs_crc32c(buf + cut, sizeof(buf) - cut),
+				       sizeof(buf) - cut),
+			       whole, "combined"))
+			fprintf(stderr, "  cut at %zu\n", cut);
+	}
+}
+
+/* The zstd frames of a file's compressed payload, in *sizes (at most max). */
+static size_t frames_of(const uint8_t *f, size_t len, size_t *sizes, size_t max)
+{
+	size_t n = 0, off = HDR_LEN, sz;
+
+	while (off < len && n < max) {
+		sz = ZSTD_findFrameCompressedSize(f + off, len - off);
+		if (ZSTD_isError(sz))
+			return 0;
+		sizes[n++] = sz;
+		off += sz;
+	}
+	return off == len ? n : 0;
+}
+
+static bool is_skippable(const uint8_t *p)
+{
+	return (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d &&
+	       p[3] == 0x18;
+}
+
+/*
+ * Traces appended one by one, 100,000 of them (the writer compresses them
+ * in many pieces), read back as if the snapshot had held them: the file
+ * is a frame of the traces section's header, a skippable frame, then the
+ * records and the other sections.
+ */
+static void test_streamed_traces(void)
+{
+	const size_t n = 100000;
+	struct hs_snapshot *tables = make_sample(), *want = make_sample();
+	char *dir = make_tmpdir(), *path = join(dir, "stream.hsnap");
+	struct hs_snapshot *r = NULL;
+	struct hs_snapwriter *w;
+	uint8_t *buf = NULL, head[32];
+	size_t len = 0, sizes[4];
+	char err[256] = "";
+	uint64_t rng = 5;
+
+	free(want->traces);
+	want->traces = NULL;
+	want->ntraces = want->cap.traces = 0;
+	w = hs_snapwriter_open(path, err, sizeof(err));
+	if (!ASSERT_TRUE(w, err))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct hs_trace t = {
+			.addr = 0x7f0000000000ull + 32 * i,
+			.size = 1 + xorshift(&rng) % 100000,
+			.time_ns = 1795304400000000000ull + i,
+			.pid = 1000 + (uint32_t)(i % 3),
+			.tid = (uint32_t)i,
+			.stack = (uint32_t)(xorshift(&rng) % tables->nstacks),
+			.total_nframe = (uint32_t)(i % 128),
+			.domain = (uint8_t)(i % HS_DOMAIN_COUNT),
+			.flags = i % 5 ? 0 : HS_TRACE_ESTIMATE,
+			.blocks = (uint32_t)(i % 7),
+		};
+
+		hs_snapwriter_trace(w, &t);
+		hs_snapshot_add_trace(want, &t);
+	}
+	ASSERT_EQ(hs_snapwriter_count(w), n, "count");
+	if (!ASSERT_EQ(hs_snapwriter_close(w, tables, err, sizeof(err)), 0,
+		       err))
+		goto out;
+	ASSERT_EQ(count_entries(dir), 1, "no temporary file left");
+	r = hs_snapfile_read(path, err, sizeof(err));
+	if (!ASSERT_TRUE(r, err) || !snapshots_eq(want, r))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (!ASSERT_EQ(r->traces[i].flags, want->traces[i].flags,
+			       "flags") ||
+		    !ASSERT_EQ(r->traces[i].blocks, want->traces[i].blocks,
+			       "blocks"))
+			break;
+
+	buf = read_bytes(path, &len);
+	if (!ASSERT_EQ(frames_of(buf, len, sizes, 4), 3, "three frames"))
+		goto out;
+	ASSERT_EQ(ZSTD_decompress(head, sizeof(head), buf + HDR_LEN, sizes[0]),
+		  20, "the first frame is the traces section's header");
+	ASSERT_EQ(head[0], 8, "traces tag");
+	ASSERT_EQ(head[12] | head[13] << 8 | head[14] << 16 | head[15] << 24, n,
+		  "traces count");
+	ASSERT_TRUE(is_skippable(buf + HDR_LEN + sizes[0]), "padding");
+out:
+	hs_snapshot_free(tables);
+	hs_snapshot_free(want);
+	hs_snapshot_free(r);
+	free(buf);
+	free(path);
+	rm_tree(dir);
+}
+
+/* What the streaming writer refuses, and a writer given up on. */
+static void test_streamed_failures(void)
+{
+	struct hs_snapshot *s = make_sample();
+	char *dir = make_tmpdir(), *path = join(dir, "bad.hsnap"), *missing;
+	struct hs_trace t = { .addr = 1, .size = 2 };
+	struct hs_snapwriter *w;
+	char err[256] = "", want[512];
+
+	w = hs_snapwriter_open(path, err, sizeof(err));
+	t.stack = (uint32_t)s->nstacks;
+	hs_snapwriter_trace(w, &t);
+	ASSERT_EQ(hs_snapwriter_close(w, s, err, sizeof(err)), -1, "stack");
+	ASSERT_TRUE(strstr(err, "invalid snapshot (a trace's stack 3 out of "
+				"range)"),
+		    err);
+
+	w = hs_snapwriter_open(path, err, sizeof(err));
+	t.stack = 0;
+	hs_snapwriter_trace(w, &t);
+	t.domain = HS_DOMAIN_COUNT;
+	hs_snapwriter_trace(w, &t);
+	ASSERT_EQ(hs_snapwriter_close(w, s, err, sizeof(err)), -1, "domain");
+	ASSERT_TRUE(strstr(err, "invalid snapshot (trace 1: unknown domain"),
+		    err);
+
+	w = hs_snapwriter_open(path, err, sizeof(err));
+	ASSERT_EQ(count_entries(dir), 1, "the temporary file");
+	hs_snapwriter_abort(w);
+	ASSERT_EQ(count_entries(dir), 0, "nothing left");
+
+	missing = join(dir, "missing/x.hsnap");
+	ASSERT_TRUE(!hs_snapwriter_open(missing, err, sizeof(err)), "no dir");
+	snprintf(want, sizeof(want),
+		 "cannot write %s: No such file or directory", missing);
+	ASSERT_STREQ(err, want, "no dir message");
+	free(missing);
+	hs_snapshot_free(s);
+	free(path);
+	rm_tree(dir);
+}
+
+static char *fixture(const char *name)
+{
+	char *src = strdup(__FILE__), *path = NULL;
+
+	if (src && asprintf(&path, "%s/fixtures/%s", dirname(src), name) < 0)
+		path = NULL;
+	free(src);
+	return path;
+}
+
+static uint64_t jget(json_object *j, const char *a, const char *b)
+{
+	json_object *o = json_object_object_get(j, a);
+
+	return json_object_get_uint64(b ? json_object_object_get(o, b) : o);
+}
+
+/*
+ * A version 2 file of the writer that made the payload in one piece (one
+ * zstd frame, the traces among the other sections) reads with the figures
+ * its recorder printed, and written again, reads back the same.
+ */
+static void test_single_frame_version2_file(void)
+{
+	char *path = fixture("v2_single_frame.hsnap");
+	char *info = fixture("v2_single_frame.info.json");
+	char *dir = make_tmpdir(), *again = join(dir, "again.hsnap");
+	struct hs_snapshot *s = NULL, *r = NULL;
+	json_object *j = info ? json_object_from_file(info) : NULL;
+	uint64_t bytes[HS_DOMAIN_COUNT] = { 0 }, count[HS_DOMAIN_COUNT] = { 0 };
+	struct hs_counters tot;
+	uint8_t *buf = NULL;
+	size_t len = 0, sizes[4];
+	char err[256] = "";
+
+	buf = read_bytes(path, &len);
+	if (!ASSERT_TRUE(buf && j, "fixture") ||
+	    !ASSERT_EQ(frames_of(buf, len, sizes, 4), 1, "one frame"))
+		goto out;
+	s = hs_snapfile_read(path, err, sizeof(err));
+	if (!ASSERT_TRUE(s, err))
+		goto out;
+	ASSERT_EQ(s->format_version, 2, "format_version");
+	hs_snapshot_totals(s, &tot);
+	ASSERT_EQ(tot.current, jget(j, "current", NULL), "current");
+	ASSERT_EQ(tot.count, jget(j, "count", NULL), "count");
+	ASSERT_EQ(s->ntraces, jget(j, "traces", NULL), "traces");
+	for (size_t i = 0; i < s->ntraces; i++) {
+		bytes[s->traces[i].domain] += s->traces[i].size;
+		count[s->traces[i].domain] += hs_trace_blocks(&s->traces[i]);
+	}
+	for (int d = 0; d < HS_DOMAIN_COUNT; d++) {
+		json_object *o = json_object_object_get(
+			json_object_object_get(j, "domains"),
+			hs_domain_name((unsigned int)d));
+
+		ASSERT_EQ(bytes[d], jget(o, "current", NULL), "domain bytes");
+		ASSERT_EQ(count[d], jget(o, "count", NULL), "domain count");
+	}
+	ASSERT_TRUE(count[HS_DOMAIN_HEAP] && count[HS_DOMAIN_MMAP],
+		    "heap and mmap traces");
+	if (!ASSERT_EQ(hs_snapfile_write(s, again, err, sizeof(err)), 0, err))
+		goto out;
+	r = hs_snapfile_read(again, err, sizeof(err));
+	if (ASSERT_TRUE(r, err))
+		snapshots_eq(s, r);
+out:
+	json_object_put(j);
+	hs_snapshot_free(s);
+	hs_snapshot_free(r);
+	free(buf);
+	free(path);
+	free(info);
+	free(again);
+	rm_tree(dir);
+}
+
 int main(void)
 {
 	RUN_TEST(test_crc32c_reference);
@@ -1469,5 +1710,9 @@ int main(void)
 	RUN_TEST(test_bad_headers);
 	RUN_TEST(test_handmade_payloads);
 	RUN_TEST(test_million_traces);
+	RUN_TEST(test_crc32c_combine);
+	RUN_TEST(test_streamed_traces);
+	RUN_TEST(test_streamed_failures);
+	RUN_TEST(test_single_frame_version2_file);
 	return TEST_EXIT();
 }

@@ -8,10 +8,10 @@
 #include <json-c/json.h>
 #include <unistd.h>
 
+#include "le.h"
 #include "render.h"
 #include "snap_fixture.h"
 #include "snapfile.h"
-#include "snapfile_payload.h"
 #include "snapfile_unwind.h"
 #include "test.h"
 
