@@ -38,10 +38,10 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf \
 	      -Wall -Werror
 
 # Pure stages: no libbpf, no libdw, no root. The unit tests link only these.
-PURE_SRCS := snapshot.c snapfile.c snapfile_payload.c stats.c render.c sampling.c placement.c sysplace.c mmapdom.c \
+PURE_SRCS := snapshot.c snapfile.c snapfile_payload.c snapfile_unwind.c render_unwind.c stats.c render.c sampling.c placement.c sysplace.c mmapdom.c \
 	     export.c flamegraph.c allocators.c live_render.c
 # Unwind tables from call-frame information (libdw), and symbolization.
-CFI_SRCS := cfi.c cfi_source.c cfi_fde.c cfi_rows.c
+CFI_SRCS := cfi.c cfi_source.c cfi_fde.c cfi_rows.c cfi_pack.c
 SYM_SRCS := symbolize.c sym_module.c sym_lookup.c sym_strings.c
 # Kernel-facing and symbolization stages.
 TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_procs.c \
@@ -49,7 +49,7 @@ TOOL_SRCS := main.c cmd_analyze.c cmd_export.c record.c record_bpf.c record_proc
 	     record_snap.c probes.c probes_attach.c links.c bpfload.c collect.c \
 	     livetable.c procmaps.c $(CFI_SRCS) $(SYM_SRCS) sideband.c snapbuild.c \
 	     status.c targets.c discover.c \
-	     unwind.c live.c
+	     unwind.c unwind_loader.c live.c
 
 # info --plot (the series and the chart) and progress lines: pure.
 PURE_SRCS += progress.c series.c plot.c
@@ -335,7 +335,7 @@ FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror \
 	       -Itests/fuzz -fno-omit-frame-pointer \
 	       -fsanitize=address,undefined -fno-sanitize-recover=undefined
 # The reader and the analysis: what a snapshot file reaches.
-READER_SRCS := snapshot.c snapfile.c snapfile_payload.c stats.c render.c grow.c \
+READER_SRCS := snapshot.c snapfile.c snapfile_payload.c snapfile_unwind.c render_unwind.c stats.c render.c grow.c \
 	       aggregate.c stats_key.c render_stats.c
 READER_SRCS += snapwrite.c crc32c.c
 FUZZ_OBJS := $(patsubst %.c,$(FUZZ)/%.o,$(READER_SRCS)) $(FUZZ)/fuzz_common.o

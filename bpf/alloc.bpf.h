@@ -177,7 +177,7 @@ static __always_inline __u64 stack_of(struct hs_task *t,
 	__u64 key;
 	int lost;
 
-	key = capture_stack(&t->walk, f, tgid, &lost);
+	key = capture_stack(&t->walk, f, tgid, p->exec_ns, &lost);
 	if (lost == HS_WALK_FAILED)
 		__sync_fetch_and_add(&p->c.stack_failures, 1);
 	else if (lost == HS_WALK_COLLIDED)

@@ -230,6 +230,13 @@ int hs_stop(struct pt_regs *ctx)
 	return 0;
 }
 
+/* The dynamic loader's debugger hook: a process's modules changed. */
+SEC("uprobe")
+int hs_loader(struct pt_regs *ctx)
+{
+	return loader_hook(ctx);
+}
+
 /* A traced process replaced its image: what the old one allocated is gone. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(hs_exec, struct task_struct *task, pid_t old_pid,

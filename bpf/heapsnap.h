@@ -115,6 +115,7 @@ struct hs_stack_val {
 	__u32 nframe; /* frames stored in ip[] */
 	__u32 check; /* a second hash of ip[], to detect key collisions */
 	__u32 flags; /* HS_STACK_* */
+	__u64 stop_ip; /* the return address the walk stopped at */
 	__u64 ip[HS_MAX_FRAMES];
 };
 
@@ -155,9 +156,11 @@ struct hs_proc_val {
 #define HS_WRAPPER_FRAME_MAX 512
 
 /*
- * DWARF unwinding: one row of a module's call-frame table, compacted. The
- * row holds from pc up to the next row's pc. The return address is always
- * at CFA - 8 (x86-64).
+ * DWARF unwinding. A rule says where a frame's CFA is and how rbp is
+ * recovered; the return address is always at CFA - 8 (x86-64). Each
+ * module's rows (an address and the index of its rule) are packed in
+ * blocks, one BPF array per module; the rules of every module are one
+ * table.
  */
 enum hs_cfa_reg {
 	HS_CFA_NONE = 0, /* no rule known here: the unwinding stops */
@@ -170,11 +173,27 @@ enum hs_cfa_reg {
 #define HS_RBP_SAME 0 /* rbp keeps its value in this frame */
 #define HS_RBP_UNDEF (-128) /* rbp cannot be recovered */
 
-struct hs_cfi_row {
-	__u32 pc; /* ELF virtual address inside the module */
-	__s16 cfa_off;
+struct hs_cfi_rule {
+	__s32 cfa_off;
 	__u8 cfa_reg; /* enum hs_cfa_reg */
 	__s8 rbp_off; /* rbp saved at CFA + 8 * rbp_off, or HS_RBP_* */
+	__u16 fp; /* in a walker's cache: the module keeps frame pointers */
+};
+
+#define HS_CFI_RULES 16384 /* distinct rules, all modules together */
+#define HS_CFI_NONE_RULE 0 /* rule 0 is always HS_CFA_NONE */
+#define HS_CFI_MODULES 4096 /* modules with a table */
+
+/*
+ * Rows of one module, from ELF address base on: row i holds from
+ * base + off[i] up to the next row's address. Offsets ascend; a block's
+ * unused rows repeat its last one.
+ */
+#define HS_CFI_BLOCK_ROWS 15
+struct hs_cfi_block {
+	__u32 base;
+	__u16 off[HS_CFI_BLOCK_ROWS];
+	__u16 rule[HS_CFI_BLOCK_ROWS]; /* index into the rules */
 };
 
 /* How the BPF side walks a stack. */
@@ -191,7 +210,8 @@ enum hs_unwind_mode {
 struct hs_unwind_map {
 	__u64 start, end;
 	__u64 bias; /* runtime address - ELF address */
-	__u32 first, count; /* its rows in the rows array */
+	__u32 module; /* its table, in the modules' array */
+	__u32 nblocks;
 	__u32 flags;
 	__u32 pad;
 };
@@ -199,11 +219,49 @@ struct hs_unwind_map {
 struct hs_unwind_proc {
 	__u32 n;
 	__u32 gen; /* changes whenever the mappings do */
+	__u64 image; /* the process's exec_ns when they were read */
 	struct hs_unwind_map m[HS_UNWIND_MAPS];
 };
 
+/*
+ * A module's table by the file the kernel maps (its device, as the kernel
+ * encodes it, and inode): for code in a mapping its process's list does
+ * not have yet.
+ */
+struct hs_cfi_file_key {
+	__u64 dev;
+	__u64 ino;
+};
+
+struct hs_cfi_file {
+	__u32 module, nblocks, flags, pad;
+	__s64 delta; /* ELF address - file offset, for its code */
+};
+
+/* The dynamic loader's debugger hook ran in tgid: its modules changed. */
+struct hs_loader_event {
+	__u32 tgid;
+	__u32 stopped; /* the hook stopped the process (SIGSTOP) */
+};
+
 /* hs_stack_val.flags */
-#define HS_STACK_UNKNOWN_CODE 1 /* stopped at code with no unwind rule */
+#define HS_STACK_UNKNOWN_CODE 1 /* the walk was cut short */
+/* Why it was cut short: enum hs_unwind_stop, in bits 8..15. */
+#define HS_STACK_STOP_SHIFT 8
+#define HS_STACK_STOP(flags) (((flags) >> HS_STACK_STOP_SHIFT) & 0xff)
+
+/* Where a walk was cut short; the numbers are stored in snapshot files. */
+enum hs_unwind_stop {
+	HS_STOP_NONE = 0,
+	HS_STOP_NO_RULE, /* its module's table has no rule for the code */
+	HS_STOP_NO_TABLE, /* code of a file with no table (yet) */
+	HS_STOP_NO_MODULE, /* code in no file: anonymous memory, or none */
+	HS_STOP_LOST_RBP, /* a rule on rbp, whose value was lost */
+	HS_STOP_BAD_STACK, /* the stack could not be read, or went down */
+	HS_STOP_TOO_DEEP, /* deeper than HS_MAX_FRAMES */
+	HS_STOP_BUSY, /* the mappings were locked: the kernel did not look */
+	HS_STOP_COUNT,
+};
 
 /*
  * A block freed while user space reads the live table for a snapshot, and

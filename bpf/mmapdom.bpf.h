@@ -91,7 +91,7 @@ static __always_inline bool anon_map(__u64 flags, long fd)
  * that is not anonymous (!anon) or is a thread's stack.
  */
 static __always_inline bool begin_sys(struct hs_task *t, __u32 op, bool anon,
-				      struct hs_frame0 *f)
+				      struct hs_frame0 *f, __u64 pc)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
@@ -121,6 +121,9 @@ static __always_inline bool begin_sys(struct hs_task *t, __u32 op, bool anon,
 	}
 	if (op == HS_MAP_MUNMAP)
 		return true;
+	/* not in a wrapper: the walk starts where the call was made */
+	if (pc && !f->ret)
+		t->walk.start_pc = pc;
 	t->sys.stack = stack_of(t, f, tgid, p);
 	t->sys.total_nframe = t->walk.total_nframe;
 	return true;
@@ -197,7 +200,7 @@ static __noinline int mmap_call_entry(struct pt_regs *ctx, __u32 cookie)
 		anon = anon_map(ctx->cx, (long)ctx->r8);
 	}
 	barrier_var(anon);
-	if (!begin_sys(t, op, anon, &f))
+	if (!begin_sys(t, op, anon, &f, 0))
 		return 1;
 	return cookie & HS_COOKIE_SYS_RET ? 0 : 1;
 }
@@ -251,7 +254,7 @@ static __noinline int mmap_call_after(struct pt_regs *ctx, __u32 cookie)
 	sys_args(t, ctx->di, ctx->si, ctx->dx);
 	anon = anon_map(ctx->r10, (long)ctx->r8);
 	barrier_var(anon);
-	if (begin_sys(t, op, anon, &f))
+	if (begin_sys(t, op, anon, &f, 0))
 		end_sys(t, op, ret);
 	return 1;
 }
@@ -302,7 +305,8 @@ static __always_inline int mmap_sys_enter(struct pt_regs *regs, long nr)
 	uregs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	f.sp = BPF_CORE_READ(uregs, sp);
 	f.fp = BPF_CORE_READ(uregs, bp);
-	begin_sys(t, op, anon_map(regs->r10, (long)regs->r8), &f);
+	begin_sys(t, op, anon_map(regs->r10, (long)regs->r8), &f,
+		  BPF_CORE_READ(uregs, ip));
 	return 0;
 }
 

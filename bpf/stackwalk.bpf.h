@@ -7,6 +7,7 @@
 #ifndef HEAPSNAP_STACKWALK_BPF_H
 #define HEAPSNAP_STACKWALK_BPF_H
 
+#include "cfi.bpf.h"
 #include "common.bpf.h"
 
 const volatile __u32 traceback_limit = 64;
@@ -20,21 +21,6 @@ struct {
 	__uint(value_size, sizeof(struct hs_stack_val)); /* trimmed to the limit */
 	__uint(max_entries, 1 << 16);
 } stacks SEC(".maps");
-
-/* Call-frame rows of every module, and where each process maps them. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__type(key, __u32);
-	__type(value, struct hs_cfi_row);
-	__uint(max_entries, 1);
-} cfi_rows SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, __u32);
-	__type(value, struct hs_unwind_proc);
-	__uint(max_entries, 4096);
-} cfi_procs SEC(".maps");
 
 /*
  * Where a walk starts, at a function's entry: its return address is at
@@ -68,10 +54,14 @@ struct hs_py_thread {
 struct hs_walker {
 	struct {
 		__u64 pc;
-		__u32 row; /* index into cfi_rows */
-		__u16 gen;
-		__u16 fp; /* the module keeps frame pointers */
-	} ucache[HS_UCACHE]; /* the unwind rows of recent return addresses */
+		struct hs_cfi_rule rule;
+	} ucache[HS_UCACHE]; /* the unwind rules of recent return addresses */
+	__u64 ucache_image, ucache_gen; /* of the mappings the cache is for */
+	/*
+	 * When set, the next walk starts inside a function interrupted at
+	 * this pc (a system call), whose sp and fp its hs_frame0 holds.
+	 */
+	__u64 start_pc;
 	__u32 total_nframe; /* frames the last walk counted */
 	__u64 window_base; /* user address of window[0] */
 	__u64 window_words; /* words of window[] that are valid */
@@ -87,6 +77,7 @@ struct hs_walker {
 		__u64 cfa, ret;
 		__u32 tgid, gen;
 		__u32 n, total, flags, pad;
+		__u64 stop_pc; /* where its walk was cut short, with flags */
 		__u64 ip[HS_MAX_FRAMES];
 	} base;
 	/* this walk's outermost loop frame so far: the base's key, and where */
@@ -155,11 +146,11 @@ static __always_inline bool read_word(struct hs_walker *wk, __u64 addr,
 
 struct walk {
 	struct hs_walker *wk;
-	struct hs_unwind_proc *up; /* the process's mappings, for DWARF */
 	__u64 pc, sp, fp, h, check;
 	__u32 n, total, limit;
 	__u32 flags; /* HS_STACK_* */
 	bool fp_valid;
+	bool ended; /* the walk reached its last frame, or was cut short */
 	bool base_hit; /* the rest of the walk is wk->base */
 };
 
@@ -184,14 +175,17 @@ static __always_inline long walk_step(__u64 i, void *data)
 	struct walk *w = data;
 	__u64 next_fp, ret;
 
+	w->ended = true; /* unless it goes on */
 	if (!w->fp || (w->fp & 7) || w->fp < w->sp)
 		return 1;
 	if (!read_frame(w->wk, w->fp, &next_fp, &ret) || !ret)
 		return 1;
 	add_frame(w, ret);
+	w->pc = ret;
 	if (next_fp <= w->fp)
 		return 1;
 	w->fp = next_fp;
+	w->ended = false;
 	return 0;
 }
 
@@ -201,109 +195,65 @@ static long walk_frame(__u64 i, void *data)
 	return walk_step(i, data);
 }
 
-/*
- * Binary searches, one step per bpf_loop() callback: a loop of compares
- * inside the walk would make the verifier follow every path through it.
- */
-struct search {
-	const struct hs_unwind_proc *up;
-	const struct hs_unwind_map *m;
-	__u64 x;
-	__u32 lo, hi;
+/* The walk stops here: a frame it cannot unwind. */
+static __always_inline long cut_short(struct walk *w, int why)
+{
+	w->flags |= HS_STACK_UNKNOWN_CODE | (why << HS_STACK_STOP_SHIFT);
+	w->ended = true;
+	return 1;
+}
+
+/* Empties the thread's rule cache when the mappings it was for changed. */
+struct ucache_ctx {
+	struct hs_walker *wk;
 };
 
-static long map_step(__u64 i, void *data)
+static long ucache_clear(__u64 i, void *data)
 {
-	struct search *s = data;
-	__u32 mid = (s->lo + s->hi) / 2;
+	struct ucache_ctx *c = data;
 
-	if (s->lo >= s->hi || mid >= HS_UNWIND_MAPS)
+	if (i >= HS_UCACHE)
 		return 1;
-	if (s->up->m[mid].start <= s->x)
-		s->lo = mid + 1;
-	else
-		s->hi = mid;
+	c->wk->ucache[i].pc = 0;
 	return 0;
 }
 
-/* The mapping of up that holds pc, or -1. */
-static __always_inline int find_mapping(struct hs_unwind_proc *up, __u64 pc)
+/* A function of its own: the walk's frame has no room for it. */
+static __noinline void ucache_check(struct hs_walker *wk, __u32 tgid,
+				    __u64 image)
 {
-	struct search s = { .up = up, .x = pc, .hi = up->n };
+	const struct hs_unwind_proc *up =
+		bpf_map_lookup_elem(&cfi_procs, &tgid);
+	__u64 gen = up && up->image == image ? up->gen : 0;
+	struct ucache_ctx c = { wk };
 
-	if (s.hi > HS_UNWIND_MAPS)
-		s.hi = HS_UNWIND_MAPS;
-	bpf_loop(8, map_step, &s, 0);
-	if (!s.lo || s.lo > HS_UNWIND_MAPS)
-		return -1;
-	s.lo--;
-	if (s.lo >= HS_UNWIND_MAPS || pc >= up->m[s.lo].end)
-		return -1;
-	return (int)s.lo;
+	if (!wk || (wk->ucache_image == image && wk->ucache_gen == gen))
+		return;
+	bpf_loop(HS_UCACHE, ucache_clear, &c, 0);
+	wk->ucache_image = image;
+	wk->ucache_gen = gen;
 }
 
-static long row_step(__u64 i, void *data)
-{
-	struct search *s = data;
-	__u32 mid = s->lo + (s->hi - s->lo) / 2, idx;
-	struct hs_cfi_row *row;
-
-	if (s->lo >= s->hi)
-		return 1;
-	idx = s->m->first + mid;
-	row = bpf_map_lookup_elem(&cfi_rows, &idx);
-	if (!row) {
-		s->lo = 0;
-		return 1;
-	}
-	if (row->pc <= s->x)
-		s->lo = mid + 1;
-	else
-		s->hi = mid;
-	return 0;
-}
-
-/* The last row of the mapping's rows whose pc is at most x, or -1. */
-static __always_inline long find_row(const struct hs_unwind_map *m, __u64 x)
-{
-	struct search s = { .m = m, .x = x, .hi = m->count };
-
-	bpf_loop(32, row_step, &s, 0);
-	return s.lo ? (long)(m->first + s.lo - 1) : -1;
-}
-
-/* The rule for return address pc, through the thread's cache. */
-static __always_inline struct hs_cfi_row *rule_for(struct walk *w, __u64 pc,
-						   bool *fp_module)
+/*
+ * The rule for return address pc, through the thread's cache: in its slot
+ * there, which *rule points to. Returns an enum hs_unwind_stop,
+ * HS_STOP_NONE when the slot holds the rule.
+ */
+static __always_inline int rule_for(struct walk *w, __u64 pc,
+				    struct hs_cfi_rule **rule)
 {
 	__u32 slot = ((pc >> 1) ^ (pc >> 9)) & (HS_UCACHE - 1);
 	struct hs_walker *wk = w->wk;
-	struct hs_unwind_map *m;
-	__u32 row;
-	long r;
-	int k;
+	int why;
 
-	if (wk->ucache[slot].pc == pc &&
-	    wk->ucache[slot].gen == (__u16)w->up->gen) {
-		row = wk->ucache[slot].row;
-		*fp_module = wk->ucache[slot].fp;
-		return bpf_map_lookup_elem(&cfi_rows, &row);
-	}
-	/* pc - 1: the call, not what follows a call at a function's end */
-	k = find_mapping(w->up, pc - 1);
-	if (k < 0 || k >= HS_UNWIND_MAPS)
-		return NULL;
-	m = &w->up->m[k];
-	r = find_row(m, pc - 1 - m->bias);
-	if (r < 0)
-		return NULL;
-	row = (__u32)r;
-	*fp_module = m->flags & HS_MAP_FRAME_POINTERS;
-	wk->ucache[slot].pc = pc;
-	wk->ucache[slot].row = row;
-	wk->ucache[slot].gen = (__u16)w->up->gen;
-	wk->ucache[slot].fp = *fp_module;
-	return bpf_map_lookup_elem(&cfi_rows, &row);
+	*rule = &wk->ucache[slot].rule;
+	if (wk->ucache[slot].pc == pc)
+		return HS_STOP_NONE;
+	wk->ucache[slot].pc = 0;
+	why = hs_cfi_rule(wk->tgid, wk->ucache_image, pc, *rule);
+	if (why == HS_STOP_NONE)
+		wk->ucache[slot].pc = pc;
+	return why;
 }
 
 /*
@@ -336,16 +286,14 @@ __noinline int hs_loop_frame(struct hs_walker *wk, __u64 cfa, __u64 ret,
 static long dwarf_frame(__u64 i, void *data)
 {
 	struct walk *w = data;
-	struct hs_cfi_row *row;
+	struct hs_cfi_rule *row;
 	__u64 cfa, ret, fp = w->fp;
-	bool fp_module = false;
+	int why;
 
-	row = rule_for(w, w->pc, &fp_module);
-	if (!row) {
-		w->flags |= HS_STACK_UNKNOWN_CODE;
-		return 1;
-	}
-	if (unwind_mode == HS_UNWIND_AUTO && fp_module && w->fp_valid &&
+	why = rule_for(w, w->pc, &row);
+	if (why != HS_STOP_NONE)
+		return cut_short(w, why);
+	if (unwind_mode == HS_UNWIND_AUTO && row->fp && w->fp_valid &&
 	    row->cfa_reg == HS_CFA_RBP) {
 		cfa = w->fp + 16; /* where the chain and the rules agree */
 	} else {
@@ -354,10 +302,8 @@ static long dwarf_frame(__u64 i, void *data)
 			cfa = w->sp + row->cfa_off;
 			break;
 		case HS_CFA_RBP:
-			if (!w->fp_valid) {
-				w->flags |= HS_STACK_UNKNOWN_CODE;
-				return 1;
-			}
+			if (!w->fp_valid)
+				return cut_short(w, HS_STOP_LOST_RBP);
 			cfa = w->fp + row->cfa_off;
 			break;
 		case HS_CFA_PLT:
@@ -365,20 +311,19 @@ static long dwarf_frame(__u64 i, void *data)
 			      ((w->pc & 15) >= (__u64)row->cfa_off ? 8 : 0);
 			break;
 		case HS_CFA_END:
+			w->ended = true;
 			return 1;
 		default:
-			w->flags |= HS_STACK_UNKNOWN_CODE;
-			return 1;
+			return cut_short(w, HS_STOP_NO_RULE);
 		}
 	}
-	if (cfa <= w->sp || !read_word(w->wk, cfa - 8, &ret)) {
-		w->flags |= HS_STACK_UNKNOWN_CODE;
-		return 1;
-	}
+	if (cfa <= w->sp || !read_word(w->wk, cfa - 8, &ret))
+		return cut_short(w, HS_STOP_BAD_STACK);
 	if (w->pc - w->wk->eval_lo < w->wk->eval_hi - w->wk->eval_lo &&
 	    hs_loop_frame(w->wk, cfa, ret, w->n,
-			  (__u64)w->wk->tgid << 32 | w->up->gen)) {
+			  (__u64)w->wk->tgid << 32 | w->wk->ucache_gen)) {
 		w->base_hit = true;
+		w->ended = true;
 		return 1;
 	}
 	if (row->rbp_off == HS_RBP_UNDEF)
@@ -389,8 +334,10 @@ static long dwarf_frame(__u64 i, void *data)
 	w->fp = fp;
 	w->sp = cfa;
 	w->pc = ret;
-	if (!ret)
+	if (!ret) {
+		w->ended = true;
 		return 1;
+	}
 	add_frame(w, ret);
 	return 0;
 }
@@ -458,17 +405,21 @@ static __noinline void python_base(struct walk *w)
 		bpf_loop(wk->base.n, base_append_step, w, 0);
 		w->total += wk->base.total - wk->base.n;
 		w->flags |= wk->base.flags;
+		if (wk->base.flags)
+			w->pc = wk->base.stop_pc;
 		return;
 	}
-	if (!wk->cand_cfa || w->n <= wk->cand_n || !w->up)
+	/* a walk cut at the traceback limit has not stored its base whole */
+	if (!wk->cand_cfa || w->n <= wk->cand_n || w->n < w->total)
 		return;
 	wk->base.cfa = wk->cand_cfa;
 	wk->base.ret = wk->cand_ret;
 	wk->base.tgid = wk->tgid;
-	wk->base.gen = w->up->gen;
+	wk->base.gen = (__u32)wk->ucache_gen;
 	wk->base.n = w->n - wk->cand_n;
 	wk->base.total = w->total - wk->cand_n;
 	wk->base.flags = w->flags;
+	wk->base.stop_pc = w->pc;
 	bpf_loop(wk->base.n, base_save_step, w, 0);
 }
 
@@ -508,7 +459,7 @@ static __always_inline void add_python_frames(struct walk *w,
  */
 static __noinline __u64 capture_stack(struct hs_walker *wk,
 				      const struct hs_frame0 *f, __u32 tgid,
-				      int *lost)
+				      __u64 image, int *lost)
 {
 	struct hs_stack_val *st = &wk->scratch, *old;
 	struct walk w = {
@@ -523,45 +474,62 @@ static __noinline __u64 capture_stack(struct hs_walker *wk,
 	__u64 ret, h;
 	int err;
 
+	w.pc = wk->start_pc;
 	*lost = HS_WALK_OK;
 	wk->total_nframe = 0;
 	wk->window_words = 0;
 	if (!load_window(wk, f->sp)) {
+		wk->start_pc = 0;
 		*lost = HS_WALK_FAILED;
 		return 0;
 	}
-	ret = f->ret ? f->ret : wk->window[0];
-	add_frame(&w, ret);
 	if (unwind_mode != HS_UNWIND_FP) {
-		/* the caller's frame: its return address is popped */
-		w.pc = ret;
-		w.sp = f->sp + 8;
+		if (w.pc) {
+			/*
+			 * Interrupted in a system call's wrapper: its rule is
+			 * the row at pc itself, and its caller is frame 0.
+			 */
+			w.pc++;
+		} else {
+			/* the caller's frame: its return address is popped */
+			w.pc = f->ret ? f->ret : wk->window[0];
+			add_frame(&w, w.pc);
+			w.sp = f->sp + 8;
+		}
 		wk->tgid = tgid;
 		wk->cand_cfa = 0;
 		wk->eval_lo = wk->eval_hi = 0;
 		if (python_frames)
 			python_loop(wk, tgid);
-		w.up = bpf_map_lookup_elem(&cfi_procs, &tgid);
-		if (w.up)
-			bpf_loop(HS_MAX_FRAMES - 1, dwarf_frame, &w, 0);
-		else
-			w.flags |= HS_STACK_UNKNOWN_CODE;
+		ucache_check(wk, tgid, image);
+		bpf_loop(HS_MAX_FRAMES - 1, dwarf_frame, &w, 0);
+		/* its caller not found: the interrupted frame is frame 0 */
+		if (!w.n && wk->start_pc)
+			add_frame(&w, wk->start_pc);
 		goto walked;
 	}
+	ret = f->ret ? f->ret : wk->window[0];
+	add_frame(&w, ret);
 	walk_fp(&w);
 walked:
+	wk->start_pc = 0;
+	if (!w.ended)
+		cut_short(&w, HS_STOP_TOO_DEEP);
 	if (python_frames) {
 		if (unwind_mode != HS_UNWIND_FP)
 			python_base(&w);
 		add_python_frames(&w, wk, tgid);
 	}
 	wk->total_nframe = w.total;
-	h = w.h ^ w.n ^ ((__u64)w.flags << 60);
+	h = w.h ^ w.n ^ ((__u64)w.flags << 44);
+	if (w.flags)
+		h ^= w.pc * 0xc2b2ae3d27d4eb4fULL; /* where it stopped */
 	if (!h)
 		h = 1;
 	st->tgid = tgid;
 	st->nframe = w.n;
 	st->flags = w.flags;
+	st->stop_ip = w.flags ? w.pc : 0;
 	st->check = (__u32)(w.check ^ (w.check >> 32));
 
 	old = bpf_map_lookup_elem(&stacks, &h);

@@ -67,10 +67,12 @@ static void configure(struct heapsnap_bpf *skel, const struct hs_bpf_config *c)
 	skel->rodata->mmap_sys_all = c->mmap_tracepoints;
 	bpf_map__set_max_entries(skel->maps.mmap_sys_procs, c->max_procs);
 	skel->rodata->unwind_mode = c->unwind;
-	bpf_map__set_max_entries(
-		skel->maps.cfi_rows,
-		c->unwind == HS_UNWIND_FP ? 1 : c->max_unwind_rows);
 	bpf_map__set_max_entries(skel->maps.cfi_procs, c->max_procs);
+	if (c->unwind == HS_UNWIND_FP) {
+		bpf_map__set_max_entries(skel->maps.cfi_modules, 1);
+		bpf_map__set_max_entries(skel->maps.cfi_rules, 1);
+		bpf_map__set_max_entries(skel->maps.cfi_files, 1);
+	}
 	set_live_size(skel, c->max_live);
 	if (!c->sample_bytes) /* the sampled-address filter is unused */
 		bpf_map__set_max_entries(skel->maps.seen, 1);

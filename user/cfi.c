@@ -90,6 +90,7 @@ int hs_cfi_build(int fd, struct hs_cfi_table *t, char *err, size_t errlen)
 		}
 	}
 
+	b.entry = ehdr.e_entry;
 	ret = cfi_open_sources(&b, elf);
 	if (ret) {
 		ret = fail(err, errlen, ret, "out of memory");

@@ -54,6 +54,7 @@ struct cfi_builder {
 	struct hs_cfi_row *rows;
 	size_t nrows, rows_cap;
 	uint64_t work;
+	uint64_t entry; /* the file's entry point; 0: none */
 	size_t used, bad, multi_row, fp_switch;
 };
 

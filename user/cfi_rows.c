@@ -69,7 +69,7 @@ static bool cfa_offset_rule(const Dwarf_Op *ops, size_t nops, int64_t *off)
  * DW_OP_breg7 8; DW_OP_breg16 0; DW_OP_lit15; DW_OP_and; DW_OP_litN;
  * DW_OP_ge; DW_OP_lit3; DW_OP_shl; DW_OP_plus.
  */
-static bool plt_rule(const Dwarf_Op *ops, size_t nops, int16_t *threshold)
+static bool plt_rule(const Dwarf_Op *ops, size_t nops, int32_t *threshold)
 {
 	static const uint8_t want[] = {
 		DW_OP_breg7, DW_OP_breg16, DW_OP_lit15,
@@ -129,11 +129,11 @@ static struct hs_cfi_row frame_row(Dwarf_Frame *frame, int ra, bool signal)
 		return none;
 	}
 	if (row.cfa_reg != HS_CFA_PLT) {
-		if ((reg != REG_RSP && reg != REG_RBP) || off < INT16_MIN ||
-		    off > INT16_MAX)
+		if ((reg != REG_RSP && reg != REG_RBP) || off < INT32_MIN ||
+		    off > INT32_MAX)
 			return none;
 		row.cfa_reg = reg == REG_RSP ? HS_CFA_RSP : HS_CFA_RBP;
-		row.cfa_off = (int16_t)off;
+		row.cfa_off = (int32_t)off;
 	}
 
 	if (dwarf_frame_register(frame, REG_RBP, mem, &ops, &nops)) {
@@ -200,6 +200,25 @@ static int fde_rows(struct cfi_builder *b, const struct cfi_fde *f,
 	return 0;
 }
 
+/*
+ * A gap [from, to) between FDEs: no rule, except from the file's entry
+ * point on. The kernel or the dynamic loader jumps there with nothing
+ * above it, so what it calls returns into the outermost frame (the
+ * loader's _start and _dl_start_user have no FDE).
+ */
+static int emit_gap(struct cfi_builder *b, uint64_t from, uint64_t to)
+{
+	bool entry = b->entry >= from && b->entry < to;
+	int err = 0;
+
+	if (!entry || b->entry > from)
+		err = emit_none(b, from);
+	if (!err && entry)
+		err = emit(b, (struct hs_cfi_row){ .pc = (uint32_t)b->entry,
+						   .cfa_reg = HS_CFA_END });
+	return err;
+}
+
 int cfi_build_rows(struct cfi_builder *b, struct hs_cfi_table *t)
 {
 	uint64_t cursor = 0;
@@ -219,7 +238,7 @@ int cfi_build_rows(struct cfi_builder *b, struct hs_cfi_table *t)
 		if (!any) {
 			t->lo = f->start;
 		} else if (f->start > cursor) {
-			err = emit_none(b, cursor);
+			err = emit_gap(b, cursor, f->start);
 			if (err)
 				return err;
 		}

@@ -170,6 +170,7 @@ int hs_collect_stack(struct heapsnap_bpf *skel, uint64_t key,
 	rs->key = key;
 	rs->pid = val.tgid;
 	rs->flags = val.flags;
+	rs->stop_ip = val.stop_ip;
 	rs->nips = val.nframe < room ? val.nframe : (uint32_t)room;
 	rs->ips = ips;
 	memcpy(ips, val.ip, rs->nips * sizeof(uint64_t));

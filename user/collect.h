@@ -33,6 +33,7 @@ struct hs_raw_stack {
 	uint64_t key;
 	uint32_t pid;
 	uint32_t flags; /* HS_STACK_* */
+	uint64_t stop_ip; /* where the unwinding was cut short */
 	uint32_t nips;
 	uint64_t *ips; /* return addresses, most recent call first */
 };

@@ -278,11 +278,13 @@ bool hs_maps_next(struct hs_maps_reader *r, struct hs_maps_entry *e)
 {
 	while (fgets(r->line, sizeof(r->line), r->f)) {
 		unsigned long long start, end, off, ino;
+		unsigned int major, minor;
 		char perms[8];
 
-		if (sscanf(r->line, "%llx-%llx %7s %llx %*s %llu", &start, &end,
-			   perms, &off, &ino) != 5)
+		if (sscanf(r->line, "%llx-%llx %7s %llx %x:%x %llu", &start,
+			   &end, perms, &off, &major, &minor, &ino) != 7)
 			continue;
+		e->dev = (uint64_t)major << 20 | minor;
 		e->start = start;
 		e->end = end;
 		e->pgoff = off;

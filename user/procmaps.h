@@ -23,6 +23,7 @@ struct hs_maps_reader {
 /* One line: a mapping. */
 struct hs_maps_entry {
 	uint64_t start, end, pgoff, ino;
+	uint64_t dev; /* as the kernel encodes it: major << 20 | minor */
 	bool exec;
 	char *path; /* in the reader's line, until the next; NULL: none */
 };

@@ -61,7 +61,7 @@ static void free_pools(struct entry *e)
 
 static struct entry *entry_of(const struct hs_python *py, pid_t pid)
 {
-	for (size_t i = 0; i < py->nprocs; i++)
+	for (size_t i = 0; py && i < py->nprocs; i++)
 		if (py->procs[i].p.pid == pid)
 			return &py->procs[i];
 	return NULL;
@@ -128,7 +128,7 @@ void hs_python_consume(struct hs_python *py)
 
 const struct hs_pycodes *hs_python_codes(const struct hs_python *py)
 {
-	return py->codes;
+	return py ? py->codes : NULL;
 }
 
 const struct hs_pytarget *hs_python_find(const struct hs_python *py, pid_t pid)

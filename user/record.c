@@ -33,6 +33,7 @@
 #define EV_SIGNAL UINT64_MAX
 #define EV_MAP_EVENTS (UINT64_MAX - 1)
 #define EV_PY_EVENTS (UINT64_MAX - 2)
+#define EV_LOADER_EVENTS (UINT64_MAX - 3)
 
 void hs_rec_defaults(struct record_opts *o)
 {
@@ -40,7 +41,7 @@ void hs_rec_defaults(struct record_opts *o)
 	o->max_live = 1 << 20;
 	o->max_stacks = 1 << 16;
 	o->max_procs = 4096;
-	o->max_unwind_rows = 1 << 21;
+	o->max_unwind_rows = 1 << 23;
 	o->unwind = HS_UNWIND_AUTO;
 	o->python = HS_PY_AUTO;
 }
@@ -86,6 +87,10 @@ static int setup_events(struct recorder *r)
 	if (r->map_events &&
 	    epoll_ctl(r->epfd, EPOLL_CTL_ADD,
 		      ring_buffer__epoll_fd(r->map_events), &ev))
+		return -1;
+	ev.data.u64 = EV_LOADER_EVENTS;
+	if (r->unwind && epoll_ctl(r->epfd, EPOLL_CTL_ADD,
+				   hs_unwind_fd(r->unwind), &ev))
 		return -1;
 	ev.data.u64 = EV_PY_EVENTS;
 	if (r->python && epoll_ctl(r->epfd, EPOLL_CTL_ADD,
@@ -143,6 +148,8 @@ void hs_rec_step(struct recorder *r, int timeout_ms)
 			hs_rec_consume_map_events(r);
 		else if (id == EV_PY_EVENTS)
 			hs_python_consume(r->python);
+		else if (id == EV_LOADER_EVENTS)
+			hs_unwind_consume(r->unwind, 0);
 		else
 			hs_rec_target_exited(r, (pid_t)id);
 	}
@@ -232,7 +239,12 @@ int hs_rec_open(struct recorder *r, char *err, size_t errlen)
 	}
 	hs_snapbuild_set_python(r->build, hs_python_codes(r->python));
 	if (r->o.unwind != HS_UNWIND_FP) {
-		r->unwind = hs_unwind_new(r->skel, r->o.verbose);
+		struct hs_unwind_opts uo = { .max_rows = r->o.max_unwind_rows,
+					     .verbose = r->o.verbose,
+					     .stop = r->o.argv != NULL,
+					     .all = r->o.all };
+
+		r->unwind = hs_unwind_new(r->skel, &uo);
 		if (!r->unwind) {
 			snprintf(err, errlen, "out of memory");
 			return -1;

@@ -234,8 +234,9 @@ static const struct hs_cli_command record_command = {
 			  "call-frame tables of each module, or by frame\n"
 			  "pointers where modules keep them (default)" },
 			{ "max-unwind-rows", OPT_MAX_UNWIND_ROWS, "N",
-			  "call-frame rows the tracer can hold\n"
-			  "(default 2097152)" },
+			  "call-frame rows the tracer can hold, all\n"
+			  "modules together; a module's table takes\n"
+			  "what it needs (default 8388608)" },
 			{ "python", OPT_PYTHON, "auto|exact|pools|frames|off",
 			  "CPython targets: their Python frames, and the\n"
 			  "python domain traced call by call (exact),\n"

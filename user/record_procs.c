@@ -352,16 +352,17 @@ static int attach_target(struct recorder *r, struct rec_proc *p, char *err,
 		return -1;
 	if (r->o.verbose)
 		print_probes(r, pid);
+	/* the tables first: the probes' first stacks use them */
+	if (!p->t.exe)
+		hs_unwind_update(r->unwind, pid);
 	p->attach = hs_probes_attach(&r->progs, &r->probes, pid, err, errlen);
 	if (!p->attach)
 		return -1;
 	hs_rec_mmap_funcs(r, &r->probes);
 	hs_procmaps_read(r->pm, pid);
 	/* a command held before exec still maps our files: later, then */
-	if (!p->t.exe) {
-		hs_unwind_update(r->unwind, pid);
+	if (!p->t.exe)
 		attach_python(r, p);
-	}
 	return 0;
 }
 
@@ -513,6 +514,7 @@ static int run_command(struct recorder *r, struct hs_gate *gate, char *err,
 
 	if (r->unwind || r->python)
 		hold = hs_rec_hold_entry(r, p->t.exe, p->t.pid);
+	hs_unwind_hold(r->unwind, p->t.pid, p->t.exe);
 	e = hs_target_release(gate);
 	if (e) {
 		snprintf(err, errlen, "cannot run %s: %s", r->o.argv[0],
@@ -520,7 +522,11 @@ static int run_command(struct recorder *r, struct hs_gate *gate, char *err,
 		hs_entry_go(hold, p->t.pid);
 		return -1;
 	}
-	if (!hs_entry_wait(hold, p->t.pid) || !hold) {
+	/* first the loader's stop, its libraries mapped: their tables */
+	do
+		e = hs_entry_wait(hold, p->t.pid);
+	while (!e && hs_unwind_consume(r->unwind, p->t.pid));
+	if (!e || !hold) {
 		hs_unwind_update(r->unwind, p->t.pid);
 		attach_python(r, p);
 	}

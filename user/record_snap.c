@@ -20,6 +20,7 @@
 #include "sideband.h"
 #include "snapbuild.h"
 #include "snapfile.h"
+#include "unwind.h"
 
 static void snapshot_path(const struct recorder *r, uint32_t seq, char *buf,
 			  size_t len)
@@ -259,7 +260,8 @@ static void set_meta(struct recorder *r, struct hs_snapshot *s, uint32_t seq)
 	s->kernel = hs_snapshot_intern(s, uname(&uts) ? NULL : uts.release);
 	s->traceback_limit = r->o.frames;
 	s->sample_bytes = r->o.sample_bytes;
-	s->tracer_memory = hs_collect_map_memory(r->skel);
+	s->tracer_memory =
+		hs_collect_map_memory(r->skel) + hs_unwind_memory(r->unwind);
 	s->seq = seq;
 }
 
@@ -305,6 +307,8 @@ static struct hs_snapshot *take_snapshot(struct recorder *r, uint32_t seq,
 	hs_collect_global(r->skel, &s->global);
 	s->global.events_lost = r->lost_events;
 	s->global.stacks_missing = missing;
+	hs_unwind_report(r->unwind, s);
+	s->unwind_stats.mode = r->o.unwind + 1;
 	hs_snapshot_seal(s);
 	return s;
 }

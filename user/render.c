@@ -12,6 +12,7 @@
 
 #include "render.h"
 #include "render_priv.h"
+#include "render_unwind.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -427,6 +428,7 @@ static void render_info_json(FILE *out, const struct hs_snapshot *s,
 	json_add_u64(root, "seq", s->seq);
 	json_add_u64(root, "traces", s->ntraces);
 	json_object_object_add(root, "processes", json_processes(s));
+	json_object_object_add(root, "unwind", hs_render_unwind_json(s));
 	json_object_object_add(root, "warnings", json_info_warnings(s, o));
 	json_print(out, root);
 }
@@ -564,6 +566,7 @@ static void render_info_text(FILE *out, const struct hs_snapshot *s,
 	print_warnings(out, o);
 	print_info_header(out, s);
 	print_info_memory(out, s, &t);
+	hs_render_unwind_text(out, s);
 	print_info_procs(out, s);
 	if (hs_loss_summary(s, loss, sizeof(loss)))
 		fprintf(out, "warning: this snapshot lost data: %s\n", loss);

@@ -22,6 +22,8 @@ struct module_handle {
 struct built_stack {
 	uint64_t key; /* 0: a free slot */
 	uint32_t idx;
+	uint32_t cut; /* the unwind entry where it was cut short, or HS_NONE */
+	uint32_t why; /* enum hs_unwind_stop */
 };
 
 struct hs_snapbuild {
@@ -151,19 +153,53 @@ static int resolve_ip(struct hs_snapbuild *b, struct hs_snapshot *s,
 	return n;
 }
 
+/* Why a walk was cut short (no reason given: it had no rule there). */
+static unsigned int stop_of(uint32_t flags)
+{
+	unsigned int why = HS_STACK_STOP(flags);
+
+	return why && why < HS_STOP_COUNT ? why : HS_STOP_NO_RULE;
+}
+
 /*
- * The unwinder stopped at code it has no rule for: the traceback ends here,
- * marked, rather than going on with frames that could be wrong.
+ * The unwinder stopped at code it could not unwind: the traceback ends
+ * here, marked with the reason, rather than going on with frames that
+ * could be wrong.
  */
-static uint32_t stop_frame(struct hs_snapshot *s)
+static uint32_t stop_frame(struct hs_snapshot *s, uint32_t flags)
 {
 	struct hs_frame f;
 
 	memset(&f, 0, sizeof(f));
 	f.module = HS_NONE;
 	f.file = HS_NONE;
-	f.function = hs_snapshot_intern(s, HS_UNWIND_STOPPED);
+	f.function = hs_snapshot_intern(s, hs_unwind_stop_name(stop_of(flags)));
 	return f.function == HS_NONE ? HS_NONE : hs_snapshot_add_frame(s, &f);
+}
+
+/*
+ * Where a walk was cut short: the module of the code it stopped at, whose
+ * unwind entry counts the stack. Returns the entry's index, HS_NONE when
+ * the walk was not cut short, or -ENOMEM.
+ */
+static int64_t count_stop(struct hs_snapbuild *b, struct hs_snapshot *s,
+			  const struct hs_raw_stack *rs, uint64_t time_ns)
+{
+	const struct hs_module_file *file;
+	struct hs_unwind_entry *e;
+	const char *path = NULL;
+	uint64_t off;
+
+	if (!(rs->flags & HS_STACK_UNKNOWN_CODE))
+		return HS_NONE;
+	if (hs_procmaps_find(b->pm, (pid_t)rs->pid, rs->stop_ip, time_ns, &file,
+			     &off))
+		path = file->path;
+	e = hs_snapshot_unwind_entry(s, path);
+	if (!e)
+		return -ENOMEM;
+	e->stacks[stop_of(rs->flags)]++;
+	return e - s->unwind;
 }
 
 /* A Python frame: its code object's file and name, its line. */
@@ -303,7 +339,7 @@ static uint32_t build_stack(struct hs_snapbuild *b, struct hs_snapshot *s,
 		       hs_snapshot_str(s, s->frames[frames[first]].function)))
 		first++;
 	if (rs->flags & HS_STACK_UNKNOWN_CODE) {
-		frames[n] = stop_frame(s);
+		frames[n] = stop_frame(s, rs->flags);
 		if (frames[n] != HS_NONE)
 			n++;
 	}
@@ -347,14 +383,16 @@ static int built_room(struct hs_snapbuild *b)
 
 /*
  * The snapshot's stack of raw stack key, built when a trace first uses it
- * (its allocation time picks the mappings that were there).
+ * (its allocation time picks the mappings that were there). The trace's
+ * blocks count where its walk was cut short, if it was.
  */
 static int stack_of(struct hs_snapbuild *b, uint64_t key, uint64_t time_ns,
-		    uint32_t *idx)
+		    uint64_t blocks, uint32_t *idx)
 {
 	uint64_t ips[HS_MAX_FRAMES];
 	struct hs_raw_stack rs;
 	struct built_stack *slot;
+	int64_t cut = HS_NONE;
 	int err;
 
 	*idx = b->empty;
@@ -363,22 +401,30 @@ static int stack_of(struct hs_snapbuild *b, uint64_t key, uint64_t time_ns,
 	if (built_room(b))
 		return -ENOMEM;
 	slot = built_slot(b, key);
-	if (slot->key) {
-		*idx = slot->idx;
-		return 0;
-	}
+	if (slot->key)
+		goto found;
+	memset(&rs, 0, sizeof(rs));
 	err = b->read(b->read_arg, key, &rs, ips);
-	if (err == -ENOENT)
+	if (err == -ENOENT) {
 		b->missing++;
-	else if (err)
+	} else if (err) {
 		return err;
-	else
+	} else {
 		*idx = build_stack(b, b->s, &rs, time_ns);
-	if (*idx == HS_NONE)
+		cut = count_stop(b, b->s, &rs, time_ns);
+	}
+	if (*idx == HS_NONE || cut < 0)
 		return -ENOMEM;
 	slot->key = key;
 	slot->idx = *idx;
+	slot->cut = (uint32_t)cut;
+	slot->why = stop_of(rs.flags);
 	b->nbuilt++;
+found:
+	*idx = slot->idx;
+	/* the blocks of a trace whose walk was cut short count there */
+	if (slot->cut != HS_NONE)
+		b->s->unwind[slot->cut].blocks[slot->why] += blocks;
 	return 0;
 }
 
@@ -403,7 +449,8 @@ int hs_snapbuild_traces(struct hs_snapbuild *b, const struct hs_raw *raw,
 	for (size_t i = 0; i < raw->ntraces && !err; i++) {
 		const struct hs_raw_trace *rt = &raw->traces[i];
 
-		err = stack_of(b, rt->stack, rt->time_ns, &stack);
+		err = stack_of(b, rt->stack, rt->time_ns,
+			       rt->blocks ? rt->blocks : 1, &stack);
 		if (!err) {
 			struct hs_trace t = {
 				.addr = rt->addr,

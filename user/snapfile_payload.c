@@ -37,6 +37,9 @@
  *               u32 stack, u32 total_nframe, u8 domain; then (version 2
  *               on) u8 flags (bit 0: an estimate), u32 blocks (0: 1)
  *
+ * Sections 10 and 11 (version 2 on, optional) say where unwinding was cut
+ * short: snapfile_unwind.h.
+ *
  * Later versions may append fields to the meta and global bodies or to a
  * table's records (a larger record size) and add sections; readers ignore
  * what they do not know. Unknown flag bits inside a record are ignored too.
@@ -48,6 +51,7 @@
 #include <string.h>
 
 #include "snapfile_payload.h"
+#include "snapfile_unwind.h"
 
 /* Tags are part of the format: never renumber them. */
 enum section_tag {
@@ -60,6 +64,8 @@ enum section_tag {
 	SEC_STACKS = 7,
 	SEC_TRACES = 8,
 	SEC_GLOBAL = 9,
+	SEC_UNWIND = HS_SEC_UNWIND,
+	SEC_UNWIND_STATS = HS_SEC_UNWIND_STATS,
 	SEC_MAX,
 };
 
@@ -97,7 +103,8 @@ static const char *const section_names[SEC_MAX] = {
 	[SEC_PROCS] = "procs",	 [SEC_MODULES] = "modules",
 	[SEC_FRAMES] = "frames", [SEC_STACK_FRAMES] = "stack_frames",
 	[SEC_STACKS] = "stacks", [SEC_TRACES] = "traces",
-	[SEC_GLOBAL] = "global",
+	[SEC_GLOBAL] = "global", [SEC_UNWIND] = "unwind",
+	[SEC_UNWIND_STATS] = "unwind_stats",
 };
 
 static int seterr(char *msg, size_t len, const char *fmt, ...)
@@ -168,7 +175,7 @@ static int check_refs(const struct hs_snapshot *s, char *msg, size_t len)
 			return seterr(msg, len, "trace %zu: unknown domain %u",
 				      i, t->domain);
 	}
-	return 0;
+	return hs_unwind_check(s, msg, len);
 }
 
 int hs_payload_check(const struct hs_snapshot *s, char *msg, size_t len)
@@ -235,7 +242,7 @@ static uint64_t payload_len(const struct hs_snapshot *s, uint64_t slen)
 	len += table_len(s->nframes, FRAME_LEN);
 	len += table_len(s->nstack_frames, STACK_FRAME_LEN);
 	len += table_len(s->nstacks, STACK_LEN);
-	return len;
+	return len + hs_unwind_sections_len(s);
 }
 
 static uint8_t *put_section(uint8_t *p, uint32_t tag, uint64_t len)
@@ -372,7 +379,8 @@ uint8_t *hs_payload_encode_tables(const struct hs_snapshot *s, size_t *len,
 	p = put_meta(buf, s);
 	p = put_strings(p, s, slen);
 	p = put_procs(p, s);
-	put_frames(p, s);
+	p = put_frames(p, s);
+	hs_unwind_sections_put(p, s);
 	*len = n;
 	return buf;
 }
@@ -608,7 +616,7 @@ static int parse_traces(struct decoder *d, const uint8_t *p, uint64_t len)
 /* Is tag a section of this version? Readers skip the others. */
 static bool known(uint32_t tag, uint32_t version)
 {
-	return tag > 0 && tag < SEC_MAX && (tag != SEC_GLOBAL || version > 1);
+	return tag > 0 && tag < SEC_MAX && (tag < SEC_GLOBAL || version > 1);
 }
 
 static int parse_section(struct decoder *d, uint32_t tag, const uint8_t *p,
@@ -632,6 +640,10 @@ static int parse_section(struct decoder *d, uint32_t tag, const uint8_t *p,
 		return parse_stacks(d, tag, p, len);
 	case SEC_TRACES:
 		return parse_traces(d, p, len);
+	case SEC_UNWIND:
+	case SEC_UNWIND_STATS:
+		return hs_unwind_section_parse(d->s, tag, p, len, d->msg,
+					       d->msglen);
 	}
 	return 0;
 }

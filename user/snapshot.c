@@ -86,6 +86,7 @@ void hs_snapshot_free(struct hs_snapshot *s)
 	free(s->stack_frames);
 	free(s->stacks);
 	free(s->traces);
+	free(s->unwind);
 	free(s);
 }
 
@@ -253,6 +254,65 @@ int hs_snapshot_add_proc(struct hs_snapshot *s, const struct hs_proc *proc)
 		return -1;
 	s->procs[s->nprocs++] = *proc;
 	return 0;
+}
+
+struct hs_unwind_entry *hs_snapshot_unwind_entry(struct hs_snapshot *s,
+						 const char *path)
+{
+	uint32_t module = path ? hs_snapshot_intern(s, path) : HS_NONE;
+	struct hs_unwind_entry *e;
+
+	if (path && module == HS_NONE)
+		return NULL;
+	for (size_t i = 0; i < s->nunwind; i++)
+		if (s->unwind[i].module == module)
+			return &s->unwind[i];
+	e = hs_grow_append(&s->unwind, &s->nunwind, &s->cap.unwind,
+			   sizeof(*e));
+	if (e) {
+		memset(e, 0, sizeof(*e));
+		e->module = module;
+		e->note = HS_NONE;
+	}
+	return e;
+}
+
+static const char *const stop_names[HS_STOP_COUNT][2] = {
+	[HS_STOP_NONE] = { HS_UNWIND_STOPPED, "no rule for the code" },
+	[HS_STOP_NO_RULE] = { HS_UNWIND_STOPPED, "no rule for the code" },
+	[HS_STOP_NO_TABLE] = { "[unwinding stopped: its module has no table]",
+			       "no table for the module" },
+	[HS_STOP_NO_MODULE] = { "[unwinding stopped: code in no file]",
+				"code in no file" },
+	[HS_STOP_LOST_RBP] = { "[unwinding stopped: rbp was lost]",
+			       "rbp was lost" },
+	[HS_STOP_BAD_STACK] = { "[unwinding stopped: the stack did not read]",
+				"the stack did not read" },
+	[HS_STOP_TOO_DEEP] = { "[unwinding stopped: deeper than 127 frames]",
+			       "deeper than 127 frames" },
+	[HS_STOP_BUSY] = { "[unwinding stopped: the mappings were locked]",
+			   "the mappings were locked" },
+};
+
+const char *hs_unwind_stop_name(unsigned int reason)
+{
+	return stop_names[reason < HS_STOP_COUNT ? reason : 0][0];
+}
+
+const char *hs_unwind_stop_why(unsigned int reason)
+{
+	return reason < HS_STOP_COUNT ? stop_names[reason][1] : "unknown";
+}
+
+void hs_snapshot_unwind_cut(const struct hs_snapshot *s, uint64_t *blocks,
+			    uint64_t *stacks)
+{
+	*blocks = *stacks = 0;
+	for (size_t i = 0; i < s->nunwind; i++)
+		for (int k = 0; k < HS_STOP_COUNT; k++) {
+			*blocks += s->unwind[i].blocks[k];
+			*stacks += s->unwind[i].stacks[k];
+		}
 }
 
 const char *hs_snapshot_str(const struct hs_snapshot *s, uint32_t idx)

@@ -20,7 +20,11 @@
 #define HS_BUILD_ID_MAX 32
 /* The module of Python frames (a path is never this). */
 #define HS_PYTHON_MODULE "python"
-/* The function of the frame that ends a traceback the unwinder cut short. */
+/*
+ * The function of the frame that ends a traceback the unwinder cut short
+ * where its module's table had no rule; hs_unwind_stop_name() names the
+ * other reasons.
+ */
 #define HS_UNWIND_STOPPED "[unwinding stopped: no rule for the code here]"
 
 struct hs_proc {
@@ -75,6 +79,41 @@ struct hs_trace {
 /* hs_trace.flags */
 #define HS_TRACE_ESTIMATE 1 /* size and blocks are estimates: a pool */
 
+/* What became of a module's unwind table; stored in snapshot files. */
+enum hs_unwind_table {
+	HS_UT_UNKNOWN = 0, /* the recorder did not say: a stop in it only */
+	HS_UT_OK, /* built and loaded */
+	HS_UT_NONE, /* it could not be built (note says why) */
+	HS_UT_NO_ROOM, /* built, but beyond --max-unwind-rows or the slots */
+	HS_UT_COUNT,
+};
+
+/*
+ * A module as the unwinder saw it: its table, and the stacks whose walk
+ * was cut short in its code (enum hs_unwind_stop), with the live blocks
+ * they hold.
+ */
+struct hs_unwind_entry {
+	uint32_t module; /* string: its path; HS_NONE: code in no file */
+	uint32_t note; /* string: why it has no table; or HS_NONE */
+	uint8_t table; /* enum hs_unwind_table */
+	uint64_t rows; /* rows of its table */
+	uint64_t bytes; /* kernel memory of its table */
+	uint64_t stacks[HS_STOP_COUNT];
+	uint64_t blocks[HS_STOP_COUNT];
+};
+
+/* The unwind tables of the recording, together. */
+struct hs_unwind_stats {
+	uint64_t modules; /* with a table */
+	uint64_t rows;
+	uint64_t max_rows; /* --max-unwind-rows */
+	uint64_t rules; /* distinct rules the rows share */
+	uint64_t bytes; /* kernel memory of every unwind map */
+	uint64_t events_lost; /* loader hooks not heard: tables came late */
+	uint64_t mode; /* enum hs_unwind_mode + 1; 0: not said */
+};
+
 struct hs_snapshot {
 	uint32_t format_version;
 	uint64_t time_ns; /* when it was taken, ns since the Unix epoch */
@@ -100,10 +139,13 @@ struct hs_snapshot {
 	size_t nstacks;
 	struct hs_trace *traces;
 	size_t ntraces;
+	struct hs_unwind_entry *unwind; /* modules as the unwinder saw them */
+	size_t nunwind;
+	struct hs_unwind_stats unwind_stats;
 	/* What the arrays above can hold, for hs_grow(). */
 	struct {
 		size_t procs, strings, modules, frames, stack_frames, stacks;
-		size_t traces;
+		size_t traces, unwind;
 	} cap;
 
 	struct hs_snapshot_index *index; /* builder's interning tables */
@@ -122,6 +164,12 @@ uint32_t hs_snapshot_add_stack(struct hs_snapshot *s, const uint32_t *frames,
 			       uint32_t nframes);
 int hs_snapshot_add_trace(struct hs_snapshot *s, const struct hs_trace *trace);
 int hs_snapshot_add_proc(struct hs_snapshot *s, const struct hs_proc *proc);
+/*
+ * The unwind entry of the module at path (NULL: code in no file), added
+ * when new; NULL when memory ran out.
+ */
+struct hs_unwind_entry *hs_snapshot_unwind_entry(struct hs_snapshot *s,
+						 const char *path);
 /* Drops the interning tables once the snapshot is complete. */
 void hs_snapshot_seal(struct hs_snapshot *s);
 
@@ -153,6 +201,15 @@ static inline uint64_t hs_trace_blocks(const struct hs_trace *t)
 {
 	return t->blocks ? t->blocks : 1;
 }
+
+/* The frame that ends a traceback cut short for reason (hs_unwind_stop). */
+const char *hs_unwind_stop_name(unsigned int reason);
+/* Why, in a few words: "no rule for the code", "no table", ... */
+const char *hs_unwind_stop_why(unsigned int reason);
+
+/* Live blocks and stacks whose unwinding was cut short, every module's. */
+void hs_snapshot_unwind_cut(const struct hs_snapshot *s, uint64_t *blocks,
+			    uint64_t *stacks);
 
 /* Sum of every process's counters. */
 void hs_snapshot_totals(const struct hs_snapshot *s, struct hs_counters *out);

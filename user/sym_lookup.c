@@ -36,12 +36,94 @@ static const char *die_name(Dwarf_Die *die)
 	return name ? name : dwarf_diename(die);
 }
 
-static const char *symtab_name(Dwfl_Module *mod, Dwarf_Addr addr)
+static const char unasked;
+
+static int cmp_addr(const void *a, const void *b)
 {
+	const Dwarf_Addr *x = a, *y = b;
+
+	return *x < *y ? -1 : *x > *y;
+}
+
+static int add_bound(struct sym_index *x, size_t *cap, Dwarf_Addr a)
+{
+	if (hs_grow(&x->bounds, cap, x->nbounds + 1, sizeof(*x->bounds)))
+		return -ENOMEM;
+	x->bounds[x->nbounds++] = a;
+	return 0;
+}
+
+/* The bounds of every symbol and section of mod, sorted, once. */
+static int index_bounds(Dwfl_Module *mod, struct sym_index *x)
+{
+	int n = dwfl_module_getsymtab(mod), err = 0;
+	Elf_Scn *scn = NULL;
+	size_t cap = 0, k = 0;
+	GElf_Addr bias, a;
+	GElf_Shdr sh;
+	GElf_Sym sym;
+	Elf *elf;
+
+	x->bounds_done = true;
+	for (int i = 1; !err && i < n; i++) {
+		if (!dwfl_module_getsym_info(mod, i, &sym, &a, NULL, NULL,
+					     NULL))
+			continue;
+		err = add_bound(x, &cap, a);
+		if (!err)
+			err = add_bound(x, &cap, a + sym.st_size);
+	}
+	elf = dwfl_module_getelf(mod, &bias);
+	while (!err && elf && (scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_addr) {
+			err = add_bound(x, &cap, sh.sh_addr + bias);
+			if (!err)
+				err = add_bound(x, &cap,
+						sh.sh_addr + sh.sh_size + bias);
+		}
+	if (!err && x->nbounds)
+		x->names = malloc(x->nbounds * sizeof(*x->names));
+	if (err || !x->names) {
+		free(x->bounds);
+		x->bounds = NULL;
+		x->nbounds = 0;
+		return -ENOMEM;
+	}
+	qsort(x->bounds, x->nbounds, sizeof(*x->bounds), cmp_addr);
+	for (size_t i = 0; i < x->nbounds; i++)
+		if (!k || x->bounds[i] != x->bounds[k - 1])
+			x->bounds[k++] = x->bounds[i];
+	x->nbounds = k;
+	for (size_t i = 0; i < k; i++)
+		x->names[i] = &unasked;
+	return 0;
+}
+
+static const char *symtab_name(Dwfl_Module *mod, struct sym_index *x,
+			       Dwarf_Addr addr)
+{
+	size_t lo = 0, hi, mid;
 	GElf_Off off;
 	GElf_Sym s;
 
-	return dwfl_module_addrinfo(mod, addr, &off, &s, NULL, NULL, NULL);
+	if (!x->bounds_done)
+		index_bounds(mod, x);
+	hi = x->nbounds;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (x->bounds[mid] <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* interval lo - 1 is [bounds[lo - 1], bounds[lo]) */
+	if (!lo || lo == x->nbounds)
+		return dwfl_module_addrinfo(mod, addr, &off, &s, NULL, NULL,
+					    NULL);
+	if (x->names[lo - 1] == &unasked)
+		x->names[lo - 1] = dwfl_module_addrinfo(mod, addr, &off, &s,
+							NULL, NULL, NULL);
+	return x->names[lo - 1];
 }
 
 static bool is_function(Dwarf_Die *die)
@@ -296,7 +378,7 @@ int sym_lookup(Dwfl_Module *mod, struct sym_index *x, Dwarf_Addr addr,
 		inlined = dwarf_tag(die) == DW_TAG_inlined_subroutine;
 		name = die_name(die);
 		if (!name && !inlined)
-			name = symtab_name(mod, addr);
+			name = symtab_name(mod, x, addr);
 		err = fn(ctx, name, comp_dir, file, lineno, inlined);
 		if (err || !inlined)
 			return err;
@@ -304,7 +386,8 @@ int sym_lookup(Dwfl_Module *mod, struct sym_index *x, Dwarf_Addr addr,
 		for (i--; i >= 0 && !is_function(&path[i]); i--)
 			;
 	}
-	return fn(ctx, symtab_name(mod, addr), comp_dir, file, lineno, false);
+	return fn(ctx, symtab_name(mod, x, addr), comp_dir, file, lineno,
+		  false);
 }
 
 void sym_index_free(struct sym_index *x)
@@ -313,5 +396,7 @@ void sym_index_free(struct sym_index *x)
 		free(x->cus[i].funcs.v);
 	free(x->cus);
 	free(x->cu_ranges.v);
+	free(x->bounds);
+	free(x->names);
 	*x = (struct sym_index){ 0 };
 }

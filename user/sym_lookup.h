@@ -30,6 +30,15 @@ struct sym_index {
 	struct sym_die_ranges cu_ranges;
 	Dwarf_Addr dwbias;
 	bool cu_ranges_done;
+	/*
+	 * The symbol table's answers: between two consecutive bounds (the
+	 * starts and ends of every symbol and section), the symbol an
+	 * address is in cannot change, so it is asked once per interval.
+	 */
+	Dwarf_Addr *bounds;
+	const char **names; /* per interval, once asked */
+	size_t nbounds;
+	bool bounds_done;
 };
 
 void sym_index_free(struct sym_index *x);

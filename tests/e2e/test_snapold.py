@@ -98,3 +98,27 @@ def test_new_snapshots_are_version2_with_global_losses():
     assert ("\n  of no process:  proc map full 0, nested overflow 0, "
             "map events lost 0, events lost 0, stacks missing 0, "
             "py codes lost 0, mmap calls unseen 0, in flight lost 0\n") in text
+
+
+@no_root
+def test_version2_before_unwind_sections_reads():
+    """A version 2 file written before snapshots kept their unwind
+    sections (tests/unit/fixtures/v2_nounwind.hsnap: gt_nofp with libc's
+    table left out): info counts the tracebacks that end cut short, from
+    their last frames, and names no module."""
+    snap = fixture("v2_nounwind", ".hsnap")
+    info = heapsnap_json("info", snap)
+    assert info["format_version"] == 2, info
+    assert info["unwind"] == {
+        "blocks": 9, "cut_blocks": 9, "mode": None, "reach_bottom": 0.0,
+        "modules": [],
+        "tables": {"modules": 0, "rows": 0, "max_rows": 0, "rules": 0,
+                   "bytes": 0, "loader_events_lost": 0}}, info["unwind"]
+    text = run([HEAPSNAP, "info", snap]).stdout
+    assert ("\nunwinding:        0.00% of live blocks reach the bottom of "
+            "their stack; 9 cut short\nprocess ") in text, text
+    top = heapsnap_json("top", snap, "--by", "traceback", "-n", "0")
+    assert sum(st["count"] for st in top["stats"]) == 9, top
+    for st in top["stats"]:
+        assert st["traceback"][-1]["function"] == \
+            "[unwinding stopped: no rule for the code here]", st

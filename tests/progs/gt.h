@@ -12,10 +12,14 @@
 #ifndef HEAPSNAP_GT_H
 #define HEAPSNAP_GT_H
 
+#include <dlfcn.h>
+#include <libgen.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define GT_SITES 128
 #define GT_BLOCKS 65536
@@ -120,6 +124,25 @@ __attribute__((unused)) static void gt_checkpoint(int phase, int wait)
 	gt_report(phase);
 	if (wait && !fgets(line, sizeof(line), stdin))
 		clearerr(stdin);
+}
+
+/* dlopen()s the library name beside the program; exits 2 when it cannot. */
+__attribute__((unused)) static void *gt_dlopen_beside(const char *name)
+{
+	char exe[PATH_MAX], lib[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	void *h;
+
+	if (n < 0)
+		exit(2);
+	exe[n] = 0;
+	snprintf(lib, sizeof(lib), "%s/%s", dirname(exe), name);
+	h = dlopen(lib, RTLD_NOW);
+	if (!h) {
+		fprintf(stderr, "dlopen: %s\n", dlerror());
+		exit(2);
+	}
+	return h;
 }
 
 #endif

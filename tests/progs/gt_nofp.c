@@ -7,11 +7,6 @@
  * (a library without frame pointers) -> site2; and main -> dl_through (a
  * dlopen()ed one) -> site3.
  */
-#include <dlfcn.h>
-#include <libgen.h>
-#include <limits.h>
-#include <unistd.h>
-
 #include "gt.h"
 
 extern int lib_line;
@@ -51,19 +46,8 @@ static int *dl_line;
 
 static void load(void)
 {
-	char exe[PATH_MAX], lib[PATH_MAX + 32];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	void *h;
+	void *h = gt_dlopen_beside("libgtnofp_dl.so");
 
-	if (n < 0)
-		exit(2);
-	exe[n] = 0;
-	snprintf(lib, sizeof(lib), "%s/libgtnofp_dl.so", dirname(exe));
-	h = dlopen(lib, RTLD_NOW);
-	if (!h) {
-		fprintf(stderr, "dlopen: %s\n", dlerror());
-		exit(2);
-	}
 	*(void **)&dl_through = dlsym(h, "dl_through");
 	dl_line = dlsym(h, "dl_line");
 }

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cfi.h"
+#include "cfi_pack.h"
 #include "test.h"
 
 #define MAX_TOKENS 64
@@ -97,6 +98,7 @@ struct gt_fde {
 };
 
 struct gt {
+	uint64_t entry; /* the file's entry point */
 	struct gt_fde *fdes;
 	size_t nfdes;
 	struct gt_row *rows;
@@ -200,6 +202,25 @@ static struct gt_fde *find_fde(struct gt *g, int section, uint64_t off)
 }
 
 /* The rows of frames-interp, then the PLT expressions of frames. */
+/* The ELF entry point of the file at path; 0 when it has none. */
+static uint64_t entry_point(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint64_t entry = 0;
+	GElf_Ehdr eh;
+	Elf *elf;
+
+	if (fd < 0)
+		return 0;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (elf && gelf_getehdr(elf, &eh))
+		entry = eh.e_entry;
+	elf_end(elf);
+	close(fd);
+	return entry;
+}
+
 static int gt_read(const char *path, struct gt *g)
 {
 	int section = -1, state = 0, ntok, ncols = 0, rbp_col = -1, ra_col = -1;
@@ -210,7 +231,7 @@ static int gt_read(const char *path, struct gt *g)
 	int n, i;
 	FILE *p;
 
-	*g = (struct gt){ 0 };
+	*g = (struct gt){ .entry = entry_point(path) };
 	p = readelf("frames-interp", path);
 	if (!p)
 		return -1;
@@ -352,16 +373,16 @@ static struct hs_cfi_row expect(const struct gt *g, const struct gt_fde *f,
 	switch (r.cfa) {
 	case GT_RSP:
 	case GT_RBP:
-		if (r.cfa_off < INT16_MIN || r.cfa_off > INT16_MAX)
+		if (r.cfa_off < INT32_MIN || r.cfa_off > INT32_MAX)
 			return none;
 		row.cfa_reg = r.cfa == GT_RSP ? HS_CFA_RSP : HS_CFA_RBP;
-		row.cfa_off = (int16_t)r.cfa_off;
+		row.cfa_off = (int32_t)r.cfa_off;
 		break;
 	case GT_EXP:
 		if (f->plt < 0)
 			return none;
 		row.cfa_reg = HS_CFA_PLT;
-		row.cfa_off = (int16_t)f->plt;
+		row.cfa_off = f->plt;
 		break;
 	default:
 		return none;
@@ -430,7 +451,43 @@ static bool well_formed(const struct hs_cfi_table *t, bool verbose)
 
 struct stats {
 	size_t addrs, mismatches, plt, wide, rbp_saved, rbp_cfa, fdes;
+	size_t packed_mismatches, entry_end;
 };
+
+/* The table packed as the BPF side searches it must say the same. */
+static bool packed_same(const struct hs_cfi_packed *pk,
+			const struct hs_cfi_rules *d, uint64_t a,
+			const struct hs_cfi_row *r)
+{
+	struct hs_cfi_rule got;
+
+	if (!hs_cfi_packed_find(pk, d, a, &got))
+		return !r;
+	return r && got.cfa_reg == r->cfa_reg && got.cfa_off == r->cfa_off &&
+	       got.rbp_off == r->rbp_off;
+}
+
+/* Is a in no FDE? */
+static bool in_gap(const struct gt *g, uint64_t a)
+{
+	for (size_t k = 0; k < g->nfdes; k++)
+		if (!g->fdes[k].dropped && g->fdes[k].start <= a &&
+		    a < g->fdes[k].end)
+			return false;
+	return true;
+}
+
+/* Where the FDE after a starts, or hi. */
+static uint64_t next_fde(const struct gt *g, uint64_t a, uint64_t hi)
+{
+	uint64_t next = hi;
+
+	for (size_t k = 0; k < g->nfdes; k++)
+		if (!g->fdes[k].dropped && g->fdes[k].start > a &&
+		    g->fdes[k].start < next)
+			next = g->fdes[k].start;
+	return next;
+}
 
 static void show(const char *what, uint64_t a, const struct hs_cfi_row *r)
 {
@@ -444,14 +501,19 @@ static void compare(const char *name, const struct hs_cfi_table *t,
 		    const struct gt *g, struct stats *st)
 {
 	static const struct hs_cfi_row none = { .cfa_reg = HS_CFA_NONE };
-	uint64_t lo = UINT64_MAX, hi = 0, a;
+	static const struct hs_cfi_row end = { .cfa_reg = HS_CFA_END };
+	uint64_t lo = UINT64_MAX, hi = 0, a, stop;
 	const struct hs_cfi_row *got;
+	struct hs_cfi_packed pk = { 0 };
+	struct hs_cfi_rules d;
 	struct hs_cfi_row want;
 	const struct gt_fde *f;
 	struct gt_rule r;
 	bool covered;
 
 	*st = (struct stats){ 0 };
+	ASSERT_EQ(hs_cfi_rules_init(&d, HS_CFI_RULES), 0, "rules");
+	ASSERT_EQ(hs_cfi_pack(t, &d, &pk), 0, "packed");
 	for (size_t i = 0; i < g->nfdes; i++) {
 		f = &g->fdes[i];
 		if (f->dropped || f->start >= f->end)
@@ -470,6 +532,7 @@ static void compare(const char *name, const struct hs_cfi_table *t,
 			r = gt_rule_at(g, f, a);
 			st->wide += r.ra && r.cfa == GT_RSP &&
 				    r.cfa_off > INT16_MAX;
+			st->packed_mismatches += !packed_same(&pk, &d, a, got);
 			if (got && same_rules(got, &want))
 				continue;
 			if (st->mismatches++ < 5) {
@@ -489,10 +552,24 @@ static void compare(const char *name, const struct hs_cfi_table *t,
 			covered = !g->fdes[k].dropped &&
 				  g->fdes[k].start <= a && a < g->fdes[k].end;
 		got = lookup(t, a);
-		if (!covered && !g->fdes[i].dropped &&
+		st->packed_mismatches += !packed_same(&pk, &d, a, got);
+		if (!covered && !g->fdes[i].dropped && a != g->entry &&
 		    !(got && same_rules(got, &none)) && st->mismatches++ < 5)
 			show("gap not HS_CFA_NONE", a, got);
 	}
+	/* from an entry point in no FDE to the next FDE: the outermost frame */
+	if (g->entry >= lo && g->entry < hi && in_gap(g, g->entry)) {
+		stop = next_fde(g, g->entry, hi);
+		for (a = g->entry; a < stop; a++, st->entry_end++) {
+			got = lookup(t, a);
+			if (!(got && same_rules(got, &end)) &&
+			    st->mismatches++ < 5)
+				show("entry code not HS_CFA_END", a, got);
+		}
+	}
+	hs_cfi_packed_free(&pk);
+	hs_cfi_rules_free(&d);
+	ASSERT_EQ(st->packed_mismatches, 0, "packed rows unlike the table's");
 	ASSERT_EQ(st->mismatches, 0, "rows unlike readelf's");
 	ASSERT_EQ(t->lo, lo, "lo");
 	ASSERT_EQ(t->hi, hi, "hi");
@@ -535,7 +612,7 @@ static void test_no_frame_pointers(void)
 	ASSERT_EQ(t.frame_pointers, false, "frame_pointers");
 	ASSERT_EQ(t.nbad, 0, "bad FDEs");
 	ASSERT_TRUE(st.plt > 0, "PLT rows");
-	ASSERT_TRUE(st.wide > 0, "a frame too large for an int16 offset");
+	ASSERT_TRUE(st.wide > 0, "a frame over 32 KiB, with its rule");
 	ASSERT_TRUE(st.rbp_saved > 0, "rbp saved as a callee-saved register");
 	ASSERT_TRUE(st.rbp_cfa > 0, "alloca: the CFA on rbp");
 	printf("# cfi-nofp: %zu rows from %zu FDEs, %zu addresses checked\n",
@@ -717,7 +794,7 @@ static void test_separate_debug_file(void)
  * pointers; every address checked against readelf. */
 static void test_system_files(void)
 {
-	const char *paths[2] = { NULL, NULL };
+	const char *paths[3] = { NULL, NULL, "/lib64/ld-linux-x86-64.so.2" };
 	char python[PATH_MAX];
 	struct hs_cfi_table t;
 	struct stats st;
@@ -730,13 +807,18 @@ static void test_system_files(void)
 	if (realpath("/usr/bin/python3", python))
 		paths[1] = python;
 	ASSERT_TRUE(paths[0] != NULL, "libc found");
-	for (int i = 0; i < 2; i++) {
-		if (!paths[i]) {
-			printf("# no /usr/bin/python3\n");
+	for (int i = 0; i < 3; i++) {
+		if (!paths[i] || access(paths[i], R_OK)) {
+			printf("# no %s\n", i == 1 ? "/usr/bin/python3" :
+							"dynamic loader");
 			continue;
 		}
 		if (check_file(paths[i], &t, &st, &ms))
 			continue;
+		/* the loader's _start and _dl_start_user have no FDE */
+		if (i == 2)
+			ASSERT_TRUE(st.entry_end > 0,
+				    "the loader's entry code is the outermost frame");
 		ASSERT_TRUE(t.n > 1000, "more than 1000 rows");
 		ASSERT_TRUE(ms < 1000, "under a second");
 		ASSERT_EQ(t.frame_pointers, false, "frame_pointers");
