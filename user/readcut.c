@@ -289,7 +289,9 @@ int hs_readcut_end(struct hs_readcut *c, struct hs_raw *missed)
 	memset(missed, 0, sizeof(*missed));
 	e = c->err;
 	if (!e) {
-		qsort(c->freed, c->nfreed, sizeof(*c->freed), cmp_free);
+		if (c->nfreed)
+			qsort(c->freed, c->nfreed, sizeof(*c->freed),
+			      cmp_free);
 		e = mark_read(c);
 	}
 	if (!e)

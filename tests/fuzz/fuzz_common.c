@@ -27,17 +27,20 @@ static FILE *devnull(void)
 	return f;
 }
 
-/* The totals of a top without filters are those of every trace. */
+/* The totals of a top without filters are those of every trace (a pool
+ * trace stands for its blocks). */
 static void check_totals(const struct hs_snapshot *s, const struct hs_stats *st)
 {
-	uint64_t size = 0;
+	uint64_t size = 0, count = 0;
 	size_t i;
 
 	if (st->cumulative || s->sample_bytes)
 		return;
-	for (i = 0; i < s->ntraces; i++)
+	for (i = 0; i < s->ntraces; i++) {
 		size += s->traces[i].size;
-	if (st->total_count != s->ntraces || st->total_size != size)
+		count += hs_trace_blocks(&s->traces[i]);
+	}
+	if (st->total_count != count || st->total_size != size)
 		abort();
 }
 
