@@ -81,7 +81,7 @@ def run_demo(env):
     env = dict(shell_env(env), DEMO_DIR=demo)
     if san():
         subprocess.run(["make", "-s", "build/demo/server"], cwd=TOP,
-                       check=True, capture_output=True)
+                       env=env, check=True, capture_output=True)
         argv = ["scripts/demo"]
     else:
         argv = ["sh", "-c", setup_commands(readme())[0]]
