@@ -64,7 +64,8 @@ def sudo_logger(d, log, rc=0):
 def shell_env(env):
     """env as at a shell: not that of a make under make test."""
     return {k: v for k, v in env.items()
-            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES",
+                         "SAN")}
 
 
 def san():
@@ -80,8 +81,8 @@ def run_demo(env):
     demo = os.path.join(tmpdir(), "heapsnap-demo")
     env = dict(shell_env(env), DEMO_DIR=demo)
     if san():
-        subprocess.run(["make", "-s", "build/demo/server"], cwd=TOP,
-                       env=env, check=True, capture_output=True)
+        subprocess.run(["make", "-s", "SAN=", "build/demo/server"],
+                       cwd=TOP, env=env, check=True, capture_output=True)
         argv = ["scripts/demo"]
     else:
         argv = ["sh", "-c", setup_commands(readme())[0]]
