@@ -46,6 +46,8 @@ static __always_inline int on_free(struct pt_regs *ctx, __u32 tgid,
 
 	get_args(ctx, py, a);
 	ptr = a[0];
+	if (py && ptr)
+		py_code_freed(ptr);
 	if (!ptr || (sample_bytes && !maybe_sampled(tgid, ptr)))
 		return 1;
 	t = entry_task(sp);
@@ -244,8 +246,11 @@ int BPF_PROG(hs_exec, struct task_struct *task, pid_t old_pid,
 {
 	struct hs_proc_val *p = traced_proc(bpf_get_current_pid_tgid() >> 32);
 
-	if (p)
+	if (p) {
 		restart_counters(p);
+		/* the ids threads keep named the old image's code */
+		__sync_fetch_and_add(&global.py_code_gen, 1);
+	}
 	return 0;
 }
 

@@ -8,11 +8,13 @@
 #endif
 
 #define HS_MAX_FRAMES 127 /* perf's sysctl_perf_event_max_stack default */
-#define HS_STACK_WINDOW 64 /* words of user stack read at once */
+#define HS_STACK_WINDOW 128 /* words of user stack read at once */
+#define HS_INTERNED 16 /* stacks a thread remembers it interned */
 #define HS_INLINE_FRAMES 4 /* frames walked before bpf_loop() takes over */
 #define HS_UCACHE 512 /* unwind rows a thread keeps at hand */
 #define HS_PY_WINDOW 1024 /* bytes of a thread's Python frames read at once */
 #define HS_PY_CODES 32 /* code object ids a thread keeps at hand */
+#define HS_PY_TSTATE_WORDS 24 /* a PyThreadState read at once, from its first field read */
 
 /* Byte sampling tables (see sampling.c). */
 #define HS_SAMPLE_GAPS 4096 /* quantiles of Exp(1) */
@@ -336,6 +338,8 @@ struct hs_global_val {
 	struct hs_global_counters c;
 	__u64 spilled; /* blocks in the spill map now, not a loss */
 	__u64 py_next_id; /* the last Python code object id given */
+	/* bumped when a code object threads may know is freed */
+	__u64 py_code_gen;
 };
 
 #endif

@@ -50,6 +50,56 @@ struct {
 	__uint(max_entries, 1 << 22);
 } py_events SEC(".maps");
 
+/*
+ * The code objects that threads keep ids of, by address: a free of one
+ * bumps global.py_code_gen, and the threads check their ids again.
+ */
+#define HS_PY_CODE_SLOTS (1 << 14)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, HS_PY_CODE_SLOTS);
+} py_code_addrs SEC(".maps");
+
+static __always_inline __u32 py_code_slot(__u64 addr)
+{
+	return (__u32)((addr * 0x9E3779B97F4A7C15ULL) >> 50);
+}
+
+static __always_inline __u64 py_code_gen(void)
+{
+	return *(volatile __u64 *)&global.py_code_gen;
+}
+
+/* A free of the python domain: was it a code object threads know? */
+static __always_inline void py_code_freed(__u64 addr)
+{
+	__u32 slot = py_code_slot(addr);
+	__u64 *have = bpf_map_lookup_elem(&py_code_addrs, &slot);
+
+	if (have && *have == addr &&
+	    __sync_val_compare_and_swap(have, addr, 0) == addr)
+		__sync_fetch_and_add(&global.py_code_gen, 1);
+}
+
+/*
+ * Notes code as known to a thread; one it pushes out is no longer watched,
+ * so every thread checks its ids again.
+ */
+static __always_inline void py_code_watch(__u64 code)
+{
+	__u32 slot = py_code_slot(code);
+	__u64 *have = bpf_map_lookup_elem(&py_code_addrs, &slot), old;
+
+	if (!have || *have == code)
+		return;
+	old = __sync_val_compare_and_swap(have, *have, code);
+	if (old)
+		__sync_fetch_and_add(&global.py_code_gen, 1);
+}
+
 
 static __always_inline __u64 py_read_u64(__u64 addr)
 {
@@ -77,21 +127,46 @@ static long py_thread_step(__u64 i, void *data)
 	return 0;
 }
 
+/* A field of pt->ts, read from lo: false when it is not there. */
+static __always_inline bool py_ts_field(struct hs_py_thread *pt, __u16 lo,
+					__u16 at, __u64 *val)
+{
+	__u32 i = (__u32)(at - lo) / 8;
+
+	if (at < lo || ((at - lo) & 7) || i >= HS_PY_TSTATE_WORDS)
+		return false;
+	*val = pt->ts[i];
+	return true;
+}
+
 /*
  * The thread's PyThreadState: its thread_id is pthread_self(), which on
- * x86-64 is the thread's fs base. The one found last is checked first.
+ * x86-64 is the thread's fs base. The one found last is checked first, in
+ * the read that gives its frame too. Returns it, its frame field in *frame.
  */
 static __u64 py_tstate(struct hs_py_thread *pt, __u32 tgid,
-		       const struct hs_py_proc *pp)
+		       const struct hs_py_proc *pp, __u64 *frame)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	const struct hs_py_offsets *off = &pp->off;
 	struct py_search s = { .off = off, .want = task->thread.fsbase };
-	__u64 interp;
+	__u16 lo = off->tstate_thread_id < off->tstate_frame ?
+			   off->tstate_thread_id :
+			   off->tstate_frame;
+	__u64 interp, tid;
 
 	if (pt->tgid == tgid && pt->tstate &&
-	    py_read_u64(pt->tstate + off->tstate_thread_id) == s.want)
+	    !bpf_probe_read_user(pt->ts, sizeof(pt->ts),
+				 (void *)(pt->tstate + lo)) &&
+	    py_ts_field(pt, lo, off->tstate_thread_id, &tid) &&
+	    py_ts_field(pt, lo, off->tstate_frame, frame)) {
+		if (tid == s.want)
+			return pt->tstate;
+	} else if (pt->tgid == tgid && pt->tstate &&
+		   py_read_u64(pt->tstate + off->tstate_thread_id) == s.want) {
+		*frame = py_read_u64(pt->tstate + off->tstate_frame);
 		return pt->tstate;
+	}
 	interp = py_read_u64(pp->runtime + off->runtime_interp_head);
 	if (!interp)
 		return 0;
@@ -99,6 +174,7 @@ static __u64 py_tstate(struct hs_py_thread *pt, __u32 tgid,
 	bpf_loop(HS_PY_THREADS, py_thread_step, &s, 0);
 	pt->tgid = tgid;
 	pt->tstate = s.ts;
+	*frame = s.ts ? py_read_u64(s.ts + off->tstate_frame) : 0;
 	return s.ts;
 }
 
@@ -209,14 +285,27 @@ static __u32 py_new_code(const struct hs_py_code_key *k, __u64 linetable,
 	return id;
 }
 
-/* The id of the code object at code, read into pt->ident. */
+/*
+ * The id of the code object at code, read into pt->ident. Where the
+ * process's frees are seen, an id the thread keeps holds until a code
+ * object it may name is freed.
+ */
 static __u32 py_code_id(struct hs_py_thread *pt, __u32 tgid, __u64 code,
-			const struct hs_py_offsets *off)
+			const struct hs_py_proc *pp)
 {
+	const struct hs_py_offsets *off = &pp->off;
 	struct hs_py_code_key k = { .tgid = tgid, .code = code };
-	__u64 filename, qualname, linetable;
+	__u64 filename, qualname, linetable, gen = 0;
 	__u32 *id, slot, found;
 
+	slot = (code >> 4) & (HS_PY_CODES - 1);
+	if (pp->frees_traced) {
+		if (pt->codes[slot].code == code &&
+		    pt->codes[slot].gen == (__u32)py_code_gen())
+			return pt->codes[slot].id;
+		py_code_watch(code);
+		gen = py_code_gen();
+	}
 	if (bpf_probe_read_user(pt->ident, sizeof(pt->ident),
 				(void *)(code + off->code_filename)))
 		return 0;
@@ -225,15 +314,17 @@ static __u32 py_code_id(struct hs_py_thread *pt, __u32 tgid, __u64 code,
 	qualname = pt->ident[2];
 	linetable = pt->ident[3];
 	k.ident = filename ^ linetable;
-	slot = (code >> 4) & (HS_PY_CODES - 1);
-	if (pt->codes[slot].code == code && pt->codes[slot].ident == k.ident)
+	if (pt->codes[slot].code == code && pt->codes[slot].ident == k.ident) {
+		pt->codes[slot].gen = (__u32)gen;
 		return pt->codes[slot].id;
+	}
 	id = bpf_map_lookup_elem(&py_code_ids, &k);
 	found = id ? *id : py_new_code(&k, linetable, filename, qualname, off);
 	if (found) {
 		pt->codes[slot].code = code;
 		pt->codes[slot].ident = k.ident;
 		pt->codes[slot].id = found;
+		pt->codes[slot].gen = (__u32)gen;
 	}
 	return found;
 }
@@ -288,7 +379,7 @@ static long py_frame_step(__u64 i, void *data)
 	at = instr >= first ? (instr - first) / 2 : HS_PYFRAME_INSTR_MAX;
 	if (at > HS_PYFRAME_INSTR_MAX)
 		at = HS_PYFRAME_INSTR_MAX;
-	id = py_code_id(pt, pw->tgid, code, off);
+	id = py_code_id(pt, pw->tgid, code, pw->pp);
 	pw->pending = HS_PYFRAME | ((__u64)id << 24) | at;
 	if (off->frame_is_entry != HS_PY_NO_FIELD &&
 	    py_frame_u8(pt, off->frame_is_entry))
@@ -301,27 +392,30 @@ static long py_frame_step(__u64 i, void *data)
  * many (at most HS_MAX_FRAMES). A function of its own: the verifier checks
  * it once, not at each stack capture that calls it.
  */
-__noinline int hs_py_walk(struct hs_py_thread *pt, __u32 tgid)
+__noinline int hs_py_walk(struct hs_walker *wk, __u32 tgid)
 {
 	const struct hs_py_proc *pp;
-	struct py_walk pw = { .pt = pt, .tgid = tgid };
+	struct hs_py_thread *pt;
+	struct py_walk pw = { .tgid = tgid };
 	const struct hs_py_offsets *off;
 	__u64 ts;
 
-	if (!pt)
+	if (!wk)
 		return 0;
+	pt = &wk->py;
+	pw.pt = pt;
 	pt->win_base = pt->win_end = 0; /* the frames changed since */
 	pp = bpf_map_lookup_elem(&py_procs, &tgid);
 	if (!pp)
 		return 0;
 	pw.pp = pp;
 	off = &pp->off;
-	ts = py_tstate(pt, tgid, pp);
+	ts = py_tstate(pt, tgid, pp, &pw.frame);
 	if (!ts)
 		return 0;
-	pw.frame = py_read_u64(ts + off->tstate_frame);
+	/* 3.11's and 3.12's cframe is on the C stack, in the walk's window */
 	if (off->cframe_frame != HS_PY_NO_FIELD && pw.frame)
-		pw.frame = py_read_u64(pw.frame + off->cframe_frame);
+		pw.frame = stack_u64(wk, pw.frame + off->cframe_frame);
 	bpf_loop(HS_MAX_FRAMES, py_frame_step, &pw, 0);
 	py_store(&pw);
 	return (int)pw.n;

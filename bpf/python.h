@@ -48,6 +48,12 @@ struct hs_py_offsets {
 struct hs_py_proc {
 	__u64 runtime; /* _PyRuntime's address in the process */
 	__u64 eval_lo, eval_hi; /* _PyEval_EvalFrameDefault in the process */
+	/*
+	 * Its object allocator's frees are probed (exact mode): a code object
+	 * freed is seen, so a thread may trust the ids it keeps.
+	 */
+	__u32 frees_traced;
+	__u32 pad;
 	struct hs_py_offsets off;
 };
 

@@ -43,9 +43,11 @@ struct hs_py_thread {
 	__u64 win_end; /* of what win holds */
 	__u64 frame; /* offset in win of the frame being read */
 	__u64 ident[32 / 8]; /* a code object's co_filename .. co_linetable */
+	__u64 ts[HS_PY_TSTATE_WORDS]; /* the thread state's fields read */
 	struct {
 		__u64 code, ident;
-		__u32 id, pad;
+		__u32 id;
+		__u32 gen; /* global.py_code_gen when last checked */
 	} codes[HS_PY_CODES]; /* ids of recent code objects */
 	__u64 out[HS_MAX_FRAMES]; /* the frames found, most recent first */
 };
@@ -84,6 +86,12 @@ struct hs_walker {
 	__u64 cand_cfa, cand_ret;
 	__u32 cand_n, tgid;
 	__u64 eval_lo, eval_hi; /* this walk's CPython interpreter loop, or 0 */
+	bool python; /* this walk's process is a CPython in py_procs */
+	/* stacks this thread interned lately: no map lookup to find them */
+	struct {
+		__u64 key;
+		__u32 check, nframe;
+	} interned[HS_INTERNED];
 };
 
 /* Why a walk's stack is not in stacks as its own. */
@@ -342,6 +350,19 @@ static long dwarf_frame(__u64 i, void *data)
 	return 0;
 }
 
+/* A word of the thread's memory: from the stack's window when it is there. */
+static __always_inline __u64 stack_u64(struct hs_walker *wk, __u64 addr)
+{
+	__u64 idx = (addr - wk->window_base) / 8, v;
+
+	if (addr >= wk->window_base && !(addr & 7) &&
+	    idx < wk->window_words && idx < HS_STACK_WINDOW)
+		return wk->window[idx];
+	if (bpf_probe_read_user(&v, sizeof(v), (void *)addr))
+		return 0;
+	return v;
+}
+
 #include "python.bpf.h"
 
 /* Where the interpreter loop of a CPython process is, for python_base(). */
@@ -349,6 +370,7 @@ static __always_inline void python_loop(struct hs_walker *wk, __u32 tgid)
 {
 	const struct hs_py_proc *pp = bpf_map_lookup_elem(&py_procs, &tgid);
 
+	wk->python = pp != NULL;
 	wk->eval_lo = pp ? pp->eval_lo : 0;
 	wk->eval_hi = pp ? pp->eval_hi : 0;
 }
@@ -441,7 +463,7 @@ static __always_inline void add_python_frames(struct walk *w,
 					      struct hs_walker *wk, __u32 tgid)
 {
 	struct py_append pa = { .w = w, .pt = &wk->py };
-	int n = hs_py_walk(&wk->py, tgid);
+	int n = hs_py_walk(wk, tgid);
 
 	if (n <= 0)
 		return;
@@ -462,6 +484,7 @@ static __noinline __u64 capture_stack(struct hs_walker *wk,
 				      __u64 image, int *lost)
 {
 	struct hs_stack_val *st = &wk->scratch, *old;
+	__u32 slot;
 	struct walk w = {
 		.wk = wk,
 		.sp = f->sp,
@@ -476,6 +499,10 @@ static __noinline __u64 capture_stack(struct hs_walker *wk,
 
 	w.pc = wk->start_pc;
 	*lost = HS_WALK_OK;
+	wk->python = false;
+	wk->eval_lo = wk->eval_hi = 0;
+	if (python_frames)
+		python_loop(wk, tgid);
 	wk->total_nframe = 0;
 	wk->window_words = 0;
 	if (!load_window(wk, f->sp)) {
@@ -498,9 +525,6 @@ static __noinline __u64 capture_stack(struct hs_walker *wk,
 		}
 		wk->tgid = tgid;
 		wk->cand_cfa = 0;
-		wk->eval_lo = wk->eval_hi = 0;
-		if (python_frames)
-			python_loop(wk, tgid);
 		ucache_check(wk, tgid, image);
 		bpf_loop(HS_MAX_FRAMES - 1, dwarf_frame, &w, 0);
 		/* its caller not found: the interrupted frame is frame 0 */
@@ -515,7 +539,7 @@ walked:
 	wk->start_pc = 0;
 	if (!w.ended)
 		cut_short(&w, HS_STOP_TOO_DEEP);
-	if (python_frames) {
+	if (python_frames && wk->python) {
 		if (unwind_mode != HS_UNWIND_FP)
 			python_base(&w);
 		add_python_frames(&w, wk, tgid);
@@ -532,18 +556,31 @@ walked:
 	st->stop_ip = w.flags ? w.pc : 0;
 	st->check = (__u32)(w.check ^ (w.check >> 32));
 
+	/* the key seeds with tgid: a thread's process is its own for life */
+	slot = h & (HS_INTERNED - 1);
+	if (wk->interned[slot].key == h &&
+	    wk->interned[slot].check == st->check &&
+	    wk->interned[slot].nframe == w.n)
+		return h;
 	old = bpf_map_lookup_elem(&stacks, &h);
 	if (old) {
 		if (old->check != st->check || old->nframe != w.n ||
-		    old->tgid != tgid)
+		    old->tgid != tgid) {
 			*lost = HS_WALK_COLLIDED;
-		return h;
+			return h;
+		}
+	} else {
+		err = bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST);
+		if (err == -HS_EEXIST) /* another thread was first */
+			return h;
+		if (err) {
+			*lost = HS_WALK_FAILED;
+			return 0;
+		}
 	}
-	err = bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST);
-	if (err && err != -HS_EEXIST /* another thread was first */) {
-		*lost = HS_WALK_FAILED;
-		return 0;
-	}
+	wk->interned[slot].key = h;
+	wk->interned[slot].check = st->check;
+	wk->interned[slot].nframe = w.n;
 	return h;
 }
 

@@ -182,6 +182,8 @@ const struct hs_pytarget *hs_python_update(struct hs_python *py, pid_t pid)
 		val.runtime = e.p.runtime;
 		val.eval_lo = e.p.eval_lo;
 		val.eval_hi = e.p.eval_hi;
+		val.frees_traced = e.p.mode == HS_PY_EXACT;
+		val.pad = 0;
 		val.off = e.p.off;
 		if (bpf_map_update_elem(bpf_map__fd(py->skel->maps.py_procs),
 					&key, &val, BPF_ANY)) {
