@@ -14,7 +14,7 @@
 #define HS_UCACHE 512 /* unwind rows a thread keeps at hand */
 #define HS_PY_WINDOW 1024 /* bytes of a thread's Python frames read at once */
 #define HS_PY_CODES 32 /* code object ids a thread keeps at hand */
-#define HS_PY_TSTATE_WORDS 24 /* a PyThreadState read at once, from its first field read */
+#define HS_PY_TSTATE_WORDS 24 /* thread-state words read at once */
 
 /* Byte sampling tables (see sampling.c). */
 #define HS_SAMPLE_GAPS 4096 /* quantiles of Exp(1) */

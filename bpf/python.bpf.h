@@ -15,6 +15,7 @@
 
 #include "common.bpf.h"
 #include "python.h"
+#include "stackwin.bpf.h"
 
 /* Read the Python frames of the processes in py_procs. */
 const volatile bool python_frames = false;
@@ -22,6 +23,27 @@ const volatile bool python_frames = false;
 #define HS_PY_THREADS 256 /* a thread's state is searched among so many */
 #define HS_PY_FRAME_BYTES 80 /* a frame's fixed part, at most */
 
+/* What the Python walk keeps on the thread, between its calls. */
+struct hs_py_thread {
+	__u64 tgid; /* the process tstate belongs to */
+	__u64 tstate; /* the thread's PyThreadState, when found */
+	/*
+	 * A window of the thread's frame stack: a frame's callers lie just
+	 * below it, so one read covers several frames.
+	 */
+	__u64 win[HS_PY_WINDOW / 8];
+	__u64 win_base; /* user address of win[0] */
+	__u64 win_end; /* of what win holds */
+	__u64 frame; /* offset in win of the frame being read */
+	__u64 ident[32 / 8]; /* a code object's co_filename .. co_linetable */
+	__u64 ts[HS_PY_TSTATE_WORDS]; /* the thread state's fields read */
+	struct {
+		__u64 code, ident;
+		__u32 id;
+		__u32 gen; /* global.py_code_gen when last checked */
+	} codes[HS_PY_CODES]; /* ids of recent code objects */
+	__u64 out[HS_MAX_FRAMES]; /* the frames found, most recent first */
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -99,7 +121,6 @@ static __always_inline void py_code_watch(__u64 code)
 	if (old)
 		__sync_fetch_and_add(&global.py_code_gen, 1);
 }
-
 
 static __always_inline __u64 py_read_u64(__u64 addr)
 {
@@ -392,18 +413,16 @@ static long py_frame_step(__u64 i, void *data)
  * many (at most HS_MAX_FRAMES). A function of its own: the verifier checks
  * it once, not at each stack capture that calls it.
  */
-__noinline int hs_py_walk(struct hs_walker *wk, __u32 tgid)
+__noinline int hs_py_walk(struct hs_py_thread *pt, struct hs_stack_window *win,
+			  __u32 tgid)
 {
 	const struct hs_py_proc *pp;
-	struct hs_py_thread *pt;
-	struct py_walk pw = { .tgid = tgid };
+	struct py_walk pw = { .pt = pt, .tgid = tgid };
 	const struct hs_py_offsets *off;
 	__u64 ts;
 
-	if (!wk)
+	if (!pt || !win)
 		return 0;
-	pt = &wk->py;
-	pw.pt = pt;
 	pt->win_base = pt->win_end = 0; /* the frames changed since */
 	pp = bpf_map_lookup_elem(&py_procs, &tgid);
 	if (!pp)
@@ -415,7 +434,7 @@ __noinline int hs_py_walk(struct hs_walker *wk, __u32 tgid)
 		return 0;
 	/* 3.11's and 3.12's cframe is on the C stack, in the walk's window */
 	if (off->cframe_frame != HS_PY_NO_FIELD && pw.frame)
-		pw.frame = stack_u64(wk, pw.frame + off->cframe_frame);
+		pw.frame = stack_u64(win, pw.frame + off->cframe_frame);
 	bpf_loop(HS_MAX_FRAMES, py_frame_step, &pw, 0);
 	py_store(&pw);
 	return (int)pw.n;

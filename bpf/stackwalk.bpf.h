@@ -9,6 +9,8 @@
 
 #include "cfi.bpf.h"
 #include "common.bpf.h"
+#include "python.bpf.h"
+#include "stackwin.bpf.h"
 
 const volatile __u32 traceback_limit = 64;
 /* enum hs_unwind_mode: how stacks are walked. */
@@ -30,28 +32,6 @@ struct hs_frame0 {
 	__u64 sp, fp, ret;
 };
 
-/* What the Python walk keeps on the thread, between its calls. */
-struct hs_py_thread {
-	__u64 tgid; /* the process tstate belongs to */
-	__u64 tstate; /* the thread's PyThreadState, when found */
-	/*
-	 * A window of the thread's frame stack: a frame's callers lie just
-	 * below it, so one read covers several frames.
-	 */
-	__u64 win[HS_PY_WINDOW / 8];
-	__u64 win_base; /* user address of win[0] */
-	__u64 win_end; /* of what win holds */
-	__u64 frame; /* offset in win of the frame being read */
-	__u64 ident[32 / 8]; /* a code object's co_filename .. co_linetable */
-	__u64 ts[HS_PY_TSTATE_WORDS]; /* the thread state's fields read */
-	struct {
-		__u64 code, ident;
-		__u32 id;
-		__u32 gen; /* global.py_code_gen when last checked */
-	} codes[HS_PY_CODES]; /* ids of recent code objects */
-	__u64 out[HS_MAX_FRAMES]; /* the frames found, most recent first */
-};
-
 /* A thread's walking state, kept between walks for its caches. */
 struct hs_walker {
 	struct {
@@ -65,9 +45,7 @@ struct hs_walker {
 	 */
 	__u64 start_pc;
 	__u32 total_nframe; /* frames the last walk counted */
-	__u64 window_base; /* user address of window[0] */
-	__u64 window_words; /* words of window[] that are valid */
-	__u64 window[HS_STACK_WINDOW];
+	struct hs_stack_window win;
 	struct hs_stack_val scratch;
 	struct hs_py_thread py;
 	/*
@@ -100,57 +78,6 @@ enum {
 	HS_WALK_FAILED, /* not interned: no stack for the block */
 	HS_WALK_COLLIDED, /* its key holds another stack */
 };
-
-/*
- * The stack is read in windows of HS_STACK_WINDOW words: most frames of a
- * call chain lie within a few hundred bytes, and one read of a window costs
- * about what one read of a frame does.
- */
-static bool load_window(struct hs_walker *wk, __u64 at)
-{
-	if (!bpf_probe_read_user(wk->window, sizeof(wk->window), (void *)at)) {
-		wk->window_base = at;
-		wk->window_words = HS_STACK_WINDOW;
-		return true;
-	}
-	/* near the top of the stack a whole window may not be mapped */
-	if (!bpf_probe_read_user(wk->window, 2 * sizeof(__u64), (void *)at)) {
-		wk->window_base = at;
-		wk->window_words = 2;
-		return true;
-	}
-	return false;
-}
-
-/* Reads the two words at addr: a frame's saved fp and its return address. */
-static bool read_frame(struct hs_walker *wk, __u64 addr, __u64 *next_fp,
-		       __u64 *ret)
-{
-	__u64 idx = (addr - wk->window_base) / 8;
-
-	if (addr < wk->window_base || idx + 1 >= wk->window_words) {
-		if (!load_window(wk, addr))
-			return false;
-		idx = 0;
-	}
-	barrier_var(idx);
-	if (idx >= HS_STACK_WINDOW - 1)
-		return false;
-	*next_fp = wk->window[idx];
-	*ret = wk->window[idx + 1];
-	return true;
-}
-
-/* Reads one word of the user stack, through the window. */
-static __always_inline bool read_word(struct hs_walker *wk, __u64 addr,
-				      __u64 *val)
-{
-	__u64 ignore;
-
-	if (addr & 7)
-		return bpf_probe_read_user(val, sizeof(*val), (void *)addr) == 0;
-	return read_frame(wk, addr - 8, &ignore, val);
-}
 
 struct walk {
 	struct hs_walker *wk;
@@ -186,7 +113,7 @@ static __always_inline long walk_step(__u64 i, void *data)
 	w->ended = true; /* unless it goes on */
 	if (!w->fp || (w->fp & 7) || w->fp < w->sp)
 		return 1;
-	if (!read_frame(w->wk, w->fp, &next_fp, &ret) || !ret)
+	if (!read_frame(&w->wk->win, w->fp, &next_fp, &ret) || !ret)
 		return 1;
 	add_frame(w, ret);
 	w->pc = ret;
@@ -325,7 +252,7 @@ static long dwarf_frame(__u64 i, void *data)
 			return cut_short(w, HS_STOP_NO_RULE);
 		}
 	}
-	if (cfa <= w->sp || !read_word(w->wk, cfa - 8, &ret))
+	if (cfa <= w->sp || !read_word(&w->wk->win, cfa - 8, &ret))
 		return cut_short(w, HS_STOP_BAD_STACK);
 	if (w->pc - w->wk->eval_lo < w->wk->eval_hi - w->wk->eval_lo &&
 	    hs_loop_frame(w->wk, cfa, ret, w->n,
@@ -337,7 +264,7 @@ static long dwarf_frame(__u64 i, void *data)
 	if (row->rbp_off == HS_RBP_UNDEF)
 		w->fp_valid = false;
 	else if (row->rbp_off != HS_RBP_SAME &&
-		 !read_word(w->wk, cfa + 8 * (__s64)row->rbp_off, &fp))
+		 !read_word(&w->wk->win, cfa + 8 * (__s64)row->rbp_off, &fp))
 		w->fp_valid = false;
 	w->fp = fp;
 	w->sp = cfa;
@@ -349,21 +276,6 @@ static long dwarf_frame(__u64 i, void *data)
 	add_frame(w, ret);
 	return 0;
 }
-
-/* A word of the thread's memory: from the stack's window when it is there. */
-static __always_inline __u64 stack_u64(struct hs_walker *wk, __u64 addr)
-{
-	__u64 idx = (addr - wk->window_base) / 8, v;
-
-	if (addr >= wk->window_base && !(addr & 7) &&
-	    idx < wk->window_words && idx < HS_STACK_WINDOW)
-		return wk->window[idx];
-	if (bpf_probe_read_user(&v, sizeof(v), (void *)addr))
-		return 0;
-	return v;
-}
-
-#include "python.bpf.h"
 
 /* Where the interpreter loop of a CPython process is, for python_base(). */
 static __always_inline void python_loop(struct hs_walker *wk, __u32 tgid)
@@ -463,7 +375,7 @@ static __always_inline void add_python_frames(struct walk *w,
 					      struct hs_walker *wk, __u32 tgid)
 {
 	struct py_append pa = { .w = w, .pt = &wk->py };
-	int n = hs_py_walk(wk, tgid);
+	int n = hs_py_walk(&wk->py, &wk->win, tgid);
 
 	if (n <= 0)
 		return;
@@ -504,8 +416,8 @@ static __noinline __u64 capture_stack(struct hs_walker *wk,
 	if (python_frames)
 		python_loop(wk, tgid);
 	wk->total_nframe = 0;
-	wk->window_words = 0;
-	if (!load_window(wk, f->sp)) {
+	wk->win.words = 0;
+	if (!load_window(&wk->win, f->sp)) {
 		wk->start_pc = 0;
 		*lost = HS_WALK_FAILED;
 		return 0;
@@ -519,7 +431,7 @@ static __noinline __u64 capture_stack(struct hs_walker *wk,
 			w.pc++;
 		} else {
 			/* the caller's frame: its return address is popped */
-			w.pc = f->ret ? f->ret : wk->window[0];
+			w.pc = f->ret ? f->ret : wk->win.w[0];
 			add_frame(&w, w.pc);
 			w.sp = f->sp + 8;
 		}
@@ -532,7 +444,7 @@ static __noinline __u64 capture_stack(struct hs_walker *wk,
 			add_frame(&w, wk->start_pc);
 		goto walked;
 	}
-	ret = f->ret ? f->ret : wk->window[0];
+	ret = f->ret ? f->ret : wk->win.w[0];
 	add_frame(&w, ret);
 	walk_fp(&w);
 walked:
