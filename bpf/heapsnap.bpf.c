@@ -47,7 +47,7 @@ static __always_inline int on_free(struct pt_regs *ctx, __u32 tgid,
 	get_args(ctx, py, a);
 	ptr = a[0];
 	if (py && ptr)
-		py_code_freed(ptr);
+		py_code_freed(tgid, ptr);
 	if (!ptr || (sample_bytes && !maybe_sampled(tgid, ptr)))
 		return 1;
 	t = entry_task(sp);

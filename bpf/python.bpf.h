@@ -73,15 +73,25 @@ struct {
 } py_events SEC(".maps");
 
 /*
- * The code objects that threads keep ids of, by address: a free of one
- * bumps global.py_code_gen, and the threads check their ids again.
+ * The code objects given ids, by address, where their process's frees are
+ * seen: a free of one forgets its id and bumps global.py_code_gen, and the
+ * threads check the ids they keep again. A new code object often takes a
+ * freed one's place, with its name and line table where the freed one's
+ * were: only the free tells them apart.
  */
 #define HS_PY_CODE_SLOTS (1 << 14)
+
+struct hs_py_watched {
+	__u64 code; /* 0: none */
+	__u64 ident;
+	__u32 tgid;
+	__u32 pad;
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct hs_py_watched);
 	__uint(max_entries, HS_PY_CODE_SLOTS);
 } py_code_addrs SEC(".maps");
 
@@ -95,30 +105,42 @@ static __always_inline __u64 py_code_gen(void)
 	return *(volatile __u64 *)&global.py_code_gen;
 }
 
-/* A free of the python domain: was it a code object threads know? */
-static __always_inline void py_code_freed(__u64 addr)
+/*
+ * A free of the python domain: was it a code object with an id? A function
+ * of its own: its key is not on the stack of the walks.
+ */
+static __noinline void py_code_freed(__u32 tgid, __u64 addr)
 {
 	__u32 slot = py_code_slot(addr);
-	__u64 *have = bpf_map_lookup_elem(&py_code_addrs, &slot);
+	struct hs_py_watched *w = bpf_map_lookup_elem(&py_code_addrs, &slot);
+	struct hs_py_code_key k = { .tgid = tgid, .code = addr };
 
-	if (have && *have == addr &&
-	    __sync_val_compare_and_swap(have, addr, 0) == addr)
-		__sync_fetch_and_add(&global.py_code_gen, 1);
+	if (!w || w->code != addr || w->tgid != tgid)
+		return;
+	k.ident = w->ident;
+	if (__sync_val_compare_and_swap(&w->code, addr, 0) != addr)
+		return;
+	bpf_map_delete_elem(&py_code_ids, &k);
+	__sync_fetch_and_add(&global.py_code_gen, 1);
 }
 
 /*
- * Notes code as known to a thread; one it pushes out is no longer watched,
+ * Watches the code object k names; one it pushes out is no longer watched,
  * so every thread checks its ids again.
  */
-static __always_inline void py_code_watch(__u64 code)
+static __always_inline void py_code_watch(const struct hs_py_code_key *k)
 {
-	__u32 slot = py_code_slot(code);
-	__u64 *have = bpf_map_lookup_elem(&py_code_addrs, &slot), old;
+	__u32 slot = py_code_slot(k->code);
+	struct hs_py_watched *w = bpf_map_lookup_elem(&py_code_addrs, &slot);
+	__u64 was;
 
-	if (!have || *have == code)
+	if (!w ||
+	    (w->code == k->code && w->tgid == k->tgid && w->ident == k->ident))
 		return;
-	old = __sync_val_compare_and_swap(have, *have, code);
-	if (old)
+	was = w->code;
+	w->ident = k->ident;
+	w->tgid = k->tgid;
+	if (__sync_val_compare_and_swap(&w->code, was, k->code) == was && was)
 		__sync_fetch_and_add(&global.py_code_gen, 1);
 }
 
@@ -320,13 +342,9 @@ static __u32 py_code_id(struct hs_py_thread *pt, __u32 tgid, __u64 code,
 	__u32 *id, slot, found;
 
 	slot = (code >> 4) & (HS_PY_CODES - 1);
-	if (pp->frees_traced) {
-		if (pt->codes[slot].code == code &&
-		    pt->codes[slot].gen == (__u32)py_code_gen())
-			return pt->codes[slot].id;
-		py_code_watch(code);
-		gen = py_code_gen();
-	}
+	if (pp->frees_traced && pt->codes[slot].code == code &&
+	    pt->codes[slot].gen == (__u32)py_code_gen())
+		return pt->codes[slot].id;
 	if (bpf_probe_read_user(pt->ident, sizeof(pt->ident),
 				(void *)(code + off->code_filename)))
 		return 0;
@@ -335,7 +353,12 @@ static __u32 py_code_id(struct hs_py_thread *pt, __u32 tgid, __u64 code,
 	qualname = pt->ident[2];
 	linetable = pt->ident[3];
 	k.ident = filename ^ linetable;
-	if (pt->codes[slot].code == code && pt->codes[slot].ident == k.ident) {
+	if (pp->frees_traced) {
+		py_code_watch(&k);
+		gen = py_code_gen();
+	}
+	if (pt->codes[slot].code == code && pt->codes[slot].ident == k.ident &&
+	    (!pp->frees_traced || pt->codes[slot].gen == (__u32)gen)) {
 		pt->codes[slot].gen = (__u32)gen;
 		return pt->codes[slot].id;
 	}

@@ -328,6 +328,41 @@ def test_code_gone_by_snapshot_time_is_named():
     assert sizes.get(("<made>", "made"), 0) >= 1000000, sizes
 
 
+def test_code_reborn_at_the_same_address_is_named_anew():
+    """Code objects made and freed in turn, each new one likely where the
+    last one was: every block is named by its own file, not by a name a
+    thread kept for the address."""
+    python = pyenv("3.11")
+    script = os.path.join(tmpdir(), "reborn.py")
+    with open(script, "w") as f:
+        f.write(
+            "import sys\n"
+            "keep = []\n"
+            "for i in range(40):\n"
+            "    src = 'x = bytearray(%d)\\n' % (20000 + 100 * i)\n"
+            "    ns = {}\n"
+            "    exec(compile(src, 'gen%d.py' % i, 'exec'), ns)\n"
+            "    keep.append(ns['x'])\n"
+            "    del ns\n"
+            "print('READY 1', flush=True)\n"
+            "sys.stdin.readline()\n")
+    out = os.path.join(tmpdir(), "reborn.hsnap")
+    s = Script([HEAPSNAP, "record", "-o", out, "--", python, script])
+    s.wait(1)
+    s.p.send_signal(signal.SIGUSR1)
+    wait_file(out + ".1")
+    s.go()
+    assert s.p.wait(timeout=60) == 0
+    top = heapsnap_json("top", out + ".1", "--by", "filename", "-n", "0",
+                        "--python-frames-only")
+    files = {st["traceback"][0]["file"]: st["size"] for st in top["stats"]
+             if st["traceback"]}
+    for i in range(40):
+        # its buffer (n + 1 bytes) and small objects, never another's buffer
+        size = files.get("gen%d.py" % i, 0)
+        assert 20001 + 100 * i <= size < 40000, (i, files)
+
+
 def by_function(top):
     """top --by function rows by function; a comprehension (its own code
     object before 3.12: "f.<locals>.<listcomp>") counts as its function."""
