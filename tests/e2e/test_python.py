@@ -289,35 +289,42 @@ def test_garbage_runtime_gives_native_frames_and_no_hang():
     assert got == want, (got, want)
 
 
-def test_code_gone_by_snapshot_time_is_named():
-    """A function deleted, and exec'd code, allocated blocks still live:
-    their frames are named from what was copied when first seen."""
-    python = pyenv("3.12")
-    script = os.path.join(tmpdir(), "gone.py")
+def snapshot_at_ready(python, name, text):
+    """Runs the script text under record, and returns the snapshot taken
+    (SIGUSR1) when it prints READY 1 and waits."""
+    script = os.path.join(tmpdir(), name + ".py")
     with open(script, "w") as f:
-        f.write(
-            "import gc, sys\n"
-            "keep = []\n"
-            "def doomed():\n"
-            "    keep.append([bytearray(3000) for _ in range(300)])\n"
-            "doomed()\n"
-            "del doomed\n"
-            "src = 'def made():\\n    return [bytearray(5000) for _ in range(200)]\\n'\n"
-            "ns = {}\n"
-            "exec(compile(src, '<made>', 'exec'), ns)\n"
-            "keep.append(ns['made']())\n"
-            "del ns\n"
-            "gc.collect()\n"
-            "print('READY 1', flush=True)\n"
-            "sys.stdin.readline()\n")
-    out = os.path.join(tmpdir(), "gone.hsnap")
+        f.write(text)
+    out = os.path.join(tmpdir(), name + ".hsnap")
     s = Script([HEAPSNAP, "record", "-o", out, "--", python, script])
     s.wait(1)
     s.p.send_signal(signal.SIGUSR1)
     wait_file(out + ".1")
     s.go()
     assert s.p.wait(timeout=60) == 0
-    top = heapsnap_json("top", out + ".1", "--by", "traceback", "-n", "0",
+    return script, out + ".1"
+
+
+def test_code_gone_by_snapshot_time_is_named():
+    """A function deleted, and exec'd code, allocated blocks still live:
+    their frames are named from what was copied when first seen."""
+    script, snap = snapshot_at_ready(
+        pyenv("3.12"), "gone",
+        "import gc, sys\n"
+        "keep = []\n"
+        "def doomed():\n"
+        "    keep.append([bytearray(3000) for _ in range(300)])\n"
+        "doomed()\n"
+        "del doomed\n"
+        "src = 'def made():\\n    return [bytearray(5000) for _ in range(200)]\\n'\n"
+        "ns = {}\n"
+        "exec(compile(src, '<made>', 'exec'), ns)\n"
+        "keep.append(ns['made']())\n"
+        "del ns\n"
+        "gc.collect()\n"
+        "print('READY 1', flush=True)\n"
+        "sys.stdin.readline()\n")
+    top = heapsnap_json("top", snap, "--by", "traceback", "-n", "0",
                         "--python-frames-only")
     sizes = {}
     for st in top["stats"]:
@@ -332,28 +339,19 @@ def test_code_reborn_at_the_same_address_is_named_anew():
     """Code objects made and freed in turn, each new one likely where the
     last one was: every block is named by its own file, not by a name a
     thread kept for the address."""
-    python = pyenv("3.11")
-    script = os.path.join(tmpdir(), "reborn.py")
-    with open(script, "w") as f:
-        f.write(
-            "import sys\n"
-            "keep = []\n"
-            "for i in range(40):\n"
-            "    src = 'x = bytearray(%d)\\n' % (20000 + 100 * i)\n"
-            "    ns = {}\n"
-            "    exec(compile(src, 'gen%d.py' % i, 'exec'), ns)\n"
-            "    keep.append(ns['x'])\n"
-            "    del ns\n"
-            "print('READY 1', flush=True)\n"
-            "sys.stdin.readline()\n")
-    out = os.path.join(tmpdir(), "reborn.hsnap")
-    s = Script([HEAPSNAP, "record", "-o", out, "--", python, script])
-    s.wait(1)
-    s.p.send_signal(signal.SIGUSR1)
-    wait_file(out + ".1")
-    s.go()
-    assert s.p.wait(timeout=60) == 0
-    top = heapsnap_json("top", out + ".1", "--by", "filename", "-n", "0",
+    _, snap = snapshot_at_ready(
+        pyenv("3.11"), "reborn",
+        "import sys\n"
+        "keep = []\n"
+        "for i in range(40):\n"
+        "    src = 'x = bytearray(%d)\\n' % (20000 + 100 * i)\n"
+        "    ns = {}\n"
+        "    exec(compile(src, 'gen%d.py' % i, 'exec'), ns)\n"
+        "    keep.append(ns['x'])\n"
+        "    del ns\n"
+        "print('READY 1', flush=True)\n"
+        "sys.stdin.readline()\n")
+    top = heapsnap_json("top", snap, "--by", "filename", "-n", "0",
                         "--python-frames-only")
     files = {st["traceback"][0]["file"]: st["size"] for st in top["stats"]
              if st["traceback"]}
